@@ -1,0 +1,73 @@
+/**
+ * Koa wiring: request ids and access logs, /health, /ready and /graphql. Routes for uploads
+ * and webhooks join here as their modules land.
+ */
+import Koa from "koa";
+import Router from "@koa/router";
+import { randomUUID } from "node:crypto";
+import type { Services } from "./services.ts";
+import type { Logger } from "./logger.ts";
+import { createExchangeYoga } from "./graphql/yoga.ts";
+
+export interface AppOptions {
+  services: Services;
+  log: Logger;
+  graphiql: boolean;
+  production: boolean;
+}
+
+export function createApp(options: AppOptions): Koa {
+  const { services, log } = options;
+  const app = new Koa({ proxy: false });
+  const router = new Router();
+  const yoga = createExchangeYoga(options);
+
+  app.use(async (ctx, next) => {
+    const given = ctx.get("x-request-id");
+    const requestId = /^[A-Za-z0-9_.-]{8,64}$/.test(given) ? given : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set("x-request-id", requestId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      log.info(
+        {
+          requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          key: ctx.state.keyPrefix ?? null,
+        },
+        "request",
+      );
+    }
+  });
+
+  router.get("/health", (ctx) => {
+    ctx.body = { status: "ok" };
+  });
+
+  router.get("/ready", async (ctx) => {
+    try {
+      await services.store.ping();
+      ctx.body = { ready: true, store: services.store.kind, blobs: services.blobs.kind };
+    } catch (e) {
+      log.warn({ err: e }, "readiness check failed");
+      ctx.status = 503;
+      ctx.body = { ready: false, reason: "document store is not answering" };
+    }
+  });
+
+  router.all("/graphql", async (ctx) => {
+    const response = await yoga.handleNodeRequestAndResponse(ctx.req, ctx.res, { koa: ctx });
+    ctx.status = response.status;
+    response.headers.forEach((value, key) => ctx.append(key, value));
+    ctx.body = response.body;
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,84 @@
+/**
+ * Environment → typed, validated configuration. The one place that reads process.env.
+ * A bad value stops the process at start with a message naming the variable.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"], { message: "must be development, test or production" }).default("development"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number({ message: "must be a port number" }).int("must be an integer").min(0).max(65535).default(4000),
+  DATA_DIR: z.string().min(1).default("./data"),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/\S+$/, "must start with mongodb:// or mongodb+srv://")
+    .optional(),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, _ or -").default("exchange"),
+  SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number of hours" }).int("must be an integer").min(1).max(24 * 90).default(24),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GRAPHIQL: bool.optional(),
+  SEED_DEMO: bool.optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
+});
+
+export interface Config {
+  env: "development" | "test" | "production";
+  host: string;
+  port: number;
+  dataDir: string;
+  mongo: { uri: string; db: string } | null;
+  sessionTtlMs: number;
+  logLevel: string;
+  /** GraphiQL is served in development unless turned off, in production only when turned on. */
+  graphiql: boolean;
+  /** Seed demo accounts into an empty store; never in production. */
+  seedDemo: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? "environment");
+        const got = raw[name];
+        const shown = got === undefined ? "" : ` (got ${JSON.stringify(name.includes("URI") ? "<redacted>" : got)})`;
+        return `${name}: ${i.message}${shown}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  if (c.NODE_ENV === "production" && c.SEED_DEMO === true) {
+    throw new ConfigError(["SEED_DEMO: demo accounts are refused when NODE_ENV=production"]);
+  }
+  return {
+    env: c.NODE_ENV,
+    host: c.HOST,
+    port: c.PORT,
+    dataDir: resolve(c.DATA_DIR),
+    mongo: c.MONGODB_URI ? { uri: c.MONGODB_URI, db: c.MONGODB_DB } : null,
+    sessionTtlMs: c.SESSION_TTL_HOURS * 3_600_000,
+    logLevel: c.LOG_LEVEL,
+    graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production",
+    seedDemo: c.SEED_DEMO ?? c.NODE_ENV !== "production",
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Domain failures are data. A service throws a DomainError subclass; GraphQL fields list the
+ * classes they may return (Pothos errors plugin), and clients get a typed result with a stable
+ * `code`. Anything else is an unexpected fault and is masked by yoga.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+export class NotFound extends DomainError {
+  readonly code = "NOT_FOUND";
+  readonly what: string;
+  constructor(what: string) {
+    super(`${what} not found`);
+    this.name = "NotFound";
+    this.what = what;
+  }
+}
+
+export interface InputIssue {
+  /** The input field, dotted ("input.email", "rows[3].fare"). */
+  path: string;
+  message: string;
+}
+
+/** Input that failed validation; names every field and rule that failed. Changes nothing. */
+export class InvalidInput extends DomainError {
+  readonly code = "INVALID_INPUT";
+  readonly issues: InputIssue[];
+  constructor(issues: InputIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    this.name = "InvalidInput";
+    this.issues = issues;
+  }
+}
+
+/** Converts a zod error into InvalidInput, prefixing paths with the argument name. */
+export function invalidInputFromZod(
+  error: { issues: Array<{ path: PropertyKey[]; message: string }> },
+  prefix = "input",
+): InvalidInput {
+  return new InvalidInput(
+    error.issues.map((i) => ({
+      path: [prefix, ...i.path.map(String)].filter(Boolean).join("."),
+      message: i.message,
+    })),
+  );
+}

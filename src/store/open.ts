@@ -1,0 +1,24 @@
+/** Opens the configured stores: SQLite + files under DATA_DIR by default, MongoDB + GridFS when MONGODB_URI is set. */
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import type { BlobStore, DocumentStore } from "./port.ts";
+import { openSqliteStore } from "./sqlite.ts";
+import { openFileBlobStore } from "./blob-files.ts";
+import { openMongoStore } from "./mongo.ts";
+import { openGridFsBlobStore } from "./blob-gridfs.ts";
+
+export interface Stores {
+  store: DocumentStore;
+  blobs: BlobStore;
+}
+
+export async function openStores(config: Pick<Config, "dataDir" | "mongo">): Promise<Stores> {
+  if (config.mongo) {
+    const store = await openMongoStore(config.mongo.uri, config.mongo.db);
+    return { store, blobs: openGridFsBlobStore(store.db) };
+  }
+  return {
+    store: await openSqliteStore(join(config.dataDir, "exchange.sqlite")),
+    blobs: await openFileBlobStore(join(config.dataDir, "blobs")),
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * Says loudly, once per run, which real servers the integration suites will talk to, and
+ * refuses to run in CI without them: a suite skipped in CI is a suite that does not exist.
+ */
+export default function setup(): void {
+  const missing: string[] = [];
+  if (!process.env.MONGODB_URI) missing.push("MONGODB_URI (MongoDB-wire server: FerretDB or MongoDB)");
+  if (missing.length === 0) {
+    console.log(`[servers] MongoDB-wire server: ${redact(process.env.MONGODB_URI!)}`);
+    return;
+  }
+  const banner = `\n!!! SKIPPING suites that need: ${missing.join("; ")}.\n!!! Run them with bash .ci/run, or set the variables yourself.\n`;
+  if (process.env.CI) throw new Error(`CI must run every suite, but these are not set: ${missing.join("; ")}`);
+  console.warn(banner);
+}
+
+function redact(uri: string): string {
+  return uri.replace(/\/\/[^@/]*@/, "//***@");
+}
