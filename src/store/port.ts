@@ -36,7 +36,11 @@ export type NewDocument<T extends object> = T & { _id: string };
  *   { revokedAt: { $exists: false } }       presence
  *   { tags: { $contains: "税务" } }          array field holds this element
  *   { $or: [ {...}, {...} ] }, { $and: [...] }
- * Comparisons ($gt, $gte, $lt, $lte) never match a missing or null field.
+ * Comparisons ($gt, $gte, $lt, $lte) never match a missing or null field, and only match
+ * values of the operand's type (numbers with numbers, strings with strings).
+ * Array fields are queried with `$contains` only: equality, `$in` and comparisons look at a
+ * field's value as a whole and never match an array (unlike MongoDB's implicit element match),
+ * so both adapters agree.
  */
 export type FieldCondition =
   | Scalar
@@ -95,6 +99,10 @@ export interface Update {
 export interface IndexSpec {
   /** Field paths, in order. */
   fields: string[];
+  /**
+   * Unique indexes must cover fields present and non-null on every document: backends differ
+   * on whether missing or null values clash (SQLite: never; MongoDB: missing = null, clash).
+   */
   unique?: boolean;
 }
 
@@ -152,7 +160,11 @@ export class StoreUsageError extends Error {
   }
 }
 
-/** Blob store: large binary chunks (dataset columns), addressed by slash-separated keys. */
+/**
+ * Blob store: large binary chunks (dataset columns), addressed by slash-separated keys.
+ * A key must not also be the "folder" of another key (`a/b` and `a/b/c` cannot both exist
+ * on the file store): name chunks as leaves, e.g. `datasets/ds_1/v1/chunk-000.bin`.
+ */
 export interface BlobStore {
   readonly kind: "files" | "gridfs";
   /** Writes the whole blob; replaces an existing blob of the same key atomically. */
