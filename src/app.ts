@@ -7,13 +7,16 @@ import Router from "@koa/router";
 import { randomUUID } from "node:crypto";
 import type { Services } from "./services.ts";
 import type { Logger } from "./logger.ts";
-import { createExchangeYoga } from "./graphql/yoga.ts";
+import { createExchangeYoga, type GraphQLLimits } from "./graphql/yoga.ts";
 
 export interface AppOptions {
   services: Services;
   log: Logger;
   graphiql: boolean;
   production: boolean;
+  limits: GraphQLLimits;
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string | null;
 }
 
 export function createApp(options: AppOptions): Koa {
@@ -31,6 +34,11 @@ export function createApp(options: AppOptions): Koa {
     try {
       await next();
     } finally {
+      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+      services.metrics.httpDuration.observe(
+        { method: ctx.method, route: String(route), status: String(ctx.status) },
+        (performance.now() - started) / 1000,
+      );
       log.info(
         {
           requestId,
@@ -58,6 +66,16 @@ export function createApp(options: AppOptions): Koa {
       ctx.status = 503;
       ctx.body = { ready: false, reason: "document store is not answering" };
     }
+  });
+
+  router.get("/metrics", async (ctx) => {
+    if (options.metricsToken && ctx.get("authorization") !== `Bearer ${options.metricsToken}`) {
+      ctx.status = 401;
+      ctx.body = { error: "metrics need Authorization: Bearer <METRICS_TOKEN>" };
+      return;
+    }
+    ctx.type = services.metrics.registry.contentType;
+    ctx.body = await services.metrics.registry.metrics();
   });
 
   router.all("/graphql", async (ctx) => {

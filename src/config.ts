@@ -23,6 +23,11 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GRAPHIQL: bool.optional(),
   SEED_DEMO: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  GRAPHQL_MAX_COST: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).max(1_000_000).default(5_000),
+  RATE_LIMIT_CAPACITY: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).default(20_000),
+  RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
 });
 
@@ -39,6 +44,13 @@ export interface Config {
   /** Seed demo accounts into an empty store; never in production. */
   seedDemo: boolean;
   shutdownTimeoutMs: number;
+  /** Schema introspection: on in development, off in production unless turned on. */
+  introspection: boolean;
+  /** Static cost limit per operation, and each caller's leaky bucket of cost. */
+  graphqlMaxCost: number;
+  rateLimit: { capacity: number; perSecond: number };
+  /** When set, /metrics requires it as a bearer token. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -80,5 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production",
     seedDemo: c.SEED_DEMO ?? c.NODE_ENV !== "production",
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    introspection: c.INTROSPECTION ?? c.NODE_ENV !== "production",
+    graphqlMaxCost: c.GRAPHQL_MAX_COST,
+    rateLimit: { capacity: c.RATE_LIMIT_CAPACITY, perSecond: c.RATE_LIMIT_PER_SECOND },
+    metricsToken: c.METRICS_TOKEN ?? null,
   };
 }

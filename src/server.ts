@@ -28,7 +28,14 @@ export async function startExchange(config: Config, log: Logger, options: StartO
   try {
     const services = await createServices(store, blobs, config);
     await options.beforeListen?.(services);
-    const app = createApp({ services, log, graphiql: config.graphiql, production: config.env === "production" });
+    const app = createApp({
+      services,
+      log,
+      graphiql: config.graphiql,
+      production: config.env === "production",
+      limits: { introspection: config.introspection, maxCost: config.graphqlMaxCost, rateLimit: config.rateLimit },
+      metricsToken: config.metricsToken,
+    });
     const httpServer = createServer(app.callback());
     server = httpServer;
     await new Promise<void>((resolve, reject) => {

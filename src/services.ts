@@ -2,11 +2,13 @@
 import type { Config } from "./config.ts";
 import type { BlobStore, DocumentStore } from "./store/port.ts";
 import { AccountsService } from "./accounts/service.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
 
 export interface Services {
   store: DocumentStore;
   blobs: BlobStore;
   accounts: AccountsService;
+  metrics: Metrics;
 }
 
 export async function createServices(
@@ -17,6 +19,7 @@ export async function createServices(
   return {
     store,
     blobs,
+    metrics: createMetrics(),
     accounts: await AccountsService.open(store, { sessionTtlMs: config.sessionTtlMs }),
   };
 }

@@ -11,6 +11,8 @@ export interface GraphQLContext {
   log: Logger;
   /** Accounts this request has just signed in (signUp/signIn): their own fields may be shown. */
   signedInNow: Set<string>;
+  /** Whose leaky bucket this request's cost goes to: the credential, else the client address. */
+  rateKey: string;
 }
 
 export function hasRole(ctx: GraphQLContext, role: Role): boolean {

@@ -70,7 +70,7 @@ describe("the service process", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${ownerKey}` },
       body: JSON.stringify({ query: "{ viewer { email roles } }" }),
     });
-    expect(await res.json()).toEqual({ data: { viewer: { email: "owner@demo.exchange", roles: ["OWNER"] } } });
+    expect((await res.json()).data).toEqual({ viewer: { email: "owner@demo.exchange", roles: ["OWNER"] } });
     expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok" });
     expect(await (await fetch(`${url}/ready`)).json()).toMatchObject({ ready: true, store: "sqlite" });
     const graphiql = await fetch(`${url}/graphql`, { headers: { accept: "text/html" } });
@@ -91,6 +91,34 @@ describe("the service process", () => {
     expect((await res2.json()).data.viewer.email).toBe("owner@demo.exchange");
     again.child.kill("SIGINT");
     expect(await again.exited).toBe(0);
+  });
+
+  it("logs each request as JSON with request id, key prefix, operation and duration, and never a secret", async () => {
+    const dir = await tempDir();
+    const p = startMain({ PORT: "0", DATA_DIR: dir, SEED_DEMO: "false", LOG_LEVEL: "info" });
+    const url = await p.listening;
+    const post = (body: object, token?: string) =>
+      fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": "req-test-0001", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    const password = "Correct-Horse-42";
+    const up = await post({ query: `mutation { signUp(input: {email: "log@example.com", password: "${password}"}) { ... on MutationSignUpSuccess { data { token } } } }` });
+    const token = up.data.signUp.data.token as string;
+    const created = await post({ query: `mutation { createApiKey(input: {name: "k"}) { ... on MutationCreateApiKeySuccess { data { secret apiKey { prefix } } } } }` }, token);
+    const { secret, apiKey } = created.data.createApiKey.data;
+    await post({ query: "query Mine { viewer { email } }", operationName: "Mine" }, secret);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = p.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const op = lines.find((l) => l.msg === "graphql operation" && l.operation === "Mine");
+    expect(op).toMatchObject({ requestId: "req-test-0001", key: apiKey.prefix, outcome: "ok", type: "query" });
+    expect(typeof op.ms).toBe("number");
+    expect(lines.filter((l) => l.msg === "request").length).toBeGreaterThanOrEqual(3);
+    const everything = p.out() + p.err();
+    for (const s of [secret, token, password]) expect(everything).not.toContain(s);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
   });
 
   it("finishes a request in flight when told to stop, then exits 0 and accepts no more", async () => {
@@ -118,7 +146,7 @@ describe("the service process", () => {
     });
     const r = await response;
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.text)).toEqual({ data: { viewer: null } });
+    expect(JSON.parse(r.text).data).toEqual({ viewer: null });
     expect(await p.exited).toBe(0);
     await expect(fetch(`${url.origin}/health`)).rejects.toThrow();
   });

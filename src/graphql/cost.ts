@@ -1,0 +1,90 @@
+/**
+ * Static cost of a GraphQL operation, computed before it runs, so expensive requests are refused
+ * up front and rate limits charge what a request may do, not what it happened to do.
+ *   every field costs 1;
+ *   a connection (a field with a `first` argument) multiplies its selection by `first`
+ *   (default 20, as the resolvers page), and its own `edges`/`nodes` lists are not
+ *   multiplied again;
+ *   any other list multiplies its selection by LIST_FACTOR.
+ * Fragments are expanded; inline fragments on different types are summed (an upper bound).
+ */
+import {
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from "graphql";
+
+export const DEFAULT_PAGE = 20;
+export const LIST_FACTOR = 10;
+
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> = {},
+): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+  }
+  if (!operation) return 0;
+  const root =
+    operation.operation === "mutation" ? schema.getMutationType() : operation.operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
+  if (!root) return 0;
+
+  const argValue = (node: ValueNode | undefined): unknown => {
+    if (!node) return undefined;
+    if (node.kind === Kind.VARIABLE) return variables[node.name.value];
+    if (node.kind === Kind.INT) return Number(node.value);
+    return undefined;
+  };
+
+  const selectionCost = (set: SelectionSetNode, type: GraphQLNamedType, seen: Set<string>, inConnection = false): number => {
+    let total = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FRAGMENT_SPREAD) {
+        const frag = fragments.get(sel.name.value);
+        if (!frag || seen.has(frag.name.value)) continue; // cycles are rejected by validation anyway
+        const fragType = schema.getType(frag.typeCondition.name.value) ?? type;
+        total += selectionCost(frag.selectionSet, fragType, new Set([...seen, frag.name.value]), inConnection);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const fragType = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) ?? type) : type;
+        total += selectionCost(sel.selectionSet, fragType, seen, inConnection);
+      } else {
+        if (sel.name.value.startsWith("__")) continue; // __typename is free
+        const field: GraphQLField<unknown, unknown> | undefined =
+          isObjectType(type) || isInterfaceType(type) ? type.getFields()[sel.name.value] : undefined;
+        total += 1;
+        if (!field || !sel.selectionSet) continue;
+        const hasFirst = field.args.some((a) => a.name === "first");
+        const child = selectionCost(sel.selectionSet, getNamedType(field.type), seen, hasFirst);
+        let factor = 1;
+        if (inConnection && (field.name === "edges" || field.name === "nodes")) {
+          factor = 1;
+        } else if (hasFirst) {
+          const first = argValue(sel.arguments?.find((a) => a.name.value === "first")?.value);
+          factor = typeof first === "number" && first > 0 ? first : DEFAULT_PAGE;
+        } else if (isListType(getNullableType(field.type))) {
+          factor = LIST_FACTOR;
+        }
+        total += factor * child;
+      }
+    }
+    return total;
+  };
+
+  return selectionCost(operation.selectionSet, root, new Set());
+}

@@ -1,0 +1,50 @@
+/**
+ * Prometheus metrics (prom-client) on a registry per running exchange, served at /metrics.
+ * Labels are bounded: route patterns and operation names, never ids or raw values.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  graphqlDuration: Histogram<"operation" | "type" | "outcome">;
+  queryDuration: Histogram<"outcome">;
+  errors: Counter<"code">;
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: "exchange_http_request_duration_seconds",
+      help: "HTTP request latency by route pattern",
+      labelNames: ["method", "route", "status"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: "exchange_graphql_operation_duration_seconds",
+      help: "GraphQL operation latency by operation name",
+      labelNames: ["operation", "type", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    queryDuration: new Histogram({
+      name: "exchange_query_duration_seconds",
+      help: "Aggregate query latency from quote to released answer",
+      labelNames: ["outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "exchange_graphql_errors_total",
+      help: "GraphQL errors by code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+  };
+}
