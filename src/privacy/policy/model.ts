@@ -1,0 +1,99 @@
+/**
+ * A dataset's privacy policy, as its owner declares it. The privacy gate (src/privacy) and the
+ * query planner read it; nothing in it is ever read off the data: key sets, bucket edges and
+ * bounds are all the owner's declarations, so showing the policy to a buyer reveals nothing.
+ *
+ * Policies are versioned: every change inserts a new, immutable document with the next version
+ * number (unique per dataset), so the current policy is the one with the highest version and
+ * every earlier version stays readable for the audit trail.
+ */
+import type { IndexSpec } from "../../store/port.ts";
+
+export const AGGREGATES = ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG", "HISTOGRAM"] as const;
+export type Aggregate = (typeof AGGREGATES)[number];
+
+/** Aggregates over a measure column: they need at least one declared measure. */
+export const MEASURE_AGGREGATES: readonly Aggregate[] = ["SUM", "AVG", "HISTOGRAM"];
+
+export const POLICY_DEFAULTS = {
+  minGroupSize: 10,
+  epsilonPerQuery: 0.1,
+  buyerEpsilonBudget: 2,
+  datasetEpsilonBudget: 10,
+  maxGroupsPerUnit: 1,
+} as const;
+
+export const POLICY_LIMITS = {
+  maxEpsilonPerQuery: 1.0,
+  maxBudget: 1000,
+  minGroupSize: { min: 2, max: 1_000_000 },
+  maxGroupsPerUnit: { min: 1, max: 1000 },
+  maxKeys: 1000,
+  maxKeyLength: 200,
+  maxEdges: 1001,
+  maxBound: 1e15,
+  maxColumns: 200,
+  maxNoteLength: 500,
+} as const;
+
+/** A public key value: typed like its column (string, integer or boolean). */
+export type KeyValue = string | number | boolean;
+
+/**
+ * A column buyers may group or filter on, with what they may see as group keys:
+ *   keys       an explicit public key set (string, int and boolean columns);
+ *   edges      bucket edges for numbers: e0 < e1 < … < en make buckets [e_i, e_{i+1});
+ *   dateEdges  bucket edges for date / timestamp columns, ISO strings, strictly increasing.
+ * Exactly one of the three is set. Values outside the declared keys or buckets fall in no group.
+ */
+export interface DimensionPolicy {
+  column: string;
+  keys: KeyValue[] | null;
+  edges: number[] | null;
+  dateEdges: string[] | null;
+}
+
+/** A numeric column buyers may sum / average / histogram; each value is clamped to [lo, hi]. */
+export interface MeasurePolicy {
+  column: string;
+  lo: number;
+  hi: number;
+}
+
+/** The rules themselves (what the owner declares), without bookkeeping. */
+export interface PolicyRules {
+  /** The column whose value identifies one person or entity: contributions are bounded per unit. */
+  privacyUnit: string;
+  dimensions: DimensionPolicy[];
+  measures: MeasurePolicy[];
+  aggregates: Aggregate[];
+  /** Groups with fewer units than this are never released. */
+  minGroupSize: number;
+  /** The most ε one query may spend. */
+  epsilonPerQuery: number;
+  /** Total ε one buyer may spend on this dataset. */
+  buyerEpsilonBudget: number;
+  /** Total ε all buyers together may spend on this dataset. */
+  datasetEpsilonBudget: number;
+  /** How many groups one unit's rows may count towards in one query. */
+  maxGroupsPerUnit: number;
+}
+
+/** One version of a dataset's policy. `_id` is "pol_…"; (datasetId, version) is unique. */
+export interface PrivacyPolicy extends PolicyRules {
+  datasetId: string;
+  ownerId: string;
+  /** 1, 2, 3… per dataset. */
+  version: number;
+  /** The dataset version whose schema this policy was checked against. */
+  checkedAgainstVersion: number;
+  /** The owner's note on why the policy changed (optional). */
+  note: string;
+  createdAt: string;
+  createdBy: string;
+}
+
+export const POLICY_COLLECTION: { name: string; indexes: IndexSpec[] } = {
+  name: "privacy_policies",
+  indexes: [{ fields: ["datasetId", "version"], unique: true }],
+};

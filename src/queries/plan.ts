@@ -1,0 +1,234 @@
+/**
+ * The planner: checks a query against the dataset's policy and schema, and decides everything
+ * the kernel and the privacy gate need — groups from public key sets or bucket edges, the ε of
+ * each noisy statistic, its sensitivity and granularity, and the expected noise. Pure: no I/O.
+ */
+import type { DatasetSchema, ColumnSchema } from "../datasets/model.ts";
+import type { PolicyRules, DimensionPolicy, MeasurePolicy } from "../privacy/policy/model.ts";
+import {
+  divideEpsilon,
+  compareEpsilon,
+  parseEpsilon,
+  formatEpsilon,
+  expectedNoiseStdDev,
+  granularityFor,
+  maxUnits,
+  type Epsilon,
+} from "../privacy/mechanism/index.ts";
+import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
+import { PolicyViolation } from "./errors.ts";
+
+export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50, defaultMaxRowsPerUnit: 100 } as const;
+
+export type GroupDim =
+  | { column: string; kind: "keys"; keys: Literal[] }
+  /** Buckets [e_i, e_{i+1}); date edges are converted to epoch milliseconds. */
+  | { column: string; kind: "edges"; edges: number[]; labels: string[] };
+
+export type PlannedFilter =
+  | { column: string; kind: "in"; values: Literal[] }
+  | { column: string; kind: "range"; lo: number | null; hi: number | null };
+
+export type Statistic = "units" | "rows" | "sum" | "count" | "hist";
+
+/** One noisy number per group (a histogram: one per bin), with its own ε share. */
+export interface PlannedStatistic {
+  aggregateIndex: number;
+  stat: Statistic;
+  column: string | null;
+  bins: number;
+  epsilon: Epsilon;
+  /** L1 sensitivity in integer units of `granularity`, over all groups a unit may reach. */
+  sensitivity: bigint;
+  granularity: number;
+  expectedStdDev: number;
+}
+
+export interface QueryPlan {
+  ir: QueryIR;
+  hash: string;
+  unitColumn: ColumnSchema;
+  groupDims: GroupDim[];
+  groupCount: number;
+  filters: PlannedFilter[];
+  /** Measures read by the kernel, each clamped per row to its declared bounds. */
+  measures: MeasurePolicy[];
+  histograms: Array<{ column: string; bins: number; lo: number; hi: number }>;
+  statistics: PlannedStatistic[];
+  maxGroupsPerUnit: number;
+  maxRowsPerUnit: number;
+  epsilon: Epsilon;
+  rowsToScan: number;
+}
+
+export interface PlanInput {
+  ir: QueryIR;
+  policy: PolicyRules & { maxRowsPerUnit?: number };
+  schema: DatasetSchema;
+  rowCount: number;
+}
+
+const STATS_OF: Record<AggregateIR["kind"], Statistic[]> = {
+  COUNT_UNITS: ["units"],
+  COUNT_ROWS: ["rows"],
+  SUM: ["sum"],
+  AVG: ["sum", "count"],
+  HISTOGRAM: ["hist"],
+};
+
+export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): QueryPlan {
+  const ir = canonicalIR(raw);
+  const column = (name: string, path: string): ColumnSchema => {
+    const c = schema.columns.find((x) => x.name === name);
+    if (!c) throw new PolicyViolation("UNKNOWN_COLUMN", path, `column ${JSON.stringify(name)} does not exist in this dataset`);
+    return c;
+  };
+  const dimension = (name: string, path: string): DimensionPolicy => {
+    column(name, path);
+    const d = policy.dimensions.find((x) => x.column === name);
+    if (!d) throw new PolicyViolation("COLUMN_NOT_ALLOWED", path, `column ${JSON.stringify(name)} is not a dimension the policy allows to group or filter on`);
+    return d;
+  };
+
+  // Epsilon first: it bounds everything else.
+  let epsilon: Epsilon;
+  try {
+    epsilon = parseEpsilon(ir.epsilon);
+  } catch (e) {
+    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", (e as Error).message);
+  }
+  if (compareEpsilon(epsilon, parseEpsilon(policy.epsilonPerQuery)) > 0) {
+    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${policy.epsilonPerQuery} per query`);
+  }
+
+  if (ir.aggregates.length === 0) throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", "ask for at least one aggregate");
+  if (ir.aggregates.length > PLAN_LIMITS.maxAggregates) {
+    throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", `at most ${PLAN_LIMITS.maxAggregates} aggregates per query (got ${ir.aggregates.length})`);
+  }
+
+  const groupDims: GroupDim[] = [];
+  let groupCount = 1;
+  ir.groupBy.forEach((name, i) => {
+    const path = `input.groupBy[${i}]`;
+    if (ir.groupBy.indexOf(name) !== i) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(name)} is grouped on twice`);
+    const d = dimension(name, path);
+    const g = groupDimOf(d);
+    groupCount *= g.kind === "keys" ? g.keys.length : g.edges.length - 1;
+    groupDims.push(g);
+  });
+  if (groupCount > PLAN_LIMITS.maxGroups) {
+    throw new PolicyViolation("TOO_MANY_GROUPS", "input.groupBy", `this grouping makes ${groupCount} groups; at most ${PLAN_LIMITS.maxGroups}`);
+  }
+
+  const filters: PlannedFilter[] = ir.filters.map((f, i) => {
+    const path = `input.filters[${i}]`;
+    const d = dimension(f.column, `${path}.column`);
+    if (f.op === "in") {
+      if (!d.keys) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} has bucket edges, not a key set: filter it with a range`);
+      if (f.values.length === 0) throw new PolicyViolation("BAD_FILTER", `${path}.values`, "an `in` filter needs at least one value");
+      for (const v of f.values) {
+        if (!d.keys.some((k) => k === v)) {
+          throw new PolicyViolation("VALUE_NOT_IN_KEY_SET", `${path}.values`, `${JSON.stringify(v)} is not in the public key set of ${JSON.stringify(f.column)}`);
+        }
+      }
+      return { column: f.column, kind: "in", values: f.values };
+    }
+    const isDate = d.dateEdges !== null;
+    const toNumber = (v: number | string | null, side: string): number | null => {
+      if (v === null) return null;
+      if (isDate) {
+        const ms = typeof v === "string" ? Date.parse(v) : NaN;
+        if (Number.isNaN(ms)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a date range bound must be an ISO date");
+        return ms;
+      }
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a range bound must be a finite number");
+      return v;
+    };
+    if (d.keys && d.keys.some((k) => typeof k !== "number")) {
+      throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(f.column)} is not numeric: filter it with \`in\``);
+    }
+    const lo = toNumber(f.lo, "lo");
+    const hi = toNumber(f.hi, "hi");
+    if (lo === null && hi === null) throw new PolicyViolation("BAD_FILTER", path, "a range needs lo, hi or both");
+    if (lo !== null && hi !== null && !(lo < hi)) throw new PolicyViolation("BAD_FILTER", path, "a range needs lo < hi");
+    return { column: f.column, kind: "range", lo, hi };
+  });
+
+  const unitColumn = column(policy.privacyUnit, "policy.privacyUnit");
+  const m = BigInt(policy.maxGroupsPerUnit);
+  const maxRowsPerUnit = policy.maxRowsPerUnit ?? PLAN_LIMITS.defaultMaxRowsPerUnit;
+  const r = BigInt(maxRowsPerUnit);
+  const nStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0);
+  const share = divideEpsilon(epsilon, nStats);
+
+  const measures: MeasurePolicy[] = [];
+  const histograms: QueryPlan["histograms"] = [];
+  const statistics: PlannedStatistic[] = [];
+  ir.aggregates.forEach((a, i) => {
+    const path = `input.aggregates[${i}]`;
+    if (!policy.aggregates.includes(a.kind)) {
+      throw new PolicyViolation("AGGREGATE_NOT_ALLOWED", `${path}.kind`, `${a.kind} is not an aggregate this dataset's policy allows`);
+    }
+    let measure: MeasurePolicy | null = null;
+    if ("column" in a) {
+      column(a.column, `${path}.column`);
+      measure = policy.measures.find((x) => x.column === a.column) ?? null;
+      if (!measure) throw new PolicyViolation("COLUMN_NOT_ALLOWED", `${path}.column`, `column ${JSON.stringify(a.column)} is not a measure the policy allows to aggregate`);
+      if (!measures.some((x) => x.column === measure!.column)) measures.push(measure);
+    }
+    let bins = 1;
+    if (a.kind === "HISTOGRAM") {
+      bins = a.bins;
+      if (!Number.isInteger(bins) || bins < 2 || bins > PLAN_LIMITS.maxHistogramBins) {
+        throw new PolicyViolation("BAD_FILTER", `${path}.bins`, `a histogram has 2 to ${PLAN_LIMITS.maxHistogramBins} bins`);
+      }
+      histograms.push({ column: measure!.column, bins, lo: measure!.lo, hi: measure!.hi });
+    }
+    for (const stat of STATS_OF[a.kind]) {
+      const g = stat === "sum" ? granularityFor(measure!.lo, measure!.hi) : 1;
+      // Per unit: ≤ m groups; per group ≤ r rows; each row's value clamped to [lo, hi].
+      const perGroup = stat === "units" ? 1n : stat === "sum" ? r * maxUnits(measure!.lo, measure!.hi, g) : r;
+      const sensitivity = m * perGroup;
+      statistics.push({
+        aggregateIndex: i,
+        stat,
+        column: measure?.column ?? null,
+        bins,
+        epsilon: share,
+        sensitivity,
+        granularity: g,
+        expectedStdDev: expectedNoiseStdDev(sensitivity, share, g),
+      });
+    }
+  });
+
+  return {
+    ir,
+    hash: irHash(ir),
+    unitColumn,
+    groupDims,
+    groupCount,
+    filters,
+    measures,
+    histograms,
+    statistics,
+    maxGroupsPerUnit: policy.maxGroupsPerUnit,
+    maxRowsPerUnit,
+    epsilon,
+    rowsToScan: rowCount,
+  };
+}
+
+function groupDimOf(d: DimensionPolicy): GroupDim {
+  if (d.keys) return { column: d.column, kind: "keys", keys: d.keys };
+  if (d.edges) {
+    return { column: d.column, kind: "edges", edges: d.edges, labels: d.edges.slice(0, -1).map((e, i) => `[${e}, ${d.edges![i + 1]})`) };
+  }
+  const iso = d.dateEdges ?? [];
+  return {
+    column: d.column,
+    kind: "edges",
+    edges: iso.map((s) => Date.parse(s)),
+    labels: iso.slice(0, -1).map((e, i) => `[${e}, ${iso[i + 1]})`),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The privacy gate's last step: exact group totals (already bounded by the kernel) become
+ * released numbers — each statistic of each group plus discrete Laplace noise at its own ε and
+ * sensitivity, at its public granularity. Every public key is reported, zero counts included,
+ * so a reader cannot tell an empty group from a small one. AVG = noisy SUM / noisy COUNT.
+ */
+import { fromUnits, releaseInteger, toUnits, type ByteSource, cryptoBytes } from "../privacy/mechanism/index.ts";
+import type { QueryPlan, GroupDim } from "./plan.ts";
+import type { Literal } from "./ir.ts";
+
+export interface ReleasedGroup {
+  key: Array<{ column: string; value: string }>;
+  values: Array<{ aggregateIndex: number; kind: string; column: string | null; value: number | null; bins: number[] | null }>;
+}
+
+export interface ReleasedAnswer {
+  groups: ReleasedGroup[];
+}
+
+function keyLabel(d: GroupDim, x: number): string {
+  return d.kind === "keys" ? String(d.keys[x] as Literal) : d.labels[x]!;
+}
+
+export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSource = cryptoBytes): ReleasedAnswer {
+  const W = 1 + 1 + 2 * plan.measures.length + plan.histograms.reduce((n, h) => n + h.bins, 0);
+  const measureSlot = (column: string) => 2 + 2 * plan.measures.findIndex((m) => m.column === column);
+  const histSlot: number[] = [];
+  let off = 2 + 2 * plan.measures.length;
+  for (const h of plan.histograms) {
+    histSlot.push(off);
+    off += h.bins;
+  }
+  const noisy = (exact: number, granularity: number, stat: QueryPlan["statistics"][number]) =>
+    fromUnits(releaseInteger(toUnits(exact, granularity), stat.sensitivity, stat.epsilon, bytes), granularity);
+
+  const groups: ReleasedGroup[] = [];
+  for (let g = 0; g < plan.groupCount; g++) {
+    const o = g * W;
+    const key: ReleasedGroup["key"] = [];
+    let rest = g;
+    for (let k = plan.groupDims.length - 1; k >= 0; k--) {
+      const d = plan.groupDims[k]!;
+      const width = d.kind === "keys" ? d.keys.length : d.edges.length - 1;
+      key.unshift({ column: d.column, value: keyLabel(d, rest % width) });
+      rest = Math.floor(rest / width);
+    }
+    let histIndex = 0;
+    const values: ReleasedGroup["values"] = plan.ir.aggregates.map((a, i) => {
+      const stats = plan.statistics.filter((s) => s.aggregateIndex === i);
+      const column = "column" in a ? a.column : null;
+      switch (a.kind) {
+        case "COUNT_UNITS":
+          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o]!, 1, stats[0]!), bins: null };
+        case "COUNT_ROWS":
+          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + 1]!, 1, stats[0]!), bins: null };
+        case "SUM": {
+          const s = stats[0]!;
+          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + measureSlot(a.column)]!, s.granularity, s), bins: null };
+        }
+        case "AVG": {
+          const [sumStat, countStat] = stats as [typeof stats[0], typeof stats[0]];
+          const slot = measureSlot(a.column);
+          const sum = noisy(totals[o + slot]!, sumStat!.granularity, sumStat!);
+          const count = noisy(totals[o + slot + 1]!, 1, countStat!);
+          // Post-processing of two noisy numbers: no further privacy cost.
+          return { aggregateIndex: i, kind: a.kind, column, value: count >= 1 ? sum / count : null, bins: null };
+        }
+        case "HISTOGRAM": {
+          const s = stats[0]!;
+          const base = o + histSlot[histIndex++]!;
+          const bins = Array.from({ length: a.bins }, (_, b) => noisy(totals[base + b]!, 1, s));
+          return { aggregateIndex: i, kind: a.kind, column, value: null, bins };
+        }
+      }
+    });
+    groups.push({ key, values });
+  }
+  return { groups };
+}
