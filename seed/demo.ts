@@ -9,6 +9,8 @@ import { join } from "node:path";
 import type { Services } from "../src/services.ts";
 import type { Role } from "../src/accounts/model.ts";
 import type { Logger } from "../src/logger.ts";
+import { seedDemoDatasets } from "./datasets.ts";
+import { seedDemoListings } from "./demo-listings.ts";
 
 export interface DemoCredential {
   role: Role;
@@ -39,10 +41,12 @@ export async function seedDemo(
   if (options.production) throw new SeedRefused();
   if ((await services.accounts.countAccounts()) > 0) return null;
   const credentials: DemoCredential[] = [];
+  let ownerId: string | null = null;
   for (const { email, roles } of DEMO_ACCOUNTS) {
     const password = `Demo-${randomBytes(9).toString("base64url")}`;
     const account = await services.accounts.createAccount(email, password, roles);
     const { secret } = await services.accounts.createApiKey(account._id, "demo key");
+    if (roles.includes("OWNER")) ownerId ??= account._id;
     credentials.push({ role: roles[0]!, email, password, apiKey: secret });
   }
   await mkdir(options.dataDir, { recursive: true });
@@ -52,5 +56,11 @@ export async function seedDemo(
   print("Seeded demo accounts (local use only; also saved to " + file + "):");
   for (const c of credentials) print(`  ${c.role.padEnd(9)} ${c.email.padEnd(24)} API key: ${c.apiKey}`);
   options.log?.info({ accounts: credentials.map((c) => c.email) }, "seeded demo accounts");
+  // The demo owner's datasets (generated, deterministic, small), ingested through the upload path.
+  const datasets = ownerId ? await seedDemoDatasets(services, ownerId, { ...(options.log ? { log: options.log } : {}) }) : [];
+  if (datasets.length > 0) print(`Seeded demo datasets for owner@demo.exchange: ${datasets.map((d) => `${d.key} (${d.rows} rows)`).join(", ")}`);
+  // A policy and a published bilingual listing over each demo dataset (seed/demo-listings.ts).
+  const listings = ownerId ? await seedDemoListings(services, ownerId, datasets, options.log) : [];
+  if (listings.length > 0) print(`Seeded ${listings.length} published demo listings (search them with searchListings, e.g. query: "出租车")`);
   return credentials;
 }

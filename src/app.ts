@@ -8,6 +8,9 @@ import { randomUUID } from "node:crypto";
 import type { Services } from "./services.ts";
 import type { Logger } from "./logger.ts";
 import { createExchangeYoga, type GraphQLLimits } from "./graphql/yoga.ts";
+import { registerAuditRoutes } from "./audit/http.ts";
+import { registerStripeWebhookRoute } from "./billing/http.ts";
+import { datasetUploadRoute } from "./datasets/http/upload-route.ts";
 
 export interface AppOptions {
   services: Services;
@@ -77,6 +80,15 @@ export function createApp(options: AppOptions): Koa {
     ctx.type = services.metrics.registry.contentType;
     ctx.body = await services.metrics.registry.metrics();
   });
+
+  // Audit log: checkpoints, verifier key, witness cosignatures, regulator exports.
+  registerAuditRoutes(router, services);
+
+  // Stripe webhooks: reads the raw body itself (signature check), so no body parser may run before it.
+  registerStripeWebhookRoute(router, services);
+
+  // Streaming dataset upload: reads the raw body itself, so no body parser may run before it.
+  router.put("/datasets/:id/versions", datasetUploadRoute({ services, log }));
 
   router.all("/graphql", async (ctx) => {
     const response = await yoga.handleNodeRequestAndResponse(ctx.req, ctx.res, { koa: ctx });

@@ -4,6 +4,8 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseWitnessKeys } from "./audit/witness.ts";
+import { billingConfigFrom, billingEnv, type BillingConfig } from "./billing/config.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -29,6 +31,24 @@ const schema = z.object({
   RATE_LIMIT_CAPACITY: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).default(20_000),
   RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
+  UPLOAD_MAX_BYTES: z.coerce.number({ message: "must be a number of bytes" }).int("must be an integer").min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  AUDIT_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]{1,200}$/, "must be one word with no spaces or '+', e.g. exchange.example.com/audit")
+    .default("data-exchange.local/audit"),
+  AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  AUDIT_WITNESS_KEYS: z
+    .string()
+    .regex(/^[^\s,]+(,[^\s,]+)*$/, "must be comma-separated verifier keys <name>+<key id>+<base64 key>")
+    .superRefine((v, ctx) => {
+      try {
+        parseWitnessKeys(v.split(","));
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^AUDIT_WITNESS_KEYS: /, "") });
+      }
+    })
+    .optional(),
+  ...billingEnv,
 });
 
 export interface Config {
@@ -44,6 +64,8 @@ export interface Config {
   /** Seed demo accounts into an empty store; never in production. */
   seedDemo: boolean;
   shutdownTimeoutMs: number;
+  /** Largest dataset upload accepted, in bytes (UPLOAD_MAX_BYTES). */
+  uploadMaxBytes: number;
   /** Schema introspection: on in development, off in production unless turned on. */
   introspection: boolean;
   /** Static cost limit per operation, and each caller's leaky bucket of cost. */
@@ -51,6 +73,10 @@ export interface Config {
   rateLimit: { capacity: number; perSecond: number };
   /** When set, /metrics requires it as a bearer token. */
   metricsToken: string | null;
+  /** The audit log's checkpoint origin, signing key (PEM file; default DATA_DIR/audit-signing-key.pem) and trusted witnesses. */
+  audit: { origin: string; signingKeyFile: string | null; witnessKeys: string[] };
+  /** Payment rail (Stripe / offline demo), payout threshold, hold lifetime: see src/billing/config.ts. */
+  billing: BillingConfig;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const got = raw[name];
-        const shown = got === undefined ? "" : ` (got ${JSON.stringify(name.includes("URI") ? "<redacted>" : got)})`;
+        const secret = name.includes("URI") || /SECRET|TOKEN/.test(name);
+        const shown = got === undefined ? "" : ` (got ${JSON.stringify(secret ? "<redacted>" : got)})`;
         return `${name}: ${i.message}${shown}`;
       }),
     );
@@ -81,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.NODE_ENV === "production" && c.SEED_DEMO === true) {
     throw new ConfigError(["SEED_DEMO: demo accounts are refused when NODE_ENV=production"]);
   }
+  const billing = billingConfigFrom(c);
+  if (billing.problems.length > 0) throw new ConfigError(billing.problems);
   return {
     env: c.NODE_ENV,
     host: c.HOST,
@@ -92,9 +121,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: c.GRAPHIQL ?? c.NODE_ENV !== "production",
     seedDemo: c.SEED_DEMO ?? c.NODE_ENV !== "production",
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    uploadMaxBytes: c.UPLOAD_MAX_BYTES,
     introspection: c.INTROSPECTION ?? c.NODE_ENV !== "production",
     graphqlMaxCost: c.GRAPHQL_MAX_COST,
     rateLimit: { capacity: c.RATE_LIMIT_CAPACITY, perSecond: c.RATE_LIMIT_PER_SECOND },
     metricsToken: c.METRICS_TOKEN ?? null,
+    audit: {
+      origin: c.AUDIT_ORIGIN,
+      signingKeyFile: c.AUDIT_SIGNING_KEY_FILE ? resolve(c.AUDIT_SIGNING_KEY_FILE) : null,
+      witnessKeys: c.AUDIT_WITNESS_KEYS ? c.AUDIT_WITNESS_KEYS.split(",") : [],
+    },
+    billing: billing.config,
   };
 }

@@ -26,7 +26,7 @@ export async function startExchange(config: Config, log: Logger, options: StartO
   const { store, blobs } = await openStores(config);
   let server: Server | null = null;
   try {
-    const services = await createServices(store, blobs, config);
+    const services = await createServices(store, blobs, config, log);
     await options.beforeListen?.(services);
     const app = createApp({
       services,
@@ -37,6 +37,9 @@ export async function startExchange(config: Config, log: Logger, options: StartO
       metricsToken: config.metricsToken,
     });
     const httpServer = createServer(app.callback());
+    // A streaming dataset upload (PUT /datasets/:id/versions) can take longer than Node's 5-minute
+    // default for receiving a whole request; headersTimeout still bounds slow headers.
+    httpServer.requestTimeout = 60 * 60_000;
     server = httpServer;
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -48,7 +51,11 @@ export async function startExchange(config: Config, log: Logger, options: StartO
     return {
       url,
       services,
-      close: () => (closing ??= shutdown(httpServer, config.shutdownTimeoutMs, log).finally(() => closeStores())),
+      close: () =>
+        (closing ??= shutdown(httpServer, config.shutdownTimeoutMs, log)
+          .finally(() => services.closeSandbox())
+          .finally(() => services.audit.close()) // stop the audit log's background work before its store goes
+          .finally(() => closeStores())),
     };
   } catch (e) {
     server?.close();

@@ -13,6 +13,8 @@ export interface Account {
   passwordHash: string;
   roles: Role[];
   createdAt: string;
+  /** Audit event ids of the role changes applied to this account (the drift repair's evidence). */
+  roleEvents?: string[];
 }
 
 /** `_id` is the SHA-256 of the session token, so a leaked database holds no usable token. */

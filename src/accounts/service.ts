@@ -11,6 +11,8 @@ import { COLLECTIONS, ROLES, SELF_SERVICE_ROLES, type Account, type ApiKey, type
 import { DECOY_HASH_PROMISE, hashPassword, passwordWeaknesses, verifyPassword } from "./passwords.ts";
 import { bearerKind, newApiKeySecret, newSessionToken, sha256Hex } from "./credentials.ts";
 import { EmailTaken, InvalidCredentials, Unauthenticated, WeakPassword } from "./errors.ts";
+import type { AuditTrail } from "../audit/recorder.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit/actions.ts";
 
 const email = z
   .string()
@@ -55,6 +57,8 @@ export interface Principal {
 
 export interface AccountsServiceOptions {
   sessionTtlMs: number;
+  /** Sign-ups, role changes and API keys are recorded here (actor: the account id, never the email). */
+  audit: AuditTrail;
   now?: () => Date;
 }
 
@@ -64,6 +68,7 @@ export class AccountsService {
   private readonly apiKeys: Collection<ApiKey>;
   private readonly sessionTtlMs: number;
   private readonly now: () => Date;
+  private readonly audit: AuditTrail;
 
   private constructor(
     cols: { accounts: Collection<Account>; sessions: Collection<Session>; apiKeys: Collection<ApiKey> },
@@ -74,6 +79,21 @@ export class AccountsService {
     this.apiKeys = cols.apiKeys;
     this.sessionTtlMs = options.sessionTtlMs;
     this.now = options.now ?? (() => new Date());
+    this.audit = options.audit;
+    this.registerAuditFactChecks();
+  }
+
+  /** How the audit drift repair tells whether a promised event's fact was written. */
+  private registerAuditFactChecks(): void {
+    const accountExists = async (e: { subject: Record<string, string> }) => (await this.accounts.get(e.subject.accountId ?? "")) !== null;
+    this.audit.drift.registerFactCheck(ACTIONS.accountSignedUp, accountExists);
+    this.audit.drift.registerFactCheck(ACTIONS.accountCreated, accountExists);
+    const roleApplied = async (e: { eventId: string; subject: Record<string, string> }) =>
+      ((await this.accounts.get(e.subject.accountId ?? ""))?.roleEvents ?? []).includes(e.eventId);
+    this.audit.drift.registerFactCheck(ACTIONS.roleGranted, roleApplied);
+    this.audit.drift.registerFactCheck(ACTIONS.roleRevoked, roleApplied);
+    this.audit.drift.registerFactCheck(ACTIONS.apiKeyCreated, async (e) => (await this.apiKeys.get(e.subject.apiKeyId ?? "")) !== null);
+    this.audit.drift.registerFactCheck(ACTIONS.apiKeyRevoked, async (e) => Boolean((await this.apiKeys.get(e.subject.apiKeyId ?? ""))?.revokedAt));
   }
 
   static async open(store: DocumentStore, options: AccountsServiceOptions): Promise<AccountsService> {
@@ -94,20 +114,25 @@ export class AccountsService {
     const { email, password, roles } = parsed.data;
     const weak = passwordWeaknesses(password, email);
     if (weak.length > 0) throw new WeakPassword(weak);
-    const account = await this.createAccount(email, password, [...new Set(roles)]);
+    const account = await this.createAccount(email, password, [...new Set(roles)], "signUp");
     return this.startSession(account);
   }
 
   /** Creates an account with any roles: for the seed and for admin tooling, not for the API. */
-  async createAccount(email: string, password: string, roles: Role[]): Promise<Stored<Account>> {
+  async createAccount(email: string, password: string, roles: Role[], via: "signUp" | "system" = "system"): Promise<Stored<Account>> {
+    const id = newId("acc");
+    const passwordHash = await hashPassword(password);
+    const action = via === "signUp" ? ACTIONS.accountSignedUp : ACTIONS.accountCreated;
+    const event = auditEvent(action, {
+      eventId: `${action}:${id}`,
+      actor: via === "signUp" ? id : SYSTEM_ACTOR,
+      subject: { accountId: id },
+      data: { roles },
+    });
     try {
-      return await this.accounts.insert({
-        _id: newId("acc"),
-        email,
-        passwordHash: await hashPassword(password),
-        roles,
-        createdAt: this.now().toISOString(),
-      });
+      return await this.audit.drift.withEvent(event, () =>
+        this.accounts.insert({ _id: id, email, passwordHash, roles, createdAt: this.now().toISOString() }),
+      );
     } catch (e) {
       if (e instanceof DuplicateKeyError && e.fields.includes("email")) throw new EmailTaken();
       throw e;
@@ -179,16 +204,20 @@ export class AccountsService {
     const active = await this.apiKeys.count({ accountId, revokedAt: null });
     if (active >= 50) throw new InvalidInput([{ path: "input", message: "at most 50 active API keys per account; revoke one first" }]);
     const { secret, prefix } = newApiKeySecret();
-    const apiKey = await this.apiKeys.insert({
-      _id: newId("key"),
-      accountId,
-      name: parsed.data,
-      prefix,
-      secretHash: sha256Hex(secret),
-      createdAt: this.now().toISOString(),
-      revokedAt: null,
-      lastUsedAt: null,
-    });
+    const id = newId("key");
+    const event = auditEvent(ACTIONS.apiKeyCreated, { eventId: `${ACTIONS.apiKeyCreated}:${id}`, actor: accountId, subject: { accountId, apiKeyId: id }, data: {} });
+    const apiKey = await this.audit.drift.withEvent(event, () =>
+      this.apiKeys.insert({
+        _id: id,
+        accountId,
+        name: parsed.data,
+        prefix,
+        secretHash: sha256Hex(secret),
+        createdAt: this.now().toISOString(),
+        revokedAt: null,
+        lastUsedAt: null,
+      }),
+    );
     return { apiKey, secret };
   }
 
@@ -202,9 +231,9 @@ export class AccountsService {
     const key = await this.apiKeys.get(keyId);
     if (!key || key.accountId !== accountId) throw new NotFound("API key");
     if (key.revokedAt) return key;
-    const revoked = await this.apiKeys.updateOne(
-      { _id: keyId, revokedAt: null },
-      { $set: { revokedAt: this.now().toISOString() } },
+    const event = auditEvent(ACTIONS.apiKeyRevoked, { eventId: `${ACTIONS.apiKeyRevoked}:${keyId}`, actor: accountId, subject: { accountId, apiKeyId: keyId }, data: {} });
+    const revoked = await this.audit.drift.withEvent(event, () =>
+      this.apiKeys.updateOne({ _id: keyId, revokedAt: null }, { $set: { revokedAt: this.now().toISOString() } }),
     );
     return revoked ?? ((await this.apiKeys.get(keyId)) as Stored<ApiKey>);
   }
@@ -222,16 +251,32 @@ export class AccountsService {
   }
 
   /** Adds or removes a role with optimistic concurrency, so concurrent grants never lose one. */
-  async setRole(accountId: string, role: Role, present: boolean): Promise<Stored<Account>> {
+  async setRole(accountId: string, role: Role, present: boolean, actor: string = SYSTEM_ACTOR): Promise<Stored<Account>> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const account = await this.accounts.get(accountId);
       if (!account) throw new NotFound("account");
       const has = account.roles.includes(role);
       if (has === present) return account;
       const roles = present ? [...account.roles, role] : account.roles.filter((r) => r !== role);
-      const updated = await this.accounts.updateVersion(accountId, account._v, { $set: { roles } });
+      const action = present ? ACTIONS.roleGranted : ACTIONS.roleRevoked;
+      // Deterministic per attempt; the account keeps it so the drift repair can see it applied.
+      const eventId = `${action}:${accountId}:${role}:v${account._v + 1}:${actor}`;
+      const event = auditEvent(action, { eventId, actor, subject: { accountId }, data: { role } });
+      const updated = await this.audit.drift
+        .withEvent(event, async () => {
+          const done = await this.accounts.updateVersion(accountId, account._v, { $set: { roles }, $push: { roleEvents: eventId } });
+          if (!done) throw new VersionConflict();
+          return done;
+        })
+        .catch((e: unknown) => {
+          if (e instanceof VersionConflict) return null;
+          throw e;
+        });
       if (updated) return updated;
     }
     throw new Error(`role change on ${accountId} kept conflicting`);
   }
 }
+
+/** Another change to the account won the optimistic race; try again from its new version. */
+class VersionConflict extends Error {}

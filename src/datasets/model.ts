@@ -131,6 +131,8 @@ export interface UploadJob {
   blobPrefix: string;
   /** The version this job created, once it succeeded. */
   version: number | null;
+  /** Conversion passes over the file (2 when a type widened after chunks were written); set on success. */
+  passes?: number;
   error: UploadErrorInfo | null;
   startedAt: string;
   /** Heartbeat: refreshed every few seconds while the job runs. */

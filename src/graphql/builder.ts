@@ -31,6 +31,12 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: string; Output: string };
+    /** A multipart upload (GraphQL multipart request spec; registered by src/datasets/graphql/file-scalar.ts). */
+    File: { Input: File; Output: never };
+    /** Integer minor units of a currency, up to 2^53 − 1 (registered by src/billing/graphql/scalars.ts). */
+    MinorUnits: { Input: number; Output: number };
+    /** A public key value or range bound (registered by src/queries/graphql/inputs.ts). */
+    Literal: { Input: string | number | boolean; Output: string | number | boolean };
   };
 }>({
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin],

@@ -3,6 +3,14 @@ import type { GraphQLSchema } from "graphql";
 import { builder } from "./builder.ts";
 import "./error-types.ts";
 import "../accounts/graphql/index.ts";
+import "../datasets/graphql/index.ts";
+import "../audit/graphql/index.ts";
+import "../privacy/policy/graphql/index.ts";
+import "../catalog/graphql/index.ts";
+import "../access/graphql/index.ts";
+import "../privacy/budget/graphql/index.ts";
+import "../billing/graphql/index.ts";
+import "../queries/graphql/index.ts";
 
 let schema: GraphQLSchema | null = null;
 

@@ -17,6 +17,7 @@ import { useCostLimits } from "./plugins/cost-limits.ts";
 import { useNoIntrospection } from "./plugins/introspection.ts";
 import { useOperationMetrics } from "./plugins/metrics.ts";
 import { LeakyBuckets } from "./rate-limit.ts";
+import { useUploadLimits } from "../datasets/graphql/upload-limits.ts";
 
 export interface YogaServerContext {
   koa: KoaContext;
@@ -51,6 +52,7 @@ export function createExchangeYoga(options: {
     useArmor(options.production),
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER, "authorization"] }) as Plugin,
     useCostLimits({ maxCost: limits.maxCost, buckets }) as Plugin,
+    useUploadLimits(),
   ];
   if (!limits.introspection) plugins.push(useNoIntrospection());
 

@@ -112,7 +112,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
     const path = `input.groupBy[${i}]`;
     if (ir.groupBy.indexOf(name) !== i) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(name)} is grouped on twice`);
     const d = dimension(name, path);
-    const g = groupDimOf(d);
+    const g = groupDimOf(d, column(name, path).type);
     groupCount *= g.kind === "keys" ? g.keys.length : g.edges.length - 1;
     groupDims.push(g);
   });
@@ -134,12 +134,13 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
       return { column: f.column, kind: "in", values: f.values };
     }
     const isDate = d.dateEdges !== null;
+    const colType = column(f.column, `${path}.column`).type;
     const toNumber = (v: number | string | null, side: string): number | null => {
       if (v === null) return null;
       if (isDate) {
         const ms = typeof v === "string" ? Date.parse(v) : NaN;
         if (Number.isNaN(ms)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a date range bound must be an ISO date");
-        return ms;
+        return storedTime(ms, colType);
       }
       if (typeof v !== "number" || !Number.isFinite(v)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a range bound must be a finite number");
       return v;
@@ -219,7 +220,12 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
   };
 }
 
-function groupDimOf(d: DimensionPolicy): GroupDim {
+/** Dates are stored as epoch days, timestamps as epoch milliseconds (src/datasets/FORMAT.md). */
+function storedTime(ms: number, type: ColumnSchema["type"]): number {
+  return type === "date" ? Math.floor(ms / 86_400_000) : ms;
+}
+
+function groupDimOf(d: DimensionPolicy, type: ColumnSchema["type"]): GroupDim {
   if (d.keys) return { column: d.column, kind: "keys", keys: d.keys };
   if (d.edges) {
     return { column: d.column, kind: "edges", edges: d.edges, labels: d.edges.slice(0, -1).map((e, i) => `[${e}, ${d.edges![i + 1]})`) };
@@ -228,7 +234,7 @@ function groupDimOf(d: DimensionPolicy): GroupDim {
   return {
     column: d.column,
     kind: "edges",
-    edges: iso.map((s) => Date.parse(s)),
+    edges: iso.map((s) => storedTime(Date.parse(s), type)),
     labels: iso.slice(0, -1).map((e, i) => `[${e}, ${iso[i + 1]})`),
   };
 }

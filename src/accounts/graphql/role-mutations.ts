@@ -20,7 +20,7 @@ for (const [name, present] of [["grantRole", true], ["revokeRole", false]] as co
         if (!present && role === "ADMIN" && accountId.id === ctx.principal!.account._id) {
           throw new InvalidInput([{ path: "role", message: "an admin cannot remove their own ADMIN role" }]);
         }
-        return ctx.services.accounts.setRole(accountId.id, role, present);
+        return ctx.services.accounts.setRole(accountId.id, role, present, ctx.principal!.account._id);
       },
     }),
   );

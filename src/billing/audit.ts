@@ -1,0 +1,76 @@
+/**
+ * What billing writes into the audit log: posted ledger transfers, Stripe events and payouts.
+ * Event ids are deterministic (derived from ledger / event ids), so recording again after a
+ * crash returns the first entry. Only ids, amounts and hashes: never emails or card data.
+ */
+import { createHash } from "node:crypto";
+import type { AuditRecorder } from "../audit/recorder.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit/actions.ts";
+import type { Stored } from "../store/port.ts";
+import type { Transfer } from "./ledger/transfers.ts";
+import type { Payout } from "./model.ts";
+
+export class BillingAudit {
+  private readonly recorder: AuditRecorder;
+
+  constructor(recorder: AuditRecorder) {
+    this.recorder = recorder;
+  }
+
+  /** A posted transfer that moved money. Rejected transfers moved nothing and are not logged. */
+  async transfer(t: Stored<Transfer>): Promise<void> {
+    if (t.state !== "posted") return;
+    const money = t.legs.filter((l) => l.journal === "money");
+    let debit: { account: string; amount: number } | null = null;
+    let credit: { account: string; amount: number } | null = null;
+    let moved = 0;
+    for (const leg of money) {
+      const b = leg.delta["balance"] ?? 0;
+      if (b > 0) moved += b;
+      if (b < 0 && (!debit || b < debit.amount)) debit = { account: leg.account, amount: b };
+      if (b > 0 && (!credit || b > credit.amount)) credit = { account: leg.account, amount: b };
+    }
+    // Holds and releases only reserve or free credit (no balance moves): the capture or the
+    // void that ends them is what the log needs. Usage counters alone involve no money at all.
+    if (moved === 0) return;
+    await this.recorder.record(
+      auditEvent(ACTIONS.ledgerTransferPosted, {
+        actor: SYSTEM_ACTOR,
+        eventId: `ledger.transfer_posted:${t._id}`,
+        subject: {
+          transferId: t._id,
+          ...(debit ? { debitAccountId: debit.account } : {}),
+          ...(credit ? { creditAccountId: credit.account } : {}),
+          ...(t.refs["holdId"] ? { holdId: t.refs["holdId"] } : {}),
+        },
+        data: { kind: t.kind, amountMinor: moved, currency: t.currency, idempotencyKeyHash: sha256(t.key) },
+      }),
+    );
+  }
+
+  async stripeEvent(eventId: string, type: string, accountId: string | null, amount: { amountMinor: number; currency: string } | null): Promise<void> {
+    await this.recorder.record(
+      auditEvent(ACTIONS.stripeEventReceived, {
+        actor: SYSTEM_ACTOR,
+        eventId: `stripe.event_received:${eventId}`,
+        subject: { stripeEventId: eventId, ...(accountId ? { accountId } : {}) },
+        data: { type, ...(amount ?? {}) },
+      }),
+    );
+  }
+
+  async payoutSent(p: Stored<Payout>): Promise<void> {
+    await this.recorder.record(
+      auditEvent(ACTIONS.payoutSent, {
+        actor: SYSTEM_ACTOR,
+        eventId: `payout.sent:${p._id}`,
+        subject: { payoutId: p._id, ownerId: p.ownerId, transferId: p.transferId },
+        data: { amountMinor: p.amount, currency: p.currency, rail: p.rail },
+      }),
+    );
+  }
+}
+
+function sha256(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}

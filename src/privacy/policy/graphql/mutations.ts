@@ -1,0 +1,60 @@
+/** declarePrivacyPolicy: the dataset's owner declares (or changes) its policy; a new version each time. */
+import { builder } from "../../../graphql/builder.ts";
+import { InvalidInput, NotFound } from "../../../errors.ts";
+import { BudgetBelowSpent, DatasetNotReady } from "../errors.ts";
+import { PrivacyAggregateEnum, PrivacyPolicyRef } from "./policy.ts";
+import { dropNulls } from "./drop-nulls.ts";
+import type { DeclarePolicyInput } from "../service.ts";
+
+const PolicyDimensionInput = builder.inputType("PolicyDimensionInput", {
+  description: "Give exactly one of keys, edges or dateEdges.",
+  fields: (t) => ({
+    column: t.string({ required: true }),
+    keys: t.stringList({ description: "Public key set (string, int or boolean columns), declared by you, never read off the data." }),
+    edges: t.floatList({ description: "Bucket edges for int/float columns, strictly increasing: buckets [e_i, e_{i+1})." }),
+    dateEdges: t.stringList({ description: "Bucket edges for date (2024-01-31) or timestamp (ISO-8601) columns, strictly increasing." }),
+  }),
+});
+
+const PolicyMeasureInput = builder.inputType("PolicyMeasureInput", {
+  fields: (t) => ({
+    column: t.string({ required: true, description: "An int or float column." }),
+    lo: t.float({ required: true, description: "Lower bound: smaller values count as lo." }),
+    hi: t.float({ required: true, description: "Upper bound (greater than lo): larger values count as hi." }),
+  }),
+});
+
+const DeclarePrivacyPolicyInput = builder.inputType("DeclarePrivacyPolicyInput", {
+  fields: (t) => ({
+    datasetId: t.globalID({ required: true }),
+    checkAgainstVersion: t.int({ description: "Dataset version whose schema to check against; the latest when omitted." }),
+    privacyUnit: t.string({ required: true, description: "The string or int column identifying one person or entity." }),
+    dimensions: t.field({ type: [PolicyDimensionInput], required: true }),
+    measures: t.field({ type: [PolicyMeasureInput], required: true }),
+    aggregates: t.field({ type: [PrivacyAggregateEnum], required: true }),
+    minGroupSize: t.int({ description: "k, at least 2; default 10." }),
+    epsilonPerQuery: t.float({ description: "Greater than 0, at most 1.0; default 0.1." }),
+    buyerEpsilonBudget: t.float({ description: "Default 2; at least epsilonPerQuery." }),
+    datasetEpsilonBudget: t.float({ description: "Default 10; at least buyerEpsilonBudget." }),
+    maxGroupsPerUnit: t.int({ description: "Default 1." }),
+    note: t.string({ description: "Why the policy changed (shown to you only)." }),
+  }),
+});
+
+builder.mutationField("declarePrivacyPolicy", (t) =>
+  t.field({
+    type: PrivacyPolicyRef,
+    description:
+      "Declares or changes the privacy policy of one of your datasets. Each call makes a new version; " +
+      "a budget can never go below the ε already spent. Bad input changes nothing.",
+    authScopes: { owner: true },
+    errors: { types: [NotFound, InvalidInput, BudgetBelowSpent, DatasetNotReady] },
+    args: { input: t.arg({ type: DeclarePrivacyPolicyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      if (input.datasetId.typename !== "Dataset") throw new NotFound("dataset");
+      const { datasetId, ...rest } = dropNulls(input);
+      // Shapes and ranges are checked by the service (zod); nulls mean "use the default".
+      return ctx.services.policies.declare(ctx.principal!.account._id, { ...rest, datasetId: datasetId.id } as DeclarePolicyInput);
+    },
+  }),
+);

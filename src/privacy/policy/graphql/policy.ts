@@ -1,0 +1,71 @@
+/** The PrivacyPolicy type: public wherever the listing it belongs to is (it holds only declarations). */
+import { builder } from "../../../graphql/builder.ts";
+import type { Stored } from "../../../store/port.ts";
+import { AGGREGATES, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
+
+export const PrivacyAggregateEnum = builder.enumType("PrivacyAggregate", {
+  description: "Aggregates a policy may allow. SUM, AVG and HISTOGRAM work on measure columns (clamped to their bounds).",
+  values: AGGREGATES,
+});
+
+export const DimensionKindEnum = builder.enumType("PolicyDimensionKind", {
+  values: {
+    KEYS: { description: "Grouped by an owner-declared public key set." },
+    BUCKETS: { description: "Grouped into owner-declared number buckets [e_i, e_{i+1})." },
+    DATE_BUCKETS: { description: "Grouped into owner-declared date/time buckets [e_i, e_{i+1})." },
+  },
+});
+
+const PolicyDimensionRef = builder.objectRef<DimensionPolicy>("PolicyDimension").implement({
+  description: "A column buyers may group or filter on, and the group keys they may see. Values outside them fall in no group.",
+  fields: (t) => ({
+    column: t.exposeString("column"),
+    kind: t.field({
+      type: DimensionKindEnum,
+      resolve: (d) => (d.keys ? "KEYS" : d.edges ? "BUCKETS" : "DATE_BUCKETS"),
+    }),
+    keys: t.stringList({
+      nullable: true,
+      description: "The public key set, as text (ints and booleans written out).",
+      resolve: (d) => d.keys?.map(String) ?? null,
+    }),
+    edges: t.floatList({ nullable: true, resolve: (d) => d.edges }),
+    dateEdges: t.stringList({ nullable: true, resolve: (d) => d.dateEdges }),
+  }),
+});
+
+const PolicyMeasureRef = builder.objectRef<MeasurePolicy>("PolicyMeasure").implement({
+  description: "A numeric column buyers may aggregate; every value is clamped to [lo, hi] declared by the owner.",
+  fields: (t) => ({
+    column: t.exposeString("column"),
+    lo: t.exposeFloat("lo"),
+    hi: t.exposeFloat("hi"),
+  }),
+});
+
+export const PrivacyPolicyRef = builder.objectRef<Stored<PrivacyPolicy>>("PrivacyPolicy");
+
+PrivacyPolicyRef.implement({
+  description: "One version of a dataset's privacy policy, as declared by its owner. Nothing in it is read off the data.",
+  fields: (t) => ({
+    id: t.globalID({ resolve: (p) => ({ type: "PrivacyPolicy", id: p._id }) }),
+    datasetId: t.globalID({ resolve: (p) => ({ type: "Dataset", id: p.datasetId }) }),
+    version: t.exposeInt("version", { description: "1, 2, 3… Each change is a new version." }),
+    checkedAgainstVersion: t.exposeInt("checkedAgainstVersion", { description: "The dataset version whose schema it was checked against." }),
+    privacyUnit: t.exposeString("privacyUnit", { description: "The column identifying one person or entity." }),
+    dimensions: t.field({ type: [PolicyDimensionRef], resolve: (p) => p.dimensions }),
+    measures: t.field({ type: [PolicyMeasureRef], resolve: (p) => p.measures }),
+    aggregates: t.field({ type: [PrivacyAggregateEnum], resolve: (p) => p.aggregates }),
+    minGroupSize: t.exposeInt("minGroupSize", { description: "Groups with fewer privacy units are never released (k)." }),
+    epsilonPerQuery: t.exposeFloat("epsilonPerQuery", { description: "The most ε one query may spend." }),
+    buyerEpsilonBudget: t.exposeFloat("buyerEpsilonBudget", { description: "Total ε one buyer may spend on the dataset." }),
+    datasetEpsilonBudget: t.exposeFloat("datasetEpsilonBudget", { description: "Total ε all buyers together may spend." }),
+    maxGroupsPerUnit: t.exposeInt("maxGroupsPerUnit", { description: "How many groups one unit may contribute to per query." }),
+    note: t.string({
+      nullable: true,
+      description: "The owner's note on the change; only the owner sees it.",
+      resolve: (p, _args, ctx) => (ctx.principal?.account._id === p.ownerId ? p.note : null),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});

@@ -1,0 +1,183 @@
+/**
+ * Declaring and reading privacy policies. Only a dataset's owner declares its policy; another
+ * owner gets the same NotFound as for a dataset that does not exist. Every change is a new
+ * immutable version (inserted under a unique (datasetId, version) index, so two concurrent
+ * changes can never both become "version n"), checked against a dataset version's schema,
+ * and recorded in the audit log as "dataset.policy_changed".
+ */
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import { DuplicateKeyError, type Collection, type DocumentStore, type Page, type Stored } from "../../store/port.ts";
+import { InvalidInput, NotFound } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { AuditTrail } from "../../audit/recorder.ts";
+import { ACTIONS, auditEvent } from "../../audit/actions.ts";
+import type { DatasetSchema } from "../../datasets/model.ts";
+import type { DatasetCatalogSource } from "./dataset-source.ts";
+import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
+import { checkAgainstSchema, validatePolicy, type PolicyInput } from "./validate.ts";
+import { BudgetBelowSpent, DatasetNotReady } from "./errors.ts";
+import type { InputIssue } from "../../errors.ts";
+
+/**
+ * ε already spent on a dataset. The privacy gate fills this in; until then nothing is spent.
+ * A budget may never be lowered below it.
+ */
+export interface EpsilonSpentLookup {
+  spent(datasetId: string): Promise<{ dataset: number; maxPerBuyer: number }>;
+}
+
+const NOTHING_SPENT: EpsilonSpentLookup = { spent: async () => ({ dataset: 0, maxPerBuyer: 0 }) };
+
+export type DeclarePolicyInput = PolicyInput & {
+  datasetId: string;
+  /** The dataset version whose schema to check against; the latest when omitted. */
+  checkAgainstVersion?: number | null;
+};
+
+export interface PrivacyPolicyServiceDeps {
+  datasets: DatasetCatalogSource;
+  audit: AuditTrail;
+  spent?: EpsilonSpentLookup;
+  now?: () => Date;
+}
+
+export class PrivacyPolicyService {
+  private readonly policies: Collection<PrivacyPolicy>;
+  private readonly datasets: DatasetCatalogSource;
+  private readonly audit: AuditTrail;
+  private spentLookup: EpsilonSpentLookup;
+  private versionsInUse: (datasetId: string) => Promise<number[]> = async () => [];
+  private readonly now: () => Date;
+
+  private constructor(policies: Collection<PrivacyPolicy>, deps: PrivacyPolicyServiceDeps) {
+    this.policies = policies;
+    this.datasets = deps.datasets;
+    this.audit = deps.audit;
+    this.spentLookup = deps.spent ?? NOTHING_SPENT;
+    this.now = deps.now ?? (() => new Date());
+    // A policy version is written once, so its event is owed exactly when the version exists.
+    this.audit.drift.registerFactCheck(ACTIONS.policyChanged, async (e) => (await this.policies.get(e.subject.policyId ?? "")) !== null);
+  }
+
+  static async open(store: DocumentStore, deps: PrivacyPolicyServiceDeps): Promise<PrivacyPolicyService> {
+    const policies = await store.collection<PrivacyPolicy>(POLICY_COLLECTION.name, POLICY_COLLECTION.indexes);
+    return new PrivacyPolicyService(policies, deps);
+  }
+
+  /** The privacy gate registers how much ε has been spent (it is built after this service). */
+  setSpentLookup(lookup: EpsilonSpentLookup): void {
+    this.spentLookup = lookup;
+  }
+
+  /**
+   * The catalog tells which dataset versions published listings sell: a new policy must fit
+   * those too, or buyers of a listing would be left with a policy its data cannot satisfy.
+   */
+  setVersionsInUse(lookup: (datasetId: string) => Promise<number[]>): void {
+    this.versionsInUse = lookup;
+  }
+
+  /**
+   * Declares (or changes) a dataset's policy: validates it against the schema, refuses to lower a
+   * budget below what was spent, and stores it as the next version. Bad input changes nothing.
+   */
+  async declare(actorId: string, input: DeclarePolicyInput): Promise<Stored<PrivacyPolicy>> {
+    const dataset = await this.datasets.getDataset(input.datasetId);
+    if (!dataset || dataset.ownerId !== actorId) throw new NotFound("dataset");
+    const versionNo = input.checkAgainstVersion ?? dataset.latestVersion;
+    if (versionNo < 1 && input.checkAgainstVersion == null) throw new DatasetNotReady();
+    const version = await this.datasets.getVersion(dataset._id, versionNo);
+    if (!version) {
+      throw new InvalidInput([{ path: "input.checkAgainstVersion", message: `dataset has no version ${versionNo}` }]);
+    }
+    const { datasetId: _d, checkAgainstVersion: _c, ...ruleInput } = input;
+    const { rules, note } = validatePolicy(ruleInput, version.schema, version.version);
+    for (const n of await this.versionsInUse(dataset._id)) {
+      if (n === version.version) continue;
+      const listed = await this.datasets.getVersion(dataset._id, n);
+      const issues = listed ? checkAgainstSchema(rules, listed.schema, n).issues : [];
+      if (issues.length > 0) {
+        throw new InvalidInput(issues.map((i) => ({ ...i, message: `${i.message} (a published listing sells version ${n})` })));
+      }
+    }
+
+    const spent = await this.spentLookup.spent(dataset._id);
+    if (rules.buyerEpsilonBudget < spent.maxPerBuyer) {
+      throw new BudgetBelowSpent("buyerEpsilonBudget", rules.buyerEpsilonBudget, spent.maxPerBuyer);
+    }
+    if (rules.datasetEpsilonBudget < spent.dataset) {
+      throw new BudgetBelowSpent("datasetEpsilonBudget", rules.datasetEpsilonBudget, spent.dataset);
+    }
+
+    // The next version number; a concurrent change that took it first makes us retry with the next.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const latest = await this.current(dataset._id);
+      const doc: PrivacyPolicy = {
+        ...rules,
+        datasetId: dataset._id,
+        ownerId: dataset.ownerId,
+        version: (latest?.version ?? 0) + 1,
+        checkedAgainstVersion: version.version,
+        note,
+        createdAt: this.now().toISOString(),
+        createdBy: actorId,
+      };
+      const policyId = newId("pol");
+      const event = auditEvent(ACTIONS.policyChanged, {
+        actor: actorId,
+        subject: { datasetId: dataset._id, ownerId: dataset.ownerId, policyId },
+        data: { policyHash: policyFingerprint(rules), epsilonTotal: rules.datasetEpsilonBudget, minGroupSize: rules.minGroupSize },
+        eventId: `${ACTIONS.policyChanged}:${policyId}`,
+      });
+      try {
+        return await this.audit.drift.withEvent({ ...event, eventId: event.eventId! }, () => this.policies.insert({ _id: policyId, ...doc }));
+      } catch (e) {
+        if (e instanceof DuplicateKeyError && e.fields.includes("version")) continue;
+        throw e;
+      }
+    }
+    throw new Error(`policy change on ${dataset._id} kept conflicting`);
+  }
+
+  /** The dataset's current (highest-version) policy, or null when none was declared. */
+  current(datasetId: string): Promise<Stored<PrivacyPolicy> | null> {
+    return this.policies.findOne({ datasetId }, { sort: [["version", -1]] });
+  }
+
+  version(datasetId: string, version: number): Promise<Stored<PrivacyPolicy> | null> {
+    return this.policies.findOne({ datasetId, version });
+  }
+
+  /** Policy versions of a dataset, newest first. */
+  history(datasetId: string, first: number, after?: string | null): Promise<Page<Stored<PrivacyPolicy>>> {
+    return this.policies.find({ datasetId }, { sort: [["version", -1]], limit: first, ...(after ? { after } : {}) });
+  }
+
+  /** NotFound unless `actorId` owns the dataset: for owner-only reads. */
+  async assertOwner(actorId: string, datasetId: string): Promise<void> {
+    const dataset = await this.datasets.getDataset(datasetId);
+    if (!dataset || dataset.ownerId !== actorId) throw new NotFound("dataset");
+  }
+
+  /** Rules the current policy breaks against another schema (e.g. when a listing moves version). */
+  issuesAgainst(rules: PolicyRules, schema: DatasetSchema, version: number, prefix = "policy"): InputIssue[] {
+    return checkAgainstSchema(rules, schema, version, prefix).issues;
+  }
+}
+
+/** SHA-256 of the canonical JSON of the rules: lets the audit log pin exactly what was declared. */
+export function policyFingerprint(rules: PolicyRules): string {
+  const pick: PolicyRules = {
+    privacyUnit: rules.privacyUnit,
+    dimensions: rules.dimensions,
+    measures: rules.measures,
+    aggregates: rules.aggregates,
+    minGroupSize: rules.minGroupSize,
+    epsilonPerQuery: rules.epsilonPerQuery,
+    buyerEpsilonBudget: rules.buyerEpsilonBudget,
+    datasetEpsilonBudget: rules.datasetEpsilonBudget,
+    maxGroupsPerUnit: rules.maxGroupsPerUnit,
+  };
+  return createHash("sha256").update(canonicalize(pick) ?? "", "utf8").digest("hex");
+}

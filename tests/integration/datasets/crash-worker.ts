@@ -1,0 +1,29 @@
+/**
+ * Child process for the crash test: starts an upload whose body never ends, prints the job id
+ * and then keeps streaming until the parent kills it with SIGKILL mid-upload.
+ *
+ *   node crash-worker.ts '<json {env, ownerId, datasetId}>'
+ */
+import { loadConfig } from "../../../src/config.ts";
+import { openStores } from "../../../src/store/open.ts";
+import { createServices } from "../../../src/services.ts";
+
+const { env, ownerId, datasetId } = JSON.parse(process.argv[2] ?? "{}") as { env: Record<string, string>; ownerId: string; datasetId: string };
+const config = loadConfig(env);
+const { store, blobs } = await openStores(config);
+const services = await createServices(store, blobs, config);
+
+async function* endless(): AsyncGenerator<Uint8Array> {
+  yield Buffer.from("id,district,fare\n");
+  for (let i = 0; ; i += 1000) {
+    let batch = "";
+    for (let k = i; k < i + 1000; k++) batch += `${k},浦东新区,${k % 100}.5\n`;
+    yield Buffer.from(batch);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+await services.datasets.uploadVersion(ownerId, datasetId, {
+  source: endless(),
+  onJob: (job) => process.stdout.write(`job ${job._id}\n`),
+});
