@@ -4,8 +4,12 @@
  * Add a benchmark by exporting a run function from its file and listing it here.
  */
 import { runIngestBench } from "./ingest.ts";
+import { runQueryBench } from "./query.ts";
 
-const BENCHES: Array<[name: string, run: () => Promise<void>]> = [["ingest", runIngestBench]];
+const BENCHES: Array<[name: string, run: () => Promise<void>]> = [
+  ["ingest", runIngestBench],
+  ["query", runQueryBench],
+];
 
 const only = process.argv[2];
 for (const [name, run] of BENCHES) {
