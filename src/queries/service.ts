@@ -29,6 +29,7 @@ import { bindParams, mergeTotals } from "./bind.ts";
 import { releaseAnswer, type ReleasedAnswer } from "./release.ts";
 import { ColumnLoader } from "./columns.ts";
 import { PolicyViolation } from "./errors.ts";
+import { InvalidInput } from "../errors.ts";
 import type { AggregateIR, FilterIR, QueryIR } from "./ir.ts";
 
 export interface QueryRequest {
@@ -189,6 +190,10 @@ export class QueryService {
             maxAmount: req.maxPrice ?? null,
           })
         : null;
+    if (hold && hold.state === "voided") {
+      // A replayed key whose first run failed: its hold is gone for good; a new run needs a new key.
+      throw new InvalidInput([{ path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" }]);
+    }
     let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
     try {
       const answered = await this.deps.budgets.answerOnce(

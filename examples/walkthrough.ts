@@ -1,0 +1,200 @@
+/**
+ * A walk through the exchange as its four users, over the public HTTP API only:
+ *   owner      signs up, uploads a CSV (streaming PUT), declares a privacy policy, publishes a
+ *              bilingual listing, approves a buyer's request, sees earnings and asks for a payout;
+ *   buyer      signs up, finds the listing by a Chinese word, requests access, gets credit,
+ *              quotes and runs an aggregate query, reads its receipts;
+ *   admin      grants the buyer credit (the offline gateway) and a regulator its role;
+ *   regulator  exports the signed audit log and verifies it offline against the checkpoint.
+ *
+ *   ./nodew node examples/walkthrough.ts http://127.0.0.1:4000 <admin API key>
+ * (the demo seed prints an admin key on first start). tests/e2e/walkthrough.test.ts runs it.
+ */
+import { randomBytes } from "node:crypto";
+import { verifyExport } from "../src/audit/verify-export.ts";
+
+type Json = any;
+
+export interface WalkthroughResult {
+  listingId: string;
+  answerGroups: number;
+  charged: { amount: number; currency: string };
+  payout: { amount: number; status: string };
+  auditEntries: number;
+  verified: boolean;
+}
+
+export async function runWalkthrough(base: string, adminKey: string, say: (line: string) => void = console.log): Promise<WalkthroughResult> {
+  const tag = randomBytes(4).toString("hex");
+  const gql = async (token: string | null, query: string, variables: Json = {}): Promise<Json> => {
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as Json;
+    if (body.errors) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+    return body.data;
+  };
+  /** Unwraps a `…Success { data }` result, or throws with the domain error it returned. */
+  const ok = (result: Json, what: string): Json => {
+    if (!result?.__typename?.endsWith("Success")) throw new Error(`${what} failed: ${JSON.stringify(result)}`);
+    return result.data;
+  };
+  const signUp = async (who: string, roles: string[]) =>
+    ok(
+      (
+        await gql(null, `mutation ($i: SignUpInput!) { signUp(input: $i) { __typename ... on MutationSignUpSuccess { data { token account { id } } } ... on DomainError { code message } } }`, {
+          i: { email: `${who}-${tag}@walkthrough.example`, password: "Correct-Horse-42", roles },
+        })
+      ).signUp,
+      `${who} sign-up`,
+    ) as { token: string; account: { id: string } };
+
+  // ── Owner: upload, policy, listing ────────────────────────────────────────────────────────
+  const owner = await signUp("owner", ["OWNER"]);
+  say("owner signed up");
+  const dataset = ok((await gql(owner.token, `mutation { createDataset(input: {name: "出租车行程 taxi trips"}) { __typename ... on MutationCreateDatasetSuccess { data { id } } ... on DomainError { message } } }`)).createDataset, "createDataset");
+  const datasetRawId = Buffer.from(dataset.id, "base64").toString("utf8").split(":")[1]!;
+  const districts = ["浦东新区", "黄浦区", "徐汇区"];
+  const csv = ["vehicle_id,district,hour,fare"];
+  for (let i = 0; i < 600; i++) csv.push(`沪A${String(i % 60).padStart(5, "0")},${districts[i % 3]},${i % 24},${(12 + ((i * 37) % 180)).toFixed(2)}`);
+  const upload = await fetch(`${base}/datasets/${encodeURIComponent(datasetRawId)}/versions?format=csv&filename=trips.csv`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${owner.token}`, "content-type": "text/csv" },
+    body: csv.join("\n") + "\n",
+  });
+  if (upload.status >= 300) throw new Error(`upload failed: ${upload.status} ${await upload.text()}`);
+  say(`owner uploaded ${csv.length - 1} rows`);
+  ok(
+    (
+      await gql(owner.token, `mutation ($i: DeclarePrivacyPolicyInput!) { declarePrivacyPolicy(input: $i) { __typename ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
+        i: {
+          datasetId: dataset.id,
+          privacyUnit: "vehicle_id",
+          dimensions: [{ column: "district", keys: districts }, { column: "hour", edges: [0, 7, 10, 24] }],
+          measures: [{ column: "fare", lo: 0, hi: 300 }],
+          aggregates: ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG"],
+          epsilonPerQuery: 0.5,
+          buyerEpsilonBudget: 2,
+          datasetEpsilonBudget: 10,
+        },
+      })
+    ).declarePrivacyPolicy,
+    "declarePrivacyPolicy",
+  );
+  const listing = ok(
+    (
+      await gql(owner.token, `mutation ($i: CreateListingInput!) { createListing(input: $i) { __typename ... on MutationCreateListingSuccess { data { id } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
+        i: {
+          datasetId: dataset.id,
+          title: { zh: `上海出租车行程 ${tag}`, en: `Shanghai taxi trips ${tag}` },
+          description: { zh: "按区和小时统计的出租车行程", en: "Taxi trips by district and hour" },
+          category: "TRANSPORT",
+          licence: "CC BY-NC 4.0",
+          permittedUse: "交通规划研究 / transport planning research",
+          tags: ["交通", "taxi"],
+          pricePlan: { perQueryFee: 15_000, pricePerEpsilon: 0 },
+        },
+      })
+    ).createListing,
+    "createListing",
+  );
+  ok((await gql(owner.token, `mutation ($id: ID!) { publishListing(id: $id) { __typename ... on DomainError { message } } }`, { id: listing.id })).publishListing, "publishListing");
+  say("owner published a listing");
+
+  // ── Buyer: find, request access ───────────────────────────────────────────────────────────
+  const buyer = await signUp("buyer", ["BUYER"]);
+  const found = await gql(null, `query ($q: String!) { searchListings(query: $q, first: 5) { edges { node { id } } } }`, { q: `出租车 ${tag}` });
+  if (!found.searchListings.edges.some((e: Json) => e.node.id === listing.id)) throw new Error("the listing was not found by its Chinese title");
+  say("buyer found the listing by searching 出租车");
+  const request = ok(
+    (
+      await gql(buyer.token, `mutation ($i: RequestAccessInput!) { requestAccess(input: $i) { __typename ... on MutationRequestAccessSuccess { data { id status } } ... on DomainError { message } } }`, {
+        i: { listingId: listing.id, purpose: "研究早高峰各区出行需求 morning-peak demand research" },
+      })
+    ).requestAccess,
+    "requestAccess",
+  );
+
+  // ── Owner approves ────────────────────────────────────────────────────────────────────────
+  ok(
+    (
+      await gql(owner.token, `mutation ($i: DecideAccessRequestInput!) { decideAccessRequest(input: $i) { __typename ... on DomainError { message } } }`, {
+        i: { requestId: request.id, decision: "APPROVE", reason: "research use fits the licence" },
+      })
+    ).decideAccessRequest,
+    "decideAccessRequest",
+  );
+  say("owner approved the request");
+
+  // ── Admin: credit for the buyer (offline gateway), a regulator ────────────────────────────
+  ok(
+    (
+      await gql(adminKey, `mutation ($i: GrantCreditInput!) { grantCredit(input: $i) { __typename ... on DomainError { message } } }`, {
+        i: { accountId: buyer.account.id, amount: 100_000, idempotencyKey: `walkthrough-${tag}` },
+      })
+    ).grantCredit,
+    "grantCredit",
+  );
+  const regulator = await signUp("regulator", ["BUYER"]);
+  ok((await gql(adminKey, `mutation ($id: ID!) { grantRole(accountId: $id, role: REGULATOR) { __typename } }`, { id: regulator.account.id })).grantRole, "grantRole");
+  say("admin granted credit and a regulator role");
+
+  // ── Buyer: quote, run ─────────────────────────────────────────────────────────────────────
+  const query = {
+    listingId: listing.id,
+    filters: [{ column: "hour", gte: 7, lt: 10 }],
+    groupBy: ["district"],
+    aggregates: [{ kind: "COUNT_UNITS" }, { kind: "AVG", column: "fare" }],
+    epsilon: "0.5",
+  };
+  const quote = ok(
+    (await gql(buyer.token, `query ($i: QueryInput!) { quoteQuery(input: $i) { __typename ... on QueryQuoteQuerySuccess { data { epsilon price { amount currency } statistics { kind expectedStdDev } } } ... on DomainError { message } } }`, { i: query })).quoteQuery,
+    "quoteQuery",
+  );
+  say(`buyer got a quote: ε ${quote.epsilon}, ${quote.price.amount} ${quote.price.currency}`);
+  const answer = ok(
+    (
+      await gql(buyer.token, `mutation ($i: RunQueryInput!) { runQuery(input: $i) { __typename ... on MutationRunQuerySuccess { data { charged { amount currency } groups { key { value } values { kind value } } } } ... on DomainError { message } } }`, {
+        i: { query, idempotencyKey: `walkthrough-${tag}`, maxPrice: quote.price.amount },
+      })
+    ).runQuery,
+    "runQuery",
+  );
+  say(`buyer ran the query: ${answer.groups.length} groups, charged ${answer.charged.amount} ${answer.charged.currency}`);
+
+  // ── Owner: earnings and payout ────────────────────────────────────────────────────────────
+  const earnings = (await gql(owner.token, `{ earnings { earned payable canRequestPayout currency } }`)).earnings;
+  ok((await gql(owner.token, `mutation { startPayoutOnboarding { __typename ... on DomainError { code message } } }`)).startPayoutOnboarding, "startPayoutOnboarding");
+  const payout = ok((await gql(owner.token, `mutation { requestPayout { __typename ... on MutationRequestPayoutSuccess { data { amount status } } ... on DomainError { code message } } }`)).requestPayout, "requestPayout");
+  say(`owner earned ${earnings.earned} ${earnings.currency} and was paid out ${payout.amount} (${payout.status})`);
+
+  // ── Regulator: export the log and verify it offline ───────────────────────────────────────
+  const exported = await fetch(`${base}/audit/export.ndjson`, { headers: { authorization: `Bearer ${regulator.token}` } });
+  if (exported.status !== 200) throw new Error(`audit export failed: ${exported.status}`);
+  const text = await exported.text();
+  const checkpoint = Buffer.from(exported.headers.get("x-audit-checkpoint") ?? "", "base64").toString("utf8");
+  const vkey = (await (await fetch(`${base}/audit/key`)).text()).trim();
+  const lines = text.split("\n").filter((l) => l.length > 0);
+  const report = await verifyExport(lines, checkpoint, vkey);
+  say(`regulator exported ${report.entries} events and verified them offline: ${report.ok ? "OK" : "FAILED"}`);
+  return {
+    listingId: listing.id,
+    answerGroups: answer.groups.length,
+    charged: answer.charged,
+    payout: { amount: payout.amount, status: payout.status },
+    auditEntries: report.entries,
+    verified: report.ok,
+  };
+}
+
+if (import.meta.main) {
+  const [base, adminKey] = process.argv.slice(2);
+  if (!base || !adminKey) {
+    console.error("usage: node examples/walkthrough.ts <base URL, e.g. http://127.0.0.1:4000> <admin API key>");
+    process.exit(2);
+  }
+  const result = await runWalkthrough(base, adminKey);
+  console.log(JSON.stringify(result, null, 2));
+}

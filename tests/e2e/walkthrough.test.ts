@@ -1,0 +1,29 @@
+/** Runs examples/walkthrough.ts against the real server: the four users' journey over public HTTP only. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { availableAdapters, startTestExchange, type TestExchange } from "../support/exchange.ts";
+import { runWalkthrough } from "../../examples/walkthrough.ts";
+
+describe.each(availableAdapters())("the walk-through on %s", (adapter) => {
+  let ex: TestExchange;
+  let adminKey: string;
+  beforeAll(async () => {
+    ex = await startTestExchange(adapter);
+    // The one out-of-band step: an admin exists (the demo seed makes one and prints its key).
+    const admin = await ex.services.accounts.createAccount("admin@walkthrough.test", "Correct-Horse-42", ["ADMIN"]);
+    adminKey = (await ex.services.accounts.createApiKey(admin._id, "walkthrough")).secret;
+  });
+  afterAll(async () => {
+    await ex?.stop();
+  });
+
+  it("owner publishes, buyer finds, requests, is approved, pays and queries, owner is paid, regulator verifies", async () => {
+    const said: string[] = [];
+    const result = await runWalkthrough(ex.url, adminKey, (l) => said.push(l));
+    expect(result.answerGroups).toBe(3);
+    expect(result.charged).toEqual({ amount: 15_000, currency: "cny" });
+    expect(result.payout.amount).toBeGreaterThan(0);
+    expect(result.verified).toBe(true);
+    expect(result.auditEntries).toBeGreaterThan(10);
+    expect(said.at(-1)).toMatch(/verified them offline: OK/);
+  });
+});
