@@ -266,7 +266,8 @@ export class SandboxPool {
     const onGone = () => {
       if (slot.dead) return;
       slot.dead = true;
-      if (slot.current !== null) this.counters.crashed++;
+      // Any worker we did not kill ourselves counts, busy or idle: its exit can race the job's start.
+      this.counters.crashed++;
       this.remove(slot);
       slot.failReady("SANDBOX_CRASHED");
       this.settle(slot, new SandboxError("SANDBOX_CRASHED"));
