@@ -126,7 +126,10 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
   emit("      kept.length = 0;");
   emit("      for (let g = 0; g < G; g++) if (c[(u * G + g) * S] > 0) kept.push(g);");
   emit("      if (kept.length === 0) continue;");
-  emit("      if (kept.length > MG) { kept.sort((a, b) => rank(u, a) - rank(u, b)); kept.length = MG; }");
+  emit("      if (kept.length > MG) {");
+  emit("        if (MG === 1) { let best = kept[0], br = rank(u, best); for (let k = 1; k < kept.length; k++) { const r = rank(u, kept[k]); if (r < br) { br = r; best = kept[k]; } } kept[0] = best; kept.length = 1; }");
+  emit("        else { kept.sort((a, b) => rank(u, a) - rank(u, b)); kept.length = MG; }");
+  emit("      }");
   emit("      for (const g of kept) { const o = g * W, base = (u * G + g) * S; totals[o] += 1; for (let s = 0; s < S; s++) totals[o + 1 + s] += c[base + s]; }");
   emit("    }");
   emit("  } else {");
