@@ -30,6 +30,7 @@ import { releaseAnswer, type ReleasedAnswer } from "./release.ts";
 import { ColumnLoader } from "./columns.ts";
 import { PolicyViolation } from "./errors.ts";
 import { InvalidInput } from "../errors.ts";
+import { newId } from "../ids.ts";
 import type { AggregateIR, FilterIR, QueryIR } from "./ir.ts";
 
 export interface QueryRequest {
@@ -175,7 +176,7 @@ export class QueryService {
     const { plan, quote } = p;
     const queryId = req.idempotencyKey
       ? `qry_${createHash("sha256").update(`${buyerId}\u0000${req.idempotencyKey}`).digest("hex").slice(0, 24)}`
-      : `qry_${createHash("sha256").update(`${buyerId}\u0000${plan.hash}\u0000${performance.now()}\u0000${Math.floor(Date.now())}\u0000${process.hrtime.bigint()}`).digest("hex").slice(0, 24)}`;
+      : newId("qry");
     const epsilonMicro = toMicro(plan.epsilon);
     const billing = this.deps.billing;
     const hold =

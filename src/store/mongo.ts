@@ -18,7 +18,7 @@
  *  - unique indexes are SQLite expression indexes, so documents *missing* a unique field never
  *    clash there, while MongoDB treats a missing field as null (two such documents clash).
  */
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { MongoClient, MongoError, type Collection as MongoCollection, type Db, type Document } from "mongodb";
 import { afterCursorFilter, encodeCursor, withIdTieBreak } from "./cursor.ts";
 import {
@@ -393,7 +393,7 @@ class FerretLocks {
       if (Date.now() > deadline) {
         throw new Error(`timed out after ${LOCK_WAIT_MS} ms waiting for the update lock on ${key}`);
       }
-      await sleep(1 + Math.random() * Math.min(50, 2 ** attempt));
+      await sleep(1 + randomInt(0, Math.min(50, 2 ** attempt) + 1));
     }
   }
 

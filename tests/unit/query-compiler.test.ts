@@ -8,77 +8,14 @@ import { compileKernel } from "../../src/queries/compile.ts";
 import { bindParams, mergeTotals, runKernelInProcess } from "../../src/queries/bind.ts";
 import { releaseAnswer } from "../../src/queries/release.ts";
 import { PolicyViolation } from "../../src/queries/errors.ts";
-import type { ColumnView } from "../../src/queries/kernel-abi.ts";
 import type { QueryIR } from "../../src/queries/ir.ts";
 import type { PolicyRules } from "../../src/privacy/policy/model.ts";
 import type { DatasetSchema } from "../../src/datasets/model.ts";
+import { DISTRICTS, TAXI_IR, TAXI_POLICY, TAXI_SCHEMA, taxiTable } from "../support/taxi-fixture.ts";
 
-const DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区"];
-
-/** A small deterministic taxi table (xorshift; tests need reproducible data, not secure randomness). */
-function taxiTable(rows: number, vehicles: number, seed = 7) {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-  const dictionary = [...DISTRICTS, "unknown-district"];
-  const vehicle = new Int32Array(rows);
-  const district = new Int32Array(rows);
-  const hour = new Float64Array(rows);
-  const fare = new Float64Array(rows);
-  const fareNulls = new Uint8Array(Math.ceil(rows / 8));
-  for (let i = 0; i < rows; i++) {
-    vehicle[i] = Math.floor(next() * vehicles);
-    district[i] = Math.floor(next() * dictionary.length);
-    hour[i] = Math.floor(next() * 24);
-    fare[i] = Math.round(next() * 900 * 100) / 100; // some above the 500 bound
-    if (next() < 0.02) fareNulls[i >>> 3]! |= 1 << (i & 7);
-  }
-  const views: Record<string, ColumnView> = {
-    vehicle_id: { values: vehicle, nulls: null, dictionary: Array.from({ length: vehicles }, (_, v) => `V${v}`) },
-    district: { values: district, nulls: null, dictionary },
-    hour: { values: hour, nulls: null, dictionary: null },
-    fare: { values: fare, nulls: fareNulls, dictionary: null },
-  };
-  return { views, vehicle, district, hour, fare, fareNulls, dictionary };
-}
-
-const schema: DatasetSchema = {
-  columns: [
-    { name: "vehicle_id", type: "string", nullable: false },
-    { name: "district", type: "string", nullable: false },
-    { name: "hour", type: "int", nullable: false },
-    { name: "fare", type: "float", nullable: true },
-  ],
-};
-
-const policy: PolicyRules & { maxRowsPerUnit: number } = {
-  privacyUnit: "vehicle_id",
-  dimensions: [
-    { column: "district", keys: DISTRICTS, edges: null, dateEdges: null },
-    { column: "hour", keys: null, edges: [0, 6, 12, 18, 24], dateEdges: null },
-  ],
-  measures: [{ column: "fare", lo: 0, hi: 500 }],
-  aggregates: ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG", "HISTOGRAM"],
-  minGroupSize: 10,
-  epsilonPerQuery: 1,
-  buyerEpsilonBudget: 2,
-  datasetEpsilonBudget: 10,
-  maxGroupsPerUnit: 100,
-  maxRowsPerUnit: 1000,
-};
-
-const baseIR: QueryIR = {
-  datasetId: "ds_test",
-  datasetVersion: 1,
-  filters: [{ column: "hour", op: "range", lo: 7, hi: 10 }],
-  groupBy: ["district"],
-  aggregates: [{ kind: "COUNT_UNITS" }, { kind: "COUNT_ROWS" }, { kind: "SUM", column: "fare" }, { kind: "HISTOGRAM", column: "fare", bins: 5 }],
-  epsilon: "0.5",
-};
+const schema = TAXI_SCHEMA;
+const policy = TAXI_POLICY;
+const baseIR = TAXI_IR;
 
 function run(ir: QueryIR, t: ReturnType<typeof taxiTable>, p = policy, partitions = 1) {
   const plan = planQuery({ ir, policy: p, schema, rowCount: t.vehicle.length });
