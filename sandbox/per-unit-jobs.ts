@@ -18,6 +18,7 @@ import type { SandboxPool } from "./pool.ts";
 import type { UnitsResponse } from "./protocol.ts";
 import { UNIT_DEADLINE_SLACK_MS } from "./limits.ts";
 import { checkInt, checkSource } from "./checks.ts";
+import { isPowerOfTwo, quantize } from "./vector.ts";
 
 export interface PrivacyUnit {
   /** The unit's rows, plain JSON values; the code gets a copy. */
@@ -35,6 +36,11 @@ export interface PerUnitCall {
   ranges: ReadonlyArray<readonly [number, number]>;
   /** What a failed unit contributes; must lie within the ranges. */
   defaultVector: readonly number[];
+  /**
+   * Per output, a power of two: each clamped output (and the default) is rounded to a multiple
+   * of it, so the returned sum is an exact multiple too (while it stays below 2^53 of them).
+   */
+  granularity?: readonly number[] | null;
   /** Per unit (default 100 ms). */
   perUnitTimeoutMs?: number;
   /** Per isolate (default 64 MB). */
@@ -77,6 +83,15 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
     }
     return v;
   });
+  let granularity: number[] | null = null;
+  if (call.granularity !== undefined && call.granularity !== null) {
+    if (!Array.isArray(call.granularity) || call.granularity.length !== d) throw new SandboxError("INVALID_REQUEST", `granularity must hold ${d} numbers`);
+    granularity = call.granularity.map((g, i) => {
+      if (typeof g !== "number" || !isPowerOfTwo(g)) throw new SandboxError("INVALID_REQUEST", `granularity[${i}] must be a power of two`);
+      return g;
+    });
+  }
+  const quantizedDefault = defaultVector.map((v, i) => quantize(v, granularity?.[i]));
   const perUnitTimeoutMs = checkInt(call.perUnitTimeoutMs ?? 100, "perUnitTimeoutMs", 1, 60_000);
   const memoryLimitMb = checkInt(call.memoryLimitMb ?? 64, "memoryLimitMb", 8, 4096);
   const maxUnitsPerJob = checkInt(call.maxUnitsPerJob ?? 256, "maxUnitsPerJob", 1, 100_000);
@@ -96,7 +111,8 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
           units,
           dimension: d,
           ranges,
-          defaultVector,
+          defaultVector: quantizedDefault,
+          granularity,
           perUnitTimeoutMs,
           memoryLimitMb,
         }),
@@ -111,7 +127,7 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
     } catch (err) {
       if (!(err instanceof SandboxError) || (err.code !== "SANDBOX_CRASHED" && err.code !== "TIMEOUT")) throw err;
       if (++crashes > maxCrashes) throw new SandboxError("TOO_MANY_CRASHES");
-      if (units.length === 1) return { sum: [...defaultVector], failures: 1, cpuNs: 0 };
+      if (units.length === 1) return { sum: [...quantizedDefault], failures: 1, cpuNs: 0 };
       const total: Partial = { sum: new Array<number>(d).fill(0), failures: 0, cpuNs: 0 };
       for (const unit of units) add(total, await runJob([unit]));
       return total;

@@ -75,7 +75,7 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
       runner = await p.prelude.run(context, opts);
       factory = await p.factory.run(context, opts);
       const out: unknown = await runner.apply(undefined, [factory.derefInto(), rowsJson, cap], { timeout: req.perUnitTimeoutMs });
-      return { vector: typeof out === "string" ? clampedVector(out, req.ranges) : null, abnormal: false, memory: false };
+      return { vector: typeof out === "string" ? clampedVector(out, req.ranges, req.granularity) : null, abnormal: false, memory: false };
     } catch (err) {
       return { vector: null, abnormal: true, memory: isolateFailure(err, p.watch).memory };
     } finally {

@@ -52,6 +52,8 @@ export interface UnitsRequest {
   dimension: number;
   ranges: Array<[number, number]>;
   defaultVector: number[];
+  /** Per output, a power of two each clamped output is rounded to; null keeps exact values. */
+  granularity: number[] | null;
   perUnitTimeoutMs: number;
   memoryLimitMb: number;
 }

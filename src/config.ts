@@ -32,6 +32,8 @@ const schema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
   UPLOAD_MAX_BYTES: z.coerce.number({ message: "must be a number of bytes" }).int("must be an integer").min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
+  ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
   AUDIT_ORIGIN: z
     .string()
     .regex(/^[^\s+]{1,200}$/, "must be one word with no spaces or '+', e.g. exchange.example.com/audit")
@@ -77,6 +79,11 @@ export interface Config {
   audit: { origin: string; signingKeyFile: string | null; witnessKeys: string[] };
   /** Payment rail (Stripe / offline demo), payout threshold, hold lifetime: see src/billing/config.ts. */
   billing: BillingConfig;
+  /**
+   * When an analysis's answer is released: base + per 1 000 rows to scan (ANALYSIS_RELEASE_BASE_MS,
+   * ANALYSIS_RELEASE_MS_PER_1000_ROWS); see src/analysis/deadline.ts.
+   */
+  analysisRelease: { baseMs: number; perThousandRowsMs: number };
 }
 
 export class ConfigError extends Error {
@@ -132,5 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       witnessKeys: c.AUDIT_WITNESS_KEYS ? c.AUDIT_WITNESS_KEYS.split(",") : [],
     },
     billing: billing.config,
+    analysisRelease: { baseMs: c.ANALYSIS_RELEASE_BASE_MS, perThousandRowsMs: c.ANALYSIS_RELEASE_MS_PER_1000_ROWS },
   };
 }

@@ -9,6 +9,10 @@ export interface Metrics {
   httpDuration: Histogram<"method" | "route" | "status">;
   graphqlDuration: Histogram<"operation" | "type" | "outcome">;
   queryDuration: Histogram<"outcome">;
+  /** Analysis runs by how their release went: on the fixed deadline, or late (it overran). */
+  analysisReleases: Counter<"release">;
+  /** Units whose analysis code failed (threw, timed out, ran out of memory, wrong shape). */
+  analysisUnitFailures: Counter;
   errors: Counter<"code">;
 }
 
@@ -38,6 +42,17 @@ export function createMetrics(): Metrics {
       help: "Aggregate query latency from quote to released answer",
       labelNames: ["outcome"],
       buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    analysisReleases: new Counter({
+      name: "exchange_analysis_releases_total",
+      help: "Analysis answers released on their fixed deadline (on_time) or after it (late)",
+      labelNames: ["release"],
+      registers: [registry],
+    }),
+    analysisUnitFailures: new Counter({
+      name: "exchange_analysis_unit_failures_total",
+      help: "Privacy units whose analysis code failed and contributed the default vector",
       registers: [registry],
     }),
     errors: new Counter({

@@ -15,6 +15,9 @@ import { DEFAULT_BILLING_CONFIG } from "./billing/config.ts";
 import { listingPricesFrom } from "./billing/listing-prices.ts";
 import { QueryService } from "./queries/service.ts";
 import { Sandbox } from "../sandbox/index.ts";
+import { AnalysisService } from "./analysis/service.ts";
+import { AnalysisRunService } from "./analysis/runner.ts";
+import { DEFAULT_DEADLINE } from "./analysis/deadline.ts";
 
 export interface Services {
   store: DocumentStore;
@@ -35,6 +38,10 @@ export interface Services {
   billing: BillingService;
   /** Quotes and runs aggregate queries in the sandbox (src/queries, sandbox/). */
   queries: QueryService;
+  /** Owner-approved analysis code: submissions, reviews (src/analysis). */
+  analyses: AnalysisService;
+  /** Quotes and runs approved analyses per privacy unit in the sandbox (src/analysis). */
+  analysisRuns: AnalysisRunService;
   /** Stops the sandbox worker processes (if any were started). */
   closeSandbox(): Promise<void>;
 }
@@ -42,7 +49,7 @@ export interface Services {
 export async function createServices(
   store: DocumentStore,
   blobs: BlobStore,
-  config: Pick<Config, "sessionTtlMs" | "dataDir" | "audit"> & Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes">>,
+  config: Pick<Config, "sessionTtlMs" | "dataDir" | "audit"> & Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease">>,
   log?: Logger,
 ): Promise<Services> {
   // The audit log opens first: the other services take it as a dependency.
@@ -75,6 +82,19 @@ export async function createServices(
     audit,
     metrics: services.metrics,
     sandbox: () => (sandbox ??= new Sandbox({})),
+  });
+  services.analyses = await AnalysisService.open(store, { catalog: services.catalog, access: services.access, audit });
+  services.analysisRuns = new AnalysisRunService({
+    analyses: services.analyses,
+    catalog: services.catalog,
+    access: services.access,
+    datasets,
+    budgets: services.privacyBudget,
+    billing: services.billing,
+    audit,
+    metrics: services.metrics,
+    sandbox: () => (sandbox ??= new Sandbox({})),
+    deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease },
   });
   services.closeSandbox = async () => {
     await sandbox?.close();

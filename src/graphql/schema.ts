@@ -11,6 +11,7 @@ import "../access/graphql/index.ts";
 import "../privacy/budget/graphql/index.ts";
 import "../billing/graphql/index.ts";
 import "../queries/graphql/index.ts";
+import "../analysis/graphql/index.ts";
 
 let schema: GraphQLSchema | null = null;
 

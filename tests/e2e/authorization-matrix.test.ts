@@ -28,6 +28,16 @@ const SIGNED_IN: Persona[] = ["buyer", "owner", "regulator", "admin"];
 const RULES: Record<string, Persona[]> = {
   "Query.quoteQuery": ["buyer"],
   "Mutation.runQuery": ["buyer"],
+  // owner-approved analyses (src/analysis/graphql)
+  "Query.analysis": SIGNED_IN,
+  "Query.myAnalyses": ["buyer"],
+  "Query.analysesForMyListings": ["owner"],
+  "Query.quoteAnalysis": ["buyer"],
+  "Mutation.submitAnalysis": ["buyer"],
+  "Mutation.reviseAnalysis": ["buyer"],
+  "Mutation.runAnalysis": ["buyer"],
+  "Mutation.decideAnalysis": ["owner"],
+  "Mutation.revokeAnalysisApproval": ["owner"],
   // billing (src/billing/graphql)
   "Query.credit": ["buyer"],
   "Query.queryHolds": ["buyer"],

@@ -42,6 +42,17 @@ describe("runPerUnit", () => {
     expect(r.metering.cpuMs).toBeGreaterThan(0);
   });
 
+  it("rounds each clamped output and the default to its power-of-two granularity, so the sum is exact", async () => {
+    const source = `function map(rows) { if (rows[0].fare < 0) throw new Error("x"); return [rows[0].fare, 0.1]; }`;
+    const units = [trips([0.3]), trips([1.2]), trips([2.74]), trips([-1])];
+    const r = await sandbox.runPerUnit(base([units], { source, ranges: [[0, 4], [0, 1]], defaultVector: [0.7, 0.3], granularity: [0.5, 0.125] }));
+    // 0.3 → 0.5, 1.2 → 1, 2.74 → 2.5, failed unit → default 0.7 → 0.5; 0.1 → 0.125 three times, default 0.3 → 0.25
+    expect(r.sum).toEqual([4.5, 0.625]);
+    expect(r.failures).toBe(1);
+    await expect(sandbox.runPerUnit(base([units], { granularity: [0.3, 1] }))).rejects.toThrow(/granularity\[0\] must be a power of two/);
+    await expect(sandbox.runPerUnit(base([units], { granularity: [1] }))).rejects.toThrow(/granularity must hold 2/);
+  });
+
   it("takes units from an async iterable and spreads jobs over the pool", async () => {
     async function* stream() {
       for (let b = 0; b < 5; b++) yield Array.from({ length: 30 }, () => trips([1, 2]));

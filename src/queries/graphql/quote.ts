@@ -12,7 +12,7 @@ const QuotedStatisticRef = builder.objectRef<QuotedStatistic>("QuotedStatistic")
   }),
 });
 
-const PriceRef = builder.objectRef<NonNullable<Quote["price"]>>("QueryPrice").implement({
+export const PriceRef = builder.objectRef<NonNullable<Quote["price"]>>("QueryPrice").implement({
   description: "What the query costs, in integer minor units (fen for CNY).",
   fields: (t) => ({
     amount: t.exposeInt("amount"),

@@ -1,0 +1,6 @@
+/** Registers the analysis module's GraphQL types and fields. */
+import "./errors.ts";
+import "./analysis.ts";
+import "./mutations.ts";
+import "./queries.ts";
+import "./run.ts";
