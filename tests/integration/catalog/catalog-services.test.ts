@@ -1,12 +1,13 @@
 /**
  * Policies, listings, catalog search and access requests at the service level, on every store
- * adapter, with a real audit log. Datasets come from an in-memory source (what ingestion's
- * service answers); the HTTP suite (tests/e2e/catalog.test.ts) covers the API end to end.
+ * adapter pair (SQLite + files, MongoDB + GridFS), with a real audit log and the real
+ * DatasetsService: every dataset is a small CSV / NDJSON file uploaded through its ingest path.
+ * The HTTP suite (tests/e2e/catalog.test.ts) covers the API end to end.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { documentStoreFactories, useStore, type DocumentStoreFactory } from "../../support/stores.ts";
+import { useStore } from "../../support/stores.ts";
 import { openTestAuditLog } from "../../support/audit.ts";
-import { FakeDatasets } from "../../support/fake-datasets.ts";
+import { storePairs, uploadCsvDataset, uploadVersion, useDatasetsService, type StorePair } from "../../support/datasets.ts";
 import { openCatalogServices, type CatalogServices } from "../../../src/catalog/open.ts";
 import type { AuditLog } from "../../../src/audit/service.ts";
 import type { DatasetSchema } from "../../../src/datasets/model.ts";
@@ -25,6 +26,20 @@ const taxiSchema: DatasetSchema = {
     { name: "fare", type: "float", nullable: false },
   ],
 };
+
+const DISTRICTS = ["朝阳", "海淀", "东城"];
+
+/** A taxi-trips CSV of `rows` rows whose inferred schema is taxiSchema (every fare has a fraction, so it is a float). */
+function* taxiCsv(rows: number): Generator<string> {
+  yield "vehicle_id,district,hour,fare\n";
+  for (let i = 0; i < rows; i++) yield `v${String(i % 997).padStart(4, "0")},${DISTRICTS[i % 3]},${i % 24},${(i % 480) + 0.5}\n`;
+}
+
+/** A one-column CSV of `rows` hours: cheap to ingest when only the row count matters. */
+function* hoursCsv(rows: number): Generator<string> {
+  yield "hour\n";
+  for (let i = 0; i < rows; i++) yield `${i % 24}\n`;
+}
 
 const taxiPolicy = {
   privacyUnit: "vehicle_id",
@@ -64,11 +79,11 @@ async function expectError<E>(p: Promise<unknown>, cls: new (...args: never[]) =
   return e as E;
 }
 
-describe.each(documentStoreFactories())("catalog services on $name", (factory: DocumentStoreFactory) => {
-  const store = useStore(factory);
+describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
+  const store = useStore(pair.documents);
+  const blobs = useStore(pair.blobs);
   let svc: CatalogServices;
   let audit: AuditLog;
-  const datasets = new FakeDatasets();
   const spent = { dataset: 0, maxPerBuyer: 0 };
   const OWNER = "acc_owner";
   const OTHER = "acc_other";
@@ -77,13 +92,24 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
 
   beforeAll(async () => {
     audit = await openTestAuditLog(store());
-    svc = await openCatalogServices(store(), { audit, datasets });
+  });
+  const datasets = useDatasetsService(store, blobs, () => audit);
+  beforeAll(async () => {
+    svc = await openCatalogServices(store(), { audit, datasets: datasets() });
     svc.policies.setSpentLookup({ spent: async () => spent });
   });
 
+  /** A dataset of `ownerId` whose version 1 is `rows` taxi trips, uploaded as CSV. */
+  async function addTaxiDataset(ownerId: string, rows: number): Promise<{ datasetId: string; version: number }> {
+    const { datasetId, version } = await uploadCsvDataset(datasets(), ownerId, taxiCsv(rows));
+    expect(version.schema).toEqual(taxiSchema);
+    expect(version.rowCount).toBe(rows);
+    return { datasetId, version: version.version };
+  }
+
   describe("privacy policies", () => {
     it("declares a policy with defaults, versions every change, and audits each", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 12_345);
+      const { datasetId } = await addTaxiDataset(OWNER, 12_345);
       const v1 = await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       expect(v1).toMatchObject({ version: 1, minGroupSize: 10, epsilonPerQuery: 0.1, buyerEpsilonBudget: 2, datasetEpsilonBudget: 10, maxGroupsPerUnit: 1 });
       const v2 = await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, minGroupSize: 20, note: "stricter" });
@@ -96,14 +122,14 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("gives another owner the same NotFound as a dataset that does not exist", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       const a = await expectError(svc.policies.declare(OTHER, { datasetId, ...taxiPolicy }), NotFound);
       const b = await expectError(svc.policies.declare(OTHER, { datasetId: "ds_nope", ...taxiPolicy }), NotFound);
       expect(a.message).toBe(b.message);
     });
 
     it("refuses bad input with the field and rule, and changes nothing", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       const bad = await expectError(
         svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, measures: [{ column: "fare", lo: 9, hi: 1 }], epsilonPerQuery: 3 }),
@@ -121,7 +147,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("never lowers a budget below what was spent", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, buyerEpsilonBudget: 3, datasetEpsilonBudget: 10 });
       spent.maxPerBuyer = 2.5;
       spent.dataset = 7;
@@ -140,7 +166,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("gives concurrent changes distinct versions", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       const made = await Promise.all([1, 2, 3, 4].map((k) => svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, minGroupSize: 10 + k })));
       expect(made.map((p) => p.version).sort()).toEqual([1, 2, 3, 4]);
     });
@@ -148,7 +174,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
 
   describe("listings", () => {
     it("creates a draft, refuses to publish without a policy, publishes once one fits", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 12_345);
+      const { datasetId } = await addTaxiDataset(OWNER, 12_345);
       const draft = await svc.catalog.createListing(OWNER, listingInput(datasetId));
       expect(draft).toMatchObject({ status: "DRAFT", datasetVersion: 1, publishedAt: "", free: false });
       expect(draft.pricePlan).toMatchObject({ currency: "cny", perQueryFee: 200, pricePerEpsilon: 1000, pricePerMillionRows: 0 });
@@ -166,20 +192,27 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("refuses a policy that no longer fits the version a published listing moves to", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       const l = await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
-      const v2 = datasets.addVersion(datasetId, { columns: taxiSchema.columns.filter((c) => c.name !== "fare") }, 100);
+      // Version 2 drops the fare column.
+      const csv = ["vehicle_id,district,hour", ...Array.from({ length: 100 }, (_, i) => `v${String(i).padStart(4, "0")},${DISTRICTS[i % 3]},${i % 24}`)].join("\n");
+      const uploaded = await uploadVersion(datasets(), OWNER, datasetId, csv);
+      expect(uploaded.schema).toEqual({ columns: taxiSchema.columns.filter((c) => c.name !== "fare") });
+      const v2 = uploaded.version;
       const e = await expectError(svc.catalog.updateListing(OWNER, l._id, { datasetVersion: v2 }), InvalidInput);
       expect(e.issues[0]).toEqual({ path: "policy.measures.0.column", message: 'no column named "fare" in dataset version 2' });
       expect((await svc.catalog.findListing(l._id))!.datasetVersion).toBe(1);
     });
 
     it("refuses a policy change that would not fit the version a published listing sells", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
-      datasets.addVersion(datasetId, { columns: [...taxiSchema.columns, { name: "tip", type: "float", nullable: false }] }, 100);
+      // Version 2 (NDJSON) adds a tip column.
+      const ndjson = Array.from({ length: 100 }, (_, i) => JSON.stringify({ vehicle_id: `v${String(i).padStart(4, "0")}`, district: DISTRICTS[i % 3], hour: i % 24, fare: i + 0.5, tip: (i % 10) + 0.25 })).join("\n");
+      const v2 = await uploadVersion(datasets(), OWNER, datasetId, ndjson, "ndjson");
+      expect(v2).toMatchObject({ version: 2, sourceFormat: "ndjson", schema: { columns: [...taxiSchema.columns, { name: "tip", type: "float", nullable: false }] } });
       const withTip = { ...taxiPolicy, measures: [...taxiPolicy.measures, { column: "tip", lo: 0, hi: 50 }] };
       const e = await expectError(svc.policies.declare(OWNER, { datasetId, ...withTip }), InvalidInput);
       expect(e.issues[0]).toEqual({ path: "input.measures.1.column", message: 'no column named "tip" in dataset version 1 (a published listing sells version 1)' });
@@ -187,7 +220,10 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("edits a listing: a new price plan is audited; bad edits change nothing", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 2_000_000);
+      // Only the row count matters here: two million rows of one column ingest in a few seconds
+      // (two million full taxi rows take 10–13 s per adapter on this machine).
+      const { datasetId, version } = await uploadCsvDataset(datasets(), OWNER, hoursCsv(2_000_000));
+      expect(version.rowCount).toBe(2_000_000);
       const l = await svc.catalog.createListing(OWNER, listingInput(datasetId, { pricePlan: { pricePerMillionRows: 50 } }));
       expect(l.indicativeQueryPrice).toBe(100); // 50 per million rows × 2 million rows
       const bad = await expectError(svc.catalog.updateListing(OWNER, l._id, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`), licence: "" }), InvalidInput);
@@ -201,7 +237,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("refuses bad listing input field by field and creates nothing", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       const before = (await svc.catalog.listOwned(OWNER, 100)).items.length;
       const e = await expectError(
         svc.catalog.createListing(OWNER, listingInput(datasetId, { title: { zh: "", en: "" }, pricePlan: { perQueryFee: 1.5, subscription: { monthlyFee: 0 } } })),
@@ -215,7 +251,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("shows drafts only to their owner and admins; other owners get NotFound", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       const draft = await svc.catalog.createListing(OWNER, listingInput(datasetId));
       await expect(svc.catalog.getListing(draft._id, { accountId: OWNER, admin: false })).resolves.toBeTruthy();
       await expect(svc.catalog.getListing(draft._id, { accountId: ADMIN, admin: true })).resolves.toBeTruthy();
@@ -227,7 +263,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("lets an admin suspend; then only an admin reinstates", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       const l = await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
       await expectError(svc.catalog.suspend(ADMIN, l._id, "  ", true), InvalidInput);
@@ -242,7 +278,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     });
 
     it("applies one of two concurrent status changes", async () => {
-      const { datasetId } = datasets.add(OWNER, taxiSchema, 100);
+      const { datasetId } = await addTaxiDataset(OWNER, 100);
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       const l = await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
       const results = await Promise.allSettled([svc.catalog.suspend(OWNER, l._id, "a", false), svc.catalog.suspend(ADMIN, l._id, "b", true)]);
@@ -256,7 +292,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     const ids: Record<string, string> = {};
     beforeAll(async () => {
       const mk = async (key: string, over: Partial<CreateListingInput>, publish = true) => {
-        const { datasetId } = datasets.add("acc_searchowner", taxiSchema, 1000);
+        const { datasetId } = await addTaxiDataset("acc_searchowner", 1000);
         await svc.policies.declare("acc_searchowner", { datasetId, ...taxiPolicy });
         const l = await svc.catalog.createListing("acc_searchowner", listingInput(datasetId, { ...over, tags: [...(over.tags ?? []), "demo-set"] }));
         ids[key] = publish ? (await svc.catalog.publish("acc_searchowner", l._id, false))._id : l._id;
@@ -322,7 +358,7 @@ describe.each(documentStoreFactories())("catalog services on $name", (factory: D
     let instantId: string;
     let datasetId: string;
     beforeAll(async () => {
-      datasetId = datasets.add(OWNER, taxiSchema, 100).datasetId;
+      datasetId = (await addTaxiDataset(OWNER, 100)).datasetId;
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       listingId = (await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false))._id;
       const instant = await svc.catalog.createListing(OWNER, listingInput(datasetId, { instantAccess: true }));
