@@ -3,7 +3,8 @@
  *   owner      signs up, uploads a CSV (streaming PUT), declares a privacy policy, publishes a
  *              bilingual listing, approves a buyer's request, sees earnings and asks for a payout;
  *   buyer      signs up, finds the listing by a Chinese word, requests access, gets credit,
- *              quotes and runs an aggregate query, reads its receipts;
+ *              quotes and runs an aggregate query, then submits analysis code which the
+ *              owner reviews and approves, and quotes and runs it;
  *   admin      grants the buyer credit (the offline gateway) and a regulator its role;
  *   regulator  exports the signed audit log and verifies it offline against the checkpoint.
  *
@@ -19,6 +20,7 @@ export interface WalkthroughResult {
   listingId: string;
   answerGroups: number;
   charged: { amount: number; currency: string };
+  analysis: { outputs: Array<{ name: string; value: number }>; charged: { amount: number; currency: string } };
   payout: { amount: number; status: string };
   auditEntries: number;
   verified: boolean;
@@ -164,6 +166,52 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   );
   say(`buyer ran the query: ${answer.groups.length} groups, charged ${answer.charged.amount} ${answer.charged.currency}`);
 
+  // ── Buyer: analysis code; owner reviews and approves it; buyer runs it ─────────────────────
+  const source = "function map(rows) {\n  let fares = 0;\n  for (const r of rows) fares += r.fare;\n  return [rows.length, fares];\n}\n";
+  const submitted = ok(
+    (
+      await gql(buyer.token, `mutation ($i: SubmitAnalysisInput!) { submitAnalysis(input: $i) { __typename ... on MutationSubmitAnalysisSuccess { data { id status } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
+        i: {
+          listingId: listing.id,
+          title: "trips and fares per vehicle",
+          source,
+          columns: ["fare"],
+          outputs: [
+            { name: "trips", lo: 0, hi: 50 },
+            { name: "fares", lo: 0, hi: 5000 },
+          ],
+        },
+      })
+    ).submitAnalysis,
+    "submitAnalysis",
+  );
+  say(`buyer submitted analysis code (${submitted.status})`);
+  const pending = (await gql(owner.token, `{ analysesForMyListings(status: PENDING_REVIEW) { edges { node { id latest { codeHash source } } } } }`)).analysesForMyListings.edges;
+  const review = pending.find((e: Json) => e.node.id === submitted.id)?.node;
+  if (!review) throw new Error("the owner does not see the analysis to review");
+  ok(
+    (
+      await gql(owner.token, `mutation ($i: DecideAnalysisInput!) { decideAnalysis(input: $i) { __typename ... on DomainError { message } } }`, {
+        i: { analysisId: review.id, codeHash: review.latest.codeHash, decision: "APPROVE", reason: "reads fares only, bounded outputs" },
+      })
+    ).decideAnalysis,
+    "decideAnalysis",
+  );
+  say("owner read the code and approved its hash");
+  const analysisQuote = ok(
+    (await gql(buyer.token, `query ($i: QuoteAnalysisInput!) { quoteAnalysis(input: $i) { __typename ... on QueryQuoteAnalysisSuccess { data { epsilon releaseAfterMs price { amount } outputs { name expectedStdDev } } } ... on DomainError { message } } }`, { i: { analysisId: submitted.id, epsilon: "0.5" } })).quoteAnalysis,
+    "quoteAnalysis",
+  );
+  const analysisRun = ok(
+    (
+      await gql(buyer.token, `mutation ($i: RunAnalysisInput!) { runAnalysis(input: $i) { __typename ... on MutationRunAnalysisSuccess { data { outputs { name value } charged { amount currency } } } ... on DomainError { message } } }`, {
+        i: { analysisId: submitted.id, epsilon: "0.5", idempotencyKey: `walkthrough-analysis-${tag}`, maxPrice: analysisQuote.price.amount },
+      })
+    ).runAnalysis,
+    "runAnalysis",
+  );
+  say(`buyer ran the approved analysis: ${analysisRun.outputs.map((o: Json) => `${o.name} ≈ ${Math.round(o.value)}`).join(", ")} (released after ${analysisQuote.releaseAfterMs} ms)`);
+
   // ── Owner: earnings and payout ────────────────────────────────────────────────────────────
   const earnings = (await gql(owner.token, `{ earnings { earned payable canRequestPayout currency } }`)).earnings;
   ok((await gql(owner.token, `mutation { startPayoutOnboarding { __typename ... on DomainError { code message } } }`)).startPayoutOnboarding, "startPayoutOnboarding");
@@ -183,6 +231,7 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
     listingId: listing.id,
     answerGroups: answer.groups.length,
     charged: answer.charged,
+    analysis: { outputs: analysisRun.outputs, charged: analysisRun.charged },
     payout: { amount: payout.amount, status: payout.status },
     auditEntries: report.entries,
     verified: report.ok,

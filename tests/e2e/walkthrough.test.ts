@@ -16,11 +16,13 @@ describe.each(availableAdapters())("the walk-through on %s", (adapter) => {
     await ex?.stop();
   });
 
-  it("owner publishes, buyer finds, requests, is approved, pays and queries, owner is paid, regulator verifies", async () => {
+  it("owner publishes, buyer finds, requests, is approved, pays, queries and runs approved code, owner is paid, regulator verifies", async () => {
     const said: string[] = [];
     const result = await runWalkthrough(ex.url, adminKey, (l) => said.push(l));
     expect(result.answerGroups).toBe(3);
     expect(result.charged).toEqual({ amount: 15_000, currency: "cny" });
+    expect(result.analysis.outputs.map((o) => o.name)).toEqual(["trips", "fares"]);
+    expect(result.analysis.charged).toEqual({ amount: 15_000, currency: "cny" });
     expect(result.payout.amount).toBeGreaterThan(0);
     expect(result.verified).toBe(true);
     expect(result.auditEntries).toBeGreaterThan(10);
