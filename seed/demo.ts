@@ -10,7 +10,8 @@ import type { Services } from "../src/services.ts";
 import type { Role } from "../src/accounts/model.ts";
 import type { Logger } from "../src/logger.ts";
 import { seedDemoDatasets } from "./datasets.ts";
-import { seedDemoListings } from "./demo-listings.ts";
+import { DEMO_LISTINGS, seedDemoListings } from "./demo-listings.ts";
+import { seedDemoAnalysis } from "./demo-analysis.ts";
 
 export interface DemoCredential {
   role: Role;
@@ -42,11 +43,13 @@ export async function seedDemo(
   if ((await services.accounts.countAccounts()) > 0) return null;
   const credentials: DemoCredential[] = [];
   let ownerId: string | null = null;
+  const accountIds: Partial<Record<Role, string>> = {};
   for (const { email, roles } of DEMO_ACCOUNTS) {
     const password = `Demo-${randomBytes(9).toString("base64url")}`;
     const account = await services.accounts.createAccount(email, password, roles);
     const { secret } = await services.accounts.createApiKey(account._id, "demo key");
     if (roles.includes("OWNER")) ownerId ??= account._id;
+    accountIds[roles[0]!] ??= account._id;
     credentials.push({ role: roles[0]!, email, password, apiKey: secret });
   }
   await mkdir(options.dataDir, { recursive: true });
@@ -62,5 +65,14 @@ export async function seedDemo(
   // A policy and a published bilingual listing over each demo dataset (seed/demo-listings.ts).
   const listings = ownerId ? await seedDemoListings(services, ownerId, datasets, options.log) : [];
   if (listings.length > 0) print(`Seeded ${listings.length} published demo listings (search them with searchListings, e.g. query: "出租车")`);
+  // The demo buyer: access to the taxi listing, credit, and an approved analysis to run.
+  // seedDemoListings returns one id per dataset that has a listing spec, in dataset order.
+  const taxi = datasets.filter((d) => DEMO_LISTINGS[d.key]).findIndex((d) => d.key === "taxi_trips");
+  const taxiListingId = taxi >= 0 ? listings[taxi] : undefined;
+  if (ownerId && taxiListingId && accountIds.BUYER && accountIds.ADMIN) {
+    const a = await seedDemoAnalysis(services, { ownerId, buyerId: accountIds.BUYER, adminId: accountIds.ADMIN, taxiListingId }, options.log);
+    const gid = Buffer.from(`Analysis:${a.analysisId}`).toString("base64");
+    print(`Seeded an approved analysis for buyer@demo.exchange on the taxi listing: runAnalysis(input: {analysisId: "${gid}"})`);
+  }
   return credentials;
 }
