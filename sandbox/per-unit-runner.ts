@@ -8,6 +8,10 @@
  * bill the next unit. Each unit's rows arrive as a JSON string parsed inside the isolate; its
  * output leaves as a JSON string, is checked and clamped here, and only the running sum leaves.
  *
+ * A unit that leaves a heavy heap behind (garbage is only freed when the next unit needs room,
+ * and that collection would bill the next unit's time limit) also gets a fresh isolate, so one
+ * unit cannot push the next one over its limit.
+ *
  * A unit that outlives its wall deadline has defeated isolated-vm's termination (an unhandled
  * rejection whose `message` and `stack` getters loop does that: isolated-vm reads them untimed).
  * Its thread is lost, and dispose() would block on it; so the job stops there and answers with
@@ -106,7 +110,7 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
       return { ok: true, kind: "units", sum, failures, processed: u + 1, cpuNs: cpu, recycle: true };
     }
     if (result.memory) recycle = true;
-    if (result.abnormal || prepared.watch.isolate.isDisposed) {
+    if (result.abnormal || prepared.watch.isolate.isDisposed || leftHeavyHeap(prepared, req.memoryLimitMb)) {
       retire(prepared);
       prepared = null;
     }
@@ -114,4 +118,14 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
   }
   if (prepared !== null) retire(prepared);
   return { ok: true, kind: "units", sum, failures, processed: req.units.length, cpuNs: cpu, recycle };
+}
+
+/** More than a quarter of the memory limit still in use after a unit: start the next one clean. */
+function leftHeavyHeap(p: Prepared, memoryLimitMb: number): boolean {
+  try {
+    const h = p.watch.isolate.getHeapStatisticsSync();
+    return h.used_heap_size + h.externally_allocated_size > (memoryLimitMb * 1024 * 1024) / 4;
+  } catch {
+    return true;
+  }
 }
