@@ -73,7 +73,7 @@ export async function createServices(
   } as Services;
   // The sandbox's worker processes start on the first query, not at boot.
   let sandbox: Sandbox | null = null;
-  services.queries = new QueryService({
+  const runDeps = {
     catalog: services.catalog,
     access: services.access,
     datasets,
@@ -82,20 +82,10 @@ export async function createServices(
     audit,
     metrics: services.metrics,
     sandbox: () => (sandbox ??= new Sandbox({})),
-  });
+  };
+  services.queries = new QueryService(runDeps);
   services.analyses = await AnalysisService.open(store, { catalog: services.catalog, access: services.access, audit });
-  services.analysisRuns = new AnalysisRunService({
-    analyses: services.analyses,
-    catalog: services.catalog,
-    access: services.access,
-    datasets,
-    budgets: services.privacyBudget,
-    billing: services.billing,
-    audit,
-    metrics: services.metrics,
-    sandbox: () => (sandbox ??= new Sandbox({})),
-    deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease },
-  });
+  services.analysisRuns = new AnalysisRunService({ ...runDeps, analyses: services.analyses, deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease } });
   services.closeSandbox = async () => {
     await sandbox?.close();
     sandbox = null;

@@ -11,20 +11,14 @@
  */
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import type { Sandbox } from "../../sandbox/index.ts";
 import type { CatalogService } from "../catalog/service.ts";
-import type { AccessService } from "../access/service.ts";
-import type { DatasetsService } from "../datasets/service.ts";
-import type { PrivacyBudgetService } from "../privacy/budget/index.ts";
 import { policyCaps, toMicro } from "../privacy/budget/index.ts";
-import type { BillingService } from "../billing/service.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
-import type { AuditRecorder } from "../audit/recorder.ts";
 import { auditEvent } from "../audit/actions.ts";
-import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
 import { compareEpsilon, epsilonToNumber, formatEpsilon, parseEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
 import { ColumnLoader } from "../queries/columns.ts";
+import type { QueryServiceDeps } from "../queries/service.ts";
 import { PolicyViolation } from "../queries/errors.ts";
 import { InvalidInput } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -67,16 +61,9 @@ export interface AnalysisRun {
   charged: { amount: number; currency: string } | null;
 }
 
-export interface AnalysisRunServiceDeps {
+/** What a query run needs (catalog, access, datasets, budgets, billing, audit, metrics, sandbox), plus the analyses. */
+export interface AnalysisRunServiceDeps extends Omit<QueryServiceDeps, "partitions"> {
   analyses: AnalysisService;
-  catalog: CatalogService;
-  access: AccessService;
-  datasets: DatasetsService;
-  budgets: PrivacyBudgetService;
-  billing: BillingService | null;
-  audit: AuditRecorder;
-  metrics: Metrics;
-  sandbox: () => Sandbox;
   deadline?: DeadlineModel;
 }
 
