@@ -14,6 +14,7 @@ export const POLICY_RULES = [
   "BUDGET_TOO_SMALL",
   "NO_POLICY",
   "VERSION_NOT_FOUND",
+  "DERIVED_KEYS_UNAVAILABLE",
 ] as const;
 export type PolicyRule = (typeof POLICY_RULES)[number];
 

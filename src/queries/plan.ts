@@ -1,10 +1,17 @@
 /**
  * The planner: checks a query against the dataset's policy and schema, and decides everything
- * the kernel and the privacy gate need — groups from public key sets or bucket edges, the ε of
- * each noisy statistic, its sensitivity and granularity, and the expected noise. Pure: no I/O.
+ * the kernel and the privacy gate need — groups from public key sets, bucket edges or (where the
+ * policy allows it) the values found in the data, the ε of each noisy statistic, its sensitivity
+ * and granularity, the expected noise, and the release threshold of data-derived groups.
+ * Pure: no I/O (the caller hands in the dictionaries of derived-keys columns).
+ *
+ * Every refusal depends only on the query, the policy and the schema — never on the data — so a
+ * refusal tells a buyer nothing about the rows. The one exception is a derived-keys column whose
+ * dictionary is unavailable for this version (DERIVED_KEYS_UNAVAILABLE), a fact about the version
+ * that is the same for every query; it is checked last.
  */
 import type { DatasetSchema, ColumnSchema } from "../datasets/model.ts";
-import type { PolicyRules, DimensionPolicy, MeasurePolicy } from "../privacy/policy/model.ts";
+import { POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/model.ts";
 import {
   divideEpsilon,
   compareEpsilon,
@@ -13,6 +20,7 @@ import {
   expectedNoiseStdDev,
   granularityFor,
   maxUnits,
+  releaseThreshold,
   type Epsilon,
 } from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
@@ -20,8 +28,16 @@ import { PolicyViolation } from "./errors.ts";
 
 export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50, defaultMaxRowsPerUnit: 100 } as const;
 
+/**
+ * δ of the (ε, δ) guarantee of a query that groups by data-derived keys: the probability, over
+ * all groups one unit can reach, that a group is released in one dataset and impossible in its
+ * neighbour. Public (quoted and shown with the answer).
+ */
+export const DERIVED_KEYS_DELTA = 1e-7;
+
 export type GroupDim =
-  | { column: string; kind: "keys"; keys: Literal[] }
+  /** `derived`: the keys are a derived-keys column's dictionary (sorted); its groups are thresholded. */
+  | { column: string; kind: "keys"; keys: Literal[]; derived?: boolean }
   /** Buckets [e_i, e_{i+1}); date edges are converted to epoch milliseconds. */
   | { column: string; kind: "edges"; edges: number[]; labels: string[] };
 
@@ -29,10 +45,12 @@ export type PlannedFilter =
   | { column: string; kind: "in"; values: Literal[] }
   | { column: string; kind: "range"; lo: number | null; hi: number | null };
 
-export type Statistic = "units" | "rows" | "sum" | "count" | "hist";
+/** "threshold": the noisy unit count that decides whether a data-derived group is released. */
+export type Statistic = "units" | "rows" | "sum" | "count" | "hist" | "threshold";
 
 /** One noisy number per group (a histogram: one per bin), with its own ε share. */
 export interface PlannedStatistic {
+  /** The aggregate it answers; -1 for the release threshold's count (no aggregate). */
   aggregateIndex: number;
   stat: Statistic;
   column: string | null;
@@ -59,6 +77,24 @@ export interface QueryPlan {
   maxRowsPerUnit: number;
   epsilon: Epsilon;
   rowsToScan: number;
+  /** How data-derived groups are released; null (or absent) when the query groups by public keys only. */
+  keyThreshold?: KeyThreshold | null;
+}
+
+/**
+ * τ-thresholding of data-derived groups. A group is dropped when its exact unit count is below k;
+ * otherwise its unit count plus discrete Laplace noise of scale t = Δ/ε (Δ = maxGroupsPerUnit)
+ * must reach τ = k + ⌈t·ln(1/δ_group)⌉, δ_group = δ / maxGroupsPerUnit. A group of k units is
+ * then released with probability ≤ δ_group (never with certainty), one of k − 1 never, and one
+ * unit can only decide the presence of at most maxGroupsPerUnit groups: δ in total.
+ */
+export interface KeyThreshold {
+  minGroupSize: number;
+  tau: bigint;
+  delta: number;
+  deltaPerGroup: number;
+  /** The threshold count's own statistic (also in `statistics`, with stat "threshold"). */
+  statistic: PlannedStatistic;
 }
 
 export interface PlanInput {
@@ -66,6 +102,38 @@ export interface PlanInput {
   policy: PolicyRules & { maxRowsPerUnit?: number };
   schema: DatasetSchema;
   rowCount: number;
+  /**
+   * The dictionary (distinct values) of each derived-keys column the query groups by, read from
+   * the dataset version. A missing one makes the query refused (DERIVED_KEYS_UNAVAILABLE).
+   */
+  derivedKeys?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The columns whose dictionaries `planQuery` needs: derived-keys dimensions the query groups by. */
+export function derivedKeyColumns(ir: Pick<QueryIR, "groupBy">, policy: Pick<PolicyRules, "dimensions">): string[] {
+  return [...new Set(ir.groupBy)].filter((c) => policy.dimensions.some((d) => d.column === c && d.derivedKeys === true));
+}
+
+/** τ for data-derived groups (see KeyThreshold), for a threshold count at ε `epsilon`. */
+export function keyThresholdFor(minGroupSize: number, maxGroupsPerUnit: number, epsilon: Epsilon, delta = DERIVED_KEYS_DELTA): KeyThreshold {
+  const sensitivity = BigInt(maxGroupsPerUnit);
+  const deltaPerGroup = delta / maxGroupsPerUnit;
+  return {
+    minGroupSize,
+    tau: releaseThreshold(minGroupSize, sensitivity, epsilon, deltaPerGroup),
+    delta,
+    deltaPerGroup,
+    statistic: {
+      aggregateIndex: -1,
+      stat: "threshold",
+      column: null,
+      bins: 1,
+      epsilon,
+      sensitivity,
+      granularity: 1,
+      expectedStdDev: expectedNoiseStdDev(sensitivity, epsilon, 1),
+    },
+  };
 }
 
 const STATS_OF: Record<AggregateIR["kind"], Statistic[]> = {
@@ -76,7 +144,7 @@ const STATS_OF: Record<AggregateIR["kind"], Statistic[]> = {
   HISTOGRAM: ["hist"],
 };
 
-export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): QueryPlan {
+export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} }: PlanInput): QueryPlan {
   const ir = canonicalIR(raw);
   const column = (name: string, path: string): ColumnSchema => {
     const c = schema.columns.find((x) => x.name === name);
@@ -108,22 +176,53 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
 
   const groupDims: GroupDim[] = [];
   let groupCount = 1;
+  // The group-count rule uses public widths only: a derived-keys column counts as the most
+  // distinct values it may have, whatever the data holds, so a refusal reveals nothing about it.
+  let publicGroupBound = 1;
+  const unavailable: Array<{ column: string; path: string }> = [];
   ir.groupBy.forEach((name, i) => {
     const path = `input.groupBy[${i}]`;
     if (ir.groupBy.indexOf(name) !== i) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(name)} is grouped on twice`);
     const d = dimension(name, path);
+    if (d.derivedKeys === true) {
+      const dictionary = derivedKeys[name];
+      if (!dictionary || dictionary.length > POLICY_LIMITS.maxDerivedKeys) unavailable.push({ column: name, path });
+      // Sorted, so the order of released groups says nothing about the order of rows in the file.
+      const keys = [...new Set(dictionary ?? [])].sort();
+      groupCount *= keys.length;
+      publicGroupBound *= POLICY_LIMITS.maxDerivedKeys;
+      groupDims.push({ column: name, kind: "keys", keys, derived: true });
+      return;
+    }
     const g = groupDimOf(d, column(name, path).type);
-    groupCount *= g.kind === "keys" ? g.keys.length : g.edges.length - 1;
+    const width = g.kind === "keys" ? g.keys.length : g.edges.length - 1;
+    groupCount *= width;
+    publicGroupBound *= width;
     groupDims.push(g);
   });
-  if (groupCount > PLAN_LIMITS.maxGroups) {
-    throw new PolicyViolation("TOO_MANY_GROUPS", "input.groupBy", `this grouping makes ${groupCount} groups; at most ${PLAN_LIMITS.maxGroups}`);
+  if (publicGroupBound > PLAN_LIMITS.maxGroups) {
+    const derivedNote = groupDims.some((g) => g.kind === "keys" && g.derived)
+      ? ` (a column with data-derived keys counts as ${POLICY_LIMITS.maxDerivedKeys}, the most distinct values it may have)`
+      : "";
+    throw new PolicyViolation("TOO_MANY_GROUPS", "input.groupBy", `this grouping makes up to ${publicGroupBound} groups${derivedNote}; at most ${PLAN_LIMITS.maxGroups}`);
   }
+  const anyDerived = groupDims.some((g) => g.kind === "keys" && g.derived === true);
 
   const filters: PlannedFilter[] = ir.filters.map((f, i) => {
     const path = `input.filters[${i}]`;
     const d = dimension(f.column, `${path}.column`);
     if (f.op === "in") {
+      if (d.derivedKeys === true) {
+        // Keys found in the data are not public, so any string may be asked for; one absent
+        // from the data simply matches no row.
+        if (f.values.length === 0) throw new PolicyViolation("BAD_FILTER", `${path}.values`, "an `in` filter needs at least one value");
+        if (f.values.length > POLICY_LIMITS.maxKeys) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `an \`in\` filter has at most ${POLICY_LIMITS.maxKeys} values`);
+        for (const v of f.values) {
+          if (typeof v !== "string") throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} holds text: give its values as strings`);
+          if (v.length > POLICY_LIMITS.maxKeyLength) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `a value is at most ${POLICY_LIMITS.maxKeyLength} characters`);
+        }
+        return { column: f.column, kind: "in", values: f.values };
+      }
       if (!d.keys) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} has bucket edges, not a key set: filter it with a range`);
       if (f.values.length === 0) throw new PolicyViolation("BAD_FILTER", `${path}.values`, "an `in` filter needs at least one value");
       for (const v of f.values) {
@@ -133,6 +232,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
       }
       return { column: f.column, kind: "in", values: f.values };
     }
+    if (d.derivedKeys === true) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(f.column)} is not numeric: filter it with \`in\``);
     const isDate = d.dateEdges !== null;
     const colType = column(f.column, `${path}.column`).type;
     const toNumber = (v: number | string | null, side: string): number | null => {
@@ -159,7 +259,8 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
   const m = BigInt(policy.maxGroupsPerUnit);
   const maxRowsPerUnit = policy.maxRowsPerUnit ?? PLAN_LIMITS.defaultMaxRowsPerUnit;
   const r = BigInt(maxRowsPerUnit);
-  const nStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0);
+  // Derived keys add one statistic: the noisy unit count their release threshold is applied to.
+  const nStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0) + (anyDerived ? 1 : 0);
   const share = divideEpsilon(epsilon, nStats);
 
   const measures: MeasurePolicy[] = [];
@@ -203,6 +304,19 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
     }
   });
 
+  const keyThreshold = anyDerived ? keyThresholdFor(policy.minGroupSize, policy.maxGroupsPerUnit, share) : null;
+  if (keyThreshold) statistics.push(keyThreshold.statistic);
+
+  // Last, after every rule that depends on the query alone (see the header).
+  const missing = unavailable[0];
+  if (missing) {
+    throw new PolicyViolation(
+      "DERIVED_KEYS_UNAVAILABLE",
+      missing.path,
+      `column ${JSON.stringify(missing.column)} cannot be grouped on in this dataset version: the owner's policy allows data-derived keys on it, but this version does not fit them; ask the owner`,
+    );
+  }
+
   return {
     ir,
     hash: irHash(ir),
@@ -217,6 +331,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount }: PlanInput): Que
     maxRowsPerUnit,
     epsilon,
     rowsToScan: rowCount,
+    keyThreshold,
   };
 }
 

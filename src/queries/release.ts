@@ -3,9 +3,14 @@
  * released numbers — each statistic of each group plus discrete Laplace noise at its own ε and
  * sensitivity, at its public granularity. Every public key is reported, zero counts included,
  * so a reader cannot tell an empty group from a small one. AVG = noisy SUM / noisy COUNT.
+ *
+ * A group whose key holds a value found in the data (a derived-keys dimension) is released only
+ * if its exact unit count is at least k AND its unit count plus fresh noise reaches τ (see
+ * KeyThreshold in plan.ts). Groups that fail are left out entirely: no marker, no zero, so an
+ * absent group looks the same whether the value is rare or not in the data at all.
  */
 import { fromUnits, releaseInteger, toUnits, type ByteSource, cryptoBytes } from "../privacy/mechanism/index.ts";
-import type { QueryPlan, GroupDim } from "./plan.ts";
+import type { QueryPlan, GroupDim, KeyThreshold } from "./plan.ts";
 import type { Literal } from "./ir.ts";
 
 export interface ReleasedGroup {
@@ -21,6 +26,13 @@ function keyLabel(d: GroupDim, x: number): string {
   return d.kind === "keys" ? String(d.keys[x] as Literal) : d.labels[x]!;
 }
 
+/** Whether a data-derived group passes: exact units ≥ k, then noisy units ≥ τ. */
+export function passesKeyThreshold(threshold: KeyThreshold, exactUnits: number, bytes: ByteSource = cryptoBytes): boolean {
+  if (exactUnits < threshold.minGroupSize) return false;
+  const s = threshold.statistic;
+  return releaseInteger(BigInt(exactUnits), s.sensitivity, s.epsilon, bytes) >= threshold.tau;
+}
+
 export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSource = cryptoBytes): ReleasedAnswer {
   const W = 1 + 1 + 2 * plan.measures.length + plan.histograms.reduce((n, h) => n + h.bins, 0);
   const measureSlot = (column: string) => 2 + 2 * plan.measures.findIndex((m) => m.column === column);
@@ -33,9 +45,15 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
   const noisy = (exact: number, granularity: number, stat: QueryPlan["statistics"][number]) =>
     fromUnits(releaseInteger(toUnits(exact, granularity), stat.sensitivity, stat.epsilon, bytes), granularity);
 
+  const derived = plan.groupDims.some((d) => d.kind === "keys" && d.derived === true);
+  const threshold = plan.keyThreshold ?? null;
+  if (derived && !threshold) throw new Error("release: a plan with data-derived keys has no release threshold");
+
   const groups: ReleasedGroup[] = [];
   for (let g = 0; g < plan.groupCount; g++) {
     const o = g * W;
+    // Every group of a query over derived keys holds a derived value in its key.
+    if (derived && !passesKeyThreshold(threshold!, totals[o]!, bytes)) continue;
     const key: ReleasedGroup["key"] = [];
     let rest = g;
     for (let k = plan.groupDims.length - 1; k >= 0; k--) {

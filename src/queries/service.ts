@@ -7,6 +7,10 @@
  *             audit event with the canonical IR and a digest of the answer, never the answer
  * An identical canonical query from the same buyer on the same version returns the cached
  * noisy answer: no ε, no charge.
+ *
+ * Grouping by a column whose policy allows data-derived keys reads that column's dictionary
+ * (its distinct values) from the version, here, and hands it to the pure planner; the released
+ * groups are then thresholded (see plan.ts KeyThreshold) and the quote states the δ.
  */
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
@@ -23,7 +27,8 @@ import { auditEvent } from "../audit/actions.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
 import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
-import { planQuery, type QueryPlan } from "./plan.ts";
+import { derivedKeyColumns, planQuery, type QueryPlan } from "./plan.ts";
+import { POLICY_LIMITS } from "../privacy/policy/model.ts";
 import { compileKernel } from "./compile.ts";
 import { bindParams, mergeTotals } from "./bind.ts";
 import { releaseAnswer, type ReleasedAnswer } from "./release.ts";
@@ -43,6 +48,7 @@ export interface QueryRequest {
 }
 
 export interface QuotedStatistic {
+  /** -1 for the release threshold's noisy count (kind "GROUP_THRESHOLD"). */
   aggregateIndex: number;
   kind: string;
   column: string | null;
@@ -63,6 +69,22 @@ export interface Quote {
   datasetEpsilonRemaining: number;
   /** The same query was answered before for this buyer: running it again costs nothing. */
   cached: boolean;
+  /** δ of the (ε, δ) guarantee: 0 unless the query groups by data-derived keys. */
+  delta: number;
+  /** How groups over data-derived keys are released; null when every group key is public. */
+  groupThreshold: QuotedGroupThreshold | null;
+}
+
+export interface QuotedGroupThreshold {
+  /** k: groups with fewer units are never released. */
+  minGroupSize: number;
+  /** τ: a group is released only when its unit count plus noise reaches this. */
+  tau: number;
+  delta: number;
+  /** δ / maxGroupsPerUnit: the most probable release of a group of exactly k units. */
+  deltaPerGroup: number;
+  epsilon: string;
+  expectedStdDev: number;
 }
 
 export interface QueryAnswer {
@@ -88,6 +110,7 @@ export interface QueryServiceDeps {
 
 interface Prepared {
   plan: QueryPlan;
+  policy: Awaited<ReturnType<CatalogService["queryable"]>>["policy"];
   quote: Quote;
   ownerId: string;
   versionId: string;
@@ -96,9 +119,29 @@ interface Prepared {
   version: Awaited<ReturnType<CatalogService["queryable"]>>["version"];
 }
 
+/**
+ * The canonical IR as the audit log keeps it. The log refuses a "values" key (it must never
+ * carry data values), so an `in` filter lists public keys under "in"; on a derived-keys column
+ * the strings are the buyer's own and possibly personal, so only their hash and count are kept
+ * (and so for a public list too long for an audit event, which is capped at 64 KiB).
+ */
+function auditedIR(plan: QueryPlan, policy: Prepared["policy"]): JsonValue {
+  const ir = JSON.parse(canonicalize(plan.ir)!) as QueryIR;
+  const filters = ir.filters.map((f): JsonValue => {
+    if (f.op !== "in") return f as unknown as JsonValue;
+    const listed = canonicalize(f.values)!;
+    const derived = policy.dimensions.some((d) => d.column === f.column && d.derivedKeys === true);
+    if (!derived && listed.length <= 2048) return { column: f.column, op: f.op, in: f.values };
+    return { column: f.column, op: f.op, inCount: f.values.length, inSha256: createHash("sha256").update(listed).digest("hex") };
+  });
+  return { ...(ir as unknown as Record<string, JsonValue>), filters, queryHash: plan.hash };
+}
+
 export class QueryService {
   private readonly deps: QueryServiceDeps;
   private readonly columns: ColumnLoader;
+  /** Dictionaries of derived-keys columns by (version, column): versions never change. */
+  private readonly dictionaries = new Map<string, readonly string[]>();
 
   constructor(deps: QueryServiceDeps) {
     this.deps = deps;
@@ -122,7 +165,8 @@ export class QueryService {
       aggregates: req.aggregates,
       epsilon: req.epsilon ?? String(policy.epsilonPerQuery),
     };
-    const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount });
+    const derivedKeys = await this.derivedKeyDictionaries(version, derivedKeyColumns(ir, policy));
+    const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount, derivedKeys });
     const caps = policyCaps(policy);
     const [remaining, cachedAnswer] = await Promise.all([
       this.deps.budgets.remaining({ buyerId, datasetId: listing.datasetId }, caps),
@@ -157,7 +201,7 @@ export class QueryService {
       epsilon: formatEpsilon(plan.epsilon),
       statistics: plan.statistics.map((s) => ({
         aggregateIndex: s.aggregateIndex,
-        kind: plan.ir.aggregates[s.aggregateIndex]!.kind + (s.stat === "count" ? ":COUNT" : ""),
+        kind: s.stat === "threshold" ? "GROUP_THRESHOLD" : plan.ir.aggregates[s.aggregateIndex]!.kind + (s.stat === "count" ? ":COUNT" : ""),
         column: s.column,
         epsilon: formatEpsilon(s.epsilon),
         expectedStdDev: s.expectedStdDev,
@@ -166,8 +210,19 @@ export class QueryService {
       buyerEpsilonRemaining: buyerLeft / 1e6,
       datasetEpsilonRemaining: datasetLeft / 1e6,
       cached: cachedAnswer !== null,
+      delta: plan.keyThreshold?.delta ?? 0,
+      groupThreshold: plan.keyThreshold
+        ? {
+            minGroupSize: plan.keyThreshold.minGroupSize,
+            tau: Number(plan.keyThreshold.tau),
+            delta: plan.keyThreshold.delta,
+            deltaPerGroup: plan.keyThreshold.deltaPerGroup,
+            epsilon: formatEpsilon(plan.keyThreshold.statistic.epsilon),
+            expectedStdDev: plan.keyThreshold.statistic.expectedStdDev,
+          }
+        : null,
     };
-    return { plan, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
+    return { plan, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
   }
 
   async run(buyerId: string, req: QueryRequest & { idempotencyKey?: string | null; maxPrice?: number | null }): Promise<QueryAnswer> {
@@ -229,7 +284,7 @@ export class QueryService {
             actor: buyerId,
             subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
             data: {
-              ir: JSON.parse(canonicalize(plan.ir)!) as JsonValue,
+              ir: auditedIR(plan, p.policy),
               epsilon: epsilonToNumber(plan.epsilon),
               priceMinor: charged?.amount ?? 0,
               currency: charged?.currency ?? quote.price?.currency ?? "CNY",
@@ -246,6 +301,30 @@ export class QueryService {
       this.deps.metrics.queryDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
       throw e;
     }
+  }
+
+  /**
+   * The distinct values of each derived-keys column, from the version's dictionaries. A column
+   * with more than the policy limit allows is left out (the planner then refuses the query the
+   * same way whatever the query, without saying how many values there are).
+   */
+  private async derivedKeyDictionaries(version: Prepared["version"], names: string[]): Promise<Record<string, readonly string[]>> {
+    const out: Record<string, readonly string[]> = {};
+    for (const name of names) {
+      const index = version.schema.columns.findIndex((c) => c.name === name);
+      if (index < 0 || version.schema.columns[index]!.type !== "string") continue;
+      const size = version.columns?.[index]?.dictionarySize ?? null;
+      if (size !== null && size > POLICY_LIMITS.maxDerivedKeys) continue;
+      const key = `${version._id}\u0000${name}`;
+      let dictionary = this.dictionaries.get(key);
+      if (!dictionary) {
+        dictionary = await this.deps.datasets.readDictionary(version, index);
+        if (this.dictionaries.size >= 256) this.dictionaries.delete(this.dictionaries.keys().next().value!);
+        this.dictionaries.set(key, dictionary);
+      }
+      out[name] = dictionary;
+    }
+    return out;
   }
 
   /** Runs the compiled kernel over the version's columns in the sandbox, one part per unit partition. */

@@ -22,7 +22,7 @@ const QUOTE = /* GraphQL */ `
   query ($input: QueryInput!) {
     quoteQuery(input: $input) {
       __typename
-      ... on QueryQuoteQuerySuccess { data { rowsToScan epsilon cached buyerEpsilonRemaining price { amount currency } statistics { kind column epsilon expectedStdDev } } }
+      ... on QueryQuoteQuerySuccess { data { rowsToScan epsilon delta groupThreshold { tau } cached buyerEpsilonRemaining price { amount currency } statistics { kind column epsilon expectedStdDev } } }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
     }
@@ -102,6 +102,8 @@ describe.each(availableAdapters())("queries over HTTP on %s", (adapter) => {
     const data = q.body.data?.quoteQuery.data;
     expect(data, JSON.stringify(q.body)).toBeDefined();
     expect(data).toMatchObject({ rowsToScan: 400, epsilon: "0.5", cached: false, buyerEpsilonRemaining: 1 });
+    // Public keys only: pure ε-DP, no release threshold.
+    expect(data).toMatchObject({ delta: 0, groupThreshold: null });
     expect(data.statistics.map((s: { kind: string }) => s.kind)).toEqual(["COUNT_UNITS", "SUM", "AVG", "AVG:COUNT"]);
     expect(data.statistics.every((s: { epsilon: string; expectedStdDev: number }) => s.epsilon === "0.125" && s.expectedStdDev > 0)).toBe(true);
     expect(data.price).toEqual({ amount: 100 + 500, currency: "cny" });

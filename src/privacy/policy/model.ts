@@ -21,6 +21,7 @@ export const POLICY_DEFAULTS = {
   buyerEpsilonBudget: 2,
   datasetEpsilonBudget: 10,
   maxGroupsPerUnit: 1,
+  maxRowsPerUnit: 100,
 } as const;
 
 export const POLICY_LIMITS = {
@@ -28,7 +29,14 @@ export const POLICY_LIMITS = {
   maxBudget: 1000,
   minGroupSize: { min: 2, max: 1_000_000 },
   maxGroupsPerUnit: { min: 1, max: 1000 },
+  maxRowsPerUnit: { min: 1, max: 10_000 },
   maxKeys: 1000,
+  /**
+   * The most distinct values a column with data-derived keys may have. Also the public width a
+   * derived-keys dimension counts for when a query's number of groups is checked, so that check
+   * never depends on how many distinct values the data really holds.
+   */
+  maxDerivedKeys: 1000,
   maxKeyLength: 200,
   maxEdges: 1001,
   maxBound: 1e15,
@@ -41,16 +49,21 @@ export type KeyValue = string | number | boolean;
 
 /**
  * A column buyers may group or filter on, with what they may see as group keys:
- *   keys       an explicit public key set (string, int and boolean columns);
- *   edges      bucket edges for numbers: e0 < e1 < … < en make buckets [e_i, e_{i+1});
- *   dateEdges  bucket edges for date / timestamp columns, ISO strings, strictly increasing.
- * Exactly one of the three is set. Values outside the declared keys or buckets fall in no group.
+ *   keys         an explicit public key set (string, int and boolean columns);
+ *   edges        bucket edges for numbers: e0 < e1 < … < en make buckets [e_i, e_{i+1});
+ *   dateEdges    bucket edges for date / timestamp columns, ISO strings, strictly increasing;
+ *   derivedKeys  true: group keys are the values found in the data (string columns only). Such
+ *                groups are released only when they pass the privacy gate's threshold (at least
+ *                k units exactly, then a noisy unit count above τ); the others are simply absent.
+ * Exactly one of the four is set. Values outside the declared keys or buckets fall in no group.
+ * `derivedKeys` is optional because policies written before it existed do not have it.
  */
 export interface DimensionPolicy {
   column: string;
   keys: KeyValue[] | null;
   edges: number[] | null;
   dateEdges: string[] | null;
+  derivedKeys?: boolean;
 }
 
 /** A numeric column buyers may sum / average / histogram; each value is clamped to [lo, hi]. */
@@ -77,6 +90,11 @@ export interface PolicyRules {
   datasetEpsilonBudget: number;
   /** How many groups one unit's rows may count towards in one query. */
   maxGroupsPerUnit: number;
+  /**
+   * How many rows of one unit count in one group (the rest are ignored): bounds COUNT_ROWS, SUM,
+   * AVG and HISTOGRAM sensitivity. Optional: policies written before it existed use the default.
+   */
+  maxRowsPerUnit?: number;
 }
 
 /** One version of a dataset's policy. `_id` is "pol_…"; (datasetId, version) is unique. */

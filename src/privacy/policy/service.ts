@@ -15,7 +15,7 @@ import { ACTIONS, auditEvent } from "../../audit/actions.ts";
 import type { DatasetSchema } from "../../datasets/model.ts";
 import type { DatasetCatalogSource } from "./dataset-source.ts";
 import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
-import { checkAgainstSchema, validatePolicy, type PolicyInput } from "./validate.ts";
+import { checkAgainstSchema, derivedKeyIssues, validatePolicy, type PolicyInput } from "./validate.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "./errors.ts";
 import type { InputIssue } from "../../errors.ts";
 
@@ -93,10 +93,12 @@ export class PrivacyPolicyService {
     }
     const { datasetId: _d, checkAgainstVersion: _c, ...ruleInput } = input;
     const { rules, note } = validatePolicy(ruleInput, version.schema, version.version);
+    const derivedIssues = derivedKeyIssues(rules, version);
+    if (derivedIssues.length > 0) throw new InvalidInput(derivedIssues);
     for (const n of await this.versionsInUse(dataset._id)) {
       if (n === version.version) continue;
       const listed = await this.datasets.getVersion(dataset._id, n);
-      const issues = listed ? checkAgainstSchema(rules, listed.schema, n).issues : [];
+      const issues = listed ? [...checkAgainstSchema(rules, listed.schema, n).issues, ...derivedKeyIssues(rules, listed)] : [];
       if (issues.length > 0) {
         throw new InvalidInput(issues.map((i) => ({ ...i, message: `${i.message} (a published listing sells version ${n})` })));
       }
@@ -178,6 +180,8 @@ export function policyFingerprint(rules: PolicyRules): string {
     buyerEpsilonBudget: rules.buyerEpsilonBudget,
     datasetEpsilonBudget: rules.datasetEpsilonBudget,
     maxGroupsPerUnit: rules.maxGroupsPerUnit,
+    // Absent on policies written before it existed: their fingerprint stays what it was.
+    ...(rules.maxRowsPerUnit !== undefined ? { maxRowsPerUnit: rules.maxRowsPerUnit } : {}),
   };
   return createHash("sha256").update(canonicalize(pick) ?? "", "utf8").digest("hex");
 }

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { invalidInputFromZod, InvalidInput, type InputIssue } from "../../errors.ts";
-import type { ColumnSchema, ColumnType, DatasetSchema } from "../../datasets/model.ts";
+import type { ColumnSchema, ColumnType, DatasetSchema, DatasetVersion } from "../../datasets/model.ts";
 import {
   AGGREGATES,
   MEASURE_AGGREGATES,
@@ -33,11 +33,17 @@ const dimensionInput = z
       .nullish(),
     edges: z.array(finite).min(2, "declare at least two edges (one bucket)").max(L.maxEdges, `at most ${L.maxEdges} edges`).nullish(),
     dateEdges: z.array(z.string().max(40)).min(2, "declare at least two edges (one bucket)").max(L.maxEdges, `at most ${L.maxEdges} edges`).nullish(),
+    derivedKeys: z.boolean().nullish(),
   })
   .superRefine((d, ctx) => {
-    const given = [d.keys, d.edges, d.dateEdges].filter((x) => x != null).length;
+    // derivedKeys: false says nothing, like an absent field.
+    const given = [d.keys, d.edges, d.dateEdges, d.derivedKeys === true ? true : null].filter((x) => x != null).length;
     if (given !== 1) {
-      ctx.addIssue({ code: "custom", path: [], message: "declare exactly one of keys (public key set), edges (number buckets) or dateEdges (date buckets)" });
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "declare exactly one of keys (public key set), edges (number buckets), dateEdges (date buckets) or derivedKeys: true (keys found in the data, thresholded)",
+      });
     }
     if (d.edges && !strictlyIncreasing(d.edges)) {
       ctx.addIssue({ code: "custom", path: ["edges"], message: "edges must be strictly increasing" });
@@ -83,6 +89,12 @@ export const policyInputSchema = z
       .min(L.maxGroupsPerUnit.min, `must be at least ${L.maxGroupsPerUnit.min}`)
       .max(L.maxGroupsPerUnit.max, `must be at most ${L.maxGroupsPerUnit.max}`)
       .default(POLICY_DEFAULTS.maxGroupsPerUnit),
+    maxRowsPerUnit: z
+      .number()
+      .int("must be a whole number")
+      .min(L.maxRowsPerUnit.min, `must be at least ${L.maxRowsPerUnit.min}`)
+      .max(L.maxRowsPerUnit.max, `must be at most ${L.maxRowsPerUnit.max}`)
+      .default(POLICY_DEFAULTS.maxRowsPerUnit),
     note: z.string().trim().max(L.maxNoteLength, `must be at most ${L.maxNoteLength} characters`).default(""),
   })
   .superRefine((p, ctx) => {
@@ -111,7 +123,9 @@ export function parsePolicyInput(input: unknown, prefix = "input"): ParsedPolicy
 
 /** Step 2: the rules against a schema; returns the normalised rules (keys typed like their column). */
 export function checkAgainstSchema(
-  rules: Omit<PolicyRules, "dimensions"> & { dimensions: Array<{ column: string; keys?: KeyValue[] | null; edges?: number[] | null; dateEdges?: string[] | null }> },
+  rules: Omit<PolicyRules, "dimensions"> & {
+    dimensions: Array<{ column: string; keys?: KeyValue[] | null; edges?: number[] | null; dateEdges?: string[] | null; derivedKeys?: boolean | null }>;
+  },
   schema: DatasetSchema,
   version: number,
   prefix = "input",
@@ -180,6 +194,12 @@ export function checkAgainstSchema(
       });
       if (norm.length === d.dateEdges.length && !strictlyIncreasing(norm)) issue(`${at}.dateEdges`, "dateEdges must be strictly increasing");
       out.dateEdges = norm;
+    } else if (d.derivedKeys === true) {
+      if (col.type !== "string") {
+        issue(`${at}.derivedKeys`, `data-derived keys are for string columns; ${col.name} is ${col.type}: declare ${col.type === "float" || col.type === "int" ? "edges" : col.type === "boolean" ? "keys" : "dateEdges"} instead`);
+        return out;
+      }
+      out.derivedKeys = true;
     }
     return out;
   });
@@ -199,6 +219,31 @@ export function checkAgainstSchema(
   });
 
   return { rules: { ...rules, dimensions, measures }, issues };
+}
+
+/**
+ * Data-derived keys need a column with at most `maxDerivedKeys` distinct values. This reads the
+ * version's owner-only statistics, so it runs for the owner (declaring a policy) and never in
+ * anything a buyer sees; a buyer's query is refused on public bounds only (see the planner).
+ */
+export function derivedKeyIssues(
+  rules: Pick<PolicyRules, "dimensions">,
+  version: Pick<DatasetVersion, "schema" | "columns" | "version">,
+  prefix = "input",
+): InputIssue[] {
+  const issues: InputIssue[] = [];
+  rules.dimensions.forEach((d, i) => {
+    if (d.derivedKeys !== true) return;
+    const index = version.schema.columns.findIndex((c) => c.name === d.column);
+    const size = index < 0 ? null : (version.columns?.[index]?.dictionarySize ?? null);
+    if (size !== null && size > L.maxDerivedKeys) {
+      issues.push({
+        path: `${prefix}.dimensions.${i}.derivedKeys`,
+        message: `column ${d.column} has ${size} distinct values in dataset version ${version.version}; data-derived keys allow at most ${L.maxDerivedKeys}: declare a public key set instead`,
+      });
+    }
+  });
+  return issues;
 }
 
 /** Both steps; throws InvalidInput listing every issue found. */

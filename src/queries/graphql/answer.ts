@@ -37,9 +37,12 @@ const ChargedRef = builder.objectRef<NonNullable<QueryAnswer["charged"]>>("Query
 });
 
 export const QueryResultRef = builder.objectRef<QueryAnswer>("QueryResult").implement({
-  description: "The released answer: every public group key, each aggregate noised by the privacy gate.",
+  description:
+    "The released answer, each aggregate noised by the privacy gate: every group over public keys; of groups over data-derived keys, " +
+    "only those that passed the release threshold (the others are absent, with no marker).",
   fields: (t) => ({
     queryId: t.exposeString("queryId"),
+    delta: t.float({ description: "δ of the (ε, δ) guarantee of this answer: 0 unless it groups by data-derived keys.", resolve: (a) => a.quote.delta }),
     cached: t.exposeBoolean("cached"),
     quote: t.field({ type: QuoteRef, resolve: (a) => a.quote }),
     groups: t.field({ type: [ResultGroupRef], resolve: (a) => a.answer.groups }),

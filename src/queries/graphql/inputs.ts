@@ -22,7 +22,9 @@ export const LiteralScalar = builder.scalarType("Literal", {
 export const AggregateKindEnum = builder.enumType("AggregateKind", { values: AGGREGATES });
 
 const FilterInput = builder.inputType("QueryFilterInput", {
-  description: "Either `in` (values from the column's public key set) or a range `gte`/`lt` (numbers, or ISO dates for date columns).",
+  description:
+    "Either `in` (values from the column's public key set; any strings, up to 1000 of at most 200 characters, on a column with " +
+    "data-derived keys) or a range `gte`/`lt` (numbers, or ISO dates for date columns).",
   fields: (t) => ({
     column: t.string({ required: true }),
     in: t.field({ type: [LiteralScalar], required: false }),

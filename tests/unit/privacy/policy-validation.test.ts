@@ -1,7 +1,7 @@
 /** Each bad policy input gets its own error naming the field and the rule. */
 import { describe, expect, it } from "vitest";
 import { InvalidInput } from "../../../src/errors.ts";
-import { validatePolicy } from "../../../src/privacy/policy/validate.ts";
+import { derivedKeyIssues, validatePolicy } from "../../../src/privacy/policy/validate.ts";
 import type { DatasetSchema } from "../../../src/datasets/model.ts";
 
 const schema: DatasetSchema = {
@@ -80,7 +80,36 @@ describe("policy validation", () => {
     ["buyer budget below ε per query", { ...good, epsilonPerQuery: 0.5, buyerEpsilonBudget: 0.2 }, "input.buyerEpsilonBudget", /at least epsilonPerQuery/],
     ["dataset budget below buyer budget", { ...good, buyerEpsilonBudget: 5, datasetEpsilonBudget: 3 }, "input.datasetEpsilonBudget", /at least buyerEpsilonBudget/],
     ["max groups per unit of 0", { ...good, maxGroupsPerUnit: 0 }, "input.maxGroupsPerUnit", /at least 1/],
+    ["derived keys on an int column", { ...good, dimensions: [{ column: "age", derivedKeys: true }] }, "input.dimensions.0.derivedKeys", /for string columns; age is int: declare edges instead/],
+    ["derived keys on a date column", { ...good, dimensions: [{ column: "visit_date", derivedKeys: true }] }, "input.dimensions.0.derivedKeys", /declare dateEdges instead/],
+    ["derived keys and a key set", { ...good, dimensions: [{ column: "department", derivedKeys: true, keys: ["内科"] }] }, "input.dimensions.0", /exactly one of keys/],
+    ["derivedKeys false alone", { ...good, dimensions: [{ column: "department", derivedKeys: false }] }, "input.dimensions.0", /or derivedKeys: true/],
+    ["max rows per unit of 0", { ...good, maxRowsPerUnit: 0 }, "input.maxRowsPerUnit", /at least 1/],
+    ["fractional max rows per unit", { ...good, maxRowsPerUnit: 2.5 }, "input.maxRowsPerUnit", /whole number/],
+    ["max rows per unit too large", { ...good, maxRowsPerUnit: 10_001 }, "input.maxRowsPerUnit", /at most 10000/],
   ];
+
+  it("accepts data-derived keys on a string column and an explicit maxRowsPerUnit (default 100)", () => {
+    expect(validatePolicy(good, schema, 1).rules.maxRowsPerUnit).toBe(100);
+    const { rules } = validatePolicy({ ...good, dimensions: [{ column: "department", derivedKeys: true }, ...good.dimensions.slice(1)], maxRowsPerUnit: 7 }, schema, 1);
+    expect(rules.maxRowsPerUnit).toBe(7);
+    expect(rules.dimensions[0]).toEqual({ column: "department", keys: null, edges: null, dateEdges: null, derivedKeys: true });
+    // Other dimensions do not grow the field: policies declared before it keep their shape.
+    expect(rules.dimensions[1]).not.toHaveProperty("derivedKeys");
+  });
+
+  it("refuses derived keys on a column with more distinct values than they allow, naming the count to the owner", () => {
+    const rules = { dimensions: [{ column: "department", keys: null, edges: null, dateEdges: null, derivedKeys: true }] };
+    const version = (distinct: number) => ({
+      version: 3,
+      schema,
+      columns: schema.columns.map((c) => ({ storage: "int32" as const, nullChunks: [], dictionarySize: c.name === "department" ? distinct : null, stats: { count: 0, nullCount: 0, min: null, max: null, mean: null, distinct: null } })),
+    });
+    expect(derivedKeyIssues(rules, version(1000))).toEqual([]);
+    expect(derivedKeyIssues(rules, version(1001))).toEqual([
+      { path: "input.dimensions.0.derivedKeys", message: "column department has 1001 distinct values in dataset version 3; data-derived keys allow at most 1000: declare a public key set instead" },
+    ]);
+  });
 
   it.each(cases)("%s → its own error", (_name, input, path, message) => {
     const issues = issuesOf(input);

@@ -7,12 +7,17 @@ import { dropNulls } from "./drop-nulls.ts";
 import type { DeclarePolicyInput } from "../service.ts";
 
 const PolicyDimensionInput = builder.inputType("PolicyDimensionInput", {
-  description: "Give exactly one of keys, edges or dateEdges.",
+  description: "Give exactly one of keys, edges, dateEdges or derivedKeys: true.",
   fields: (t) => ({
     column: t.string({ required: true }),
     keys: t.stringList({ description: "Public key set (string, int or boolean columns), declared by you, never read off the data." }),
     edges: t.floatList({ description: "Bucket edges for int/float columns, strictly increasing: buckets [e_i, e_{i+1})." }),
     dateEdges: t.stringList({ description: "Bucket edges for date (2024-01-31) or timestamp (ISO-8601) columns, strictly increasing." }),
+    derivedKeys: t.boolean({
+      description:
+        "String columns only: group keys are the values found in the data (at most 1000 distinct). A group is released only when it " +
+        "has at least minGroupSize units and its noisy unit count passes a threshold τ (δ = 1e-7); the others are absent from answers.",
+    }),
   }),
 });
 
@@ -37,6 +42,7 @@ const DeclarePrivacyPolicyInput = builder.inputType("DeclarePrivacyPolicyInput",
     buyerEpsilonBudget: t.float({ description: "Default 2; at least epsilonPerQuery." }),
     datasetEpsilonBudget: t.float({ description: "Default 10; at least buyerEpsilonBudget." }),
     maxGroupsPerUnit: t.int({ description: "Default 1." }),
+    maxRowsPerUnit: t.int({ description: "Rows of one unit counted per group (1–10000); default 100." }),
     note: t.string({ description: "Why the policy changed (shown to you only)." }),
   }),
 });

@@ -1,7 +1,7 @@
 /** The PrivacyPolicy type: public wherever the listing it belongs to is (it holds only declarations). */
 import { builder } from "../../../graphql/builder.ts";
 import type { Stored } from "../../../store/port.ts";
-import { AGGREGATES, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
+import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
 
 export const PrivacyAggregateEnum = builder.enumType("PrivacyAggregate", {
   description: "Aggregates a policy may allow. SUM, AVG and HISTOGRAM work on measure columns (clamped to their bounds).",
@@ -13,6 +13,7 @@ export const DimensionKindEnum = builder.enumType("PolicyDimensionKind", {
     KEYS: { description: "Grouped by an owner-declared public key set." },
     BUCKETS: { description: "Grouped into owner-declared number buckets [e_i, e_{i+1})." },
     DATE_BUCKETS: { description: "Grouped into owner-declared date/time buckets [e_i, e_{i+1})." },
+    DERIVED_KEYS: { description: "Grouped by the values found in the data; only groups that pass the k and noisy τ thresholds are released." },
   },
 });
 
@@ -22,7 +23,11 @@ const PolicyDimensionRef = builder.objectRef<DimensionPolicy>("PolicyDimension")
     column: t.exposeString("column"),
     kind: t.field({
       type: DimensionKindEnum,
-      resolve: (d) => (d.keys ? "KEYS" : d.edges ? "BUCKETS" : "DATE_BUCKETS"),
+      resolve: (d) => (d.keys ? "KEYS" : d.edges ? "BUCKETS" : d.dateEdges ? "DATE_BUCKETS" : "DERIVED_KEYS"),
+    }),
+    derivedKeys: t.boolean({
+      description: "True when group keys come from the data (released only above the thresholds), not from a declared set.",
+      resolve: (d) => d.derivedKeys === true,
     }),
     keys: t.stringList({
       nullable: true,
@@ -61,6 +66,10 @@ PrivacyPolicyRef.implement({
     buyerEpsilonBudget: t.exposeFloat("buyerEpsilonBudget", { description: "Total ε one buyer may spend on the dataset." }),
     datasetEpsilonBudget: t.exposeFloat("datasetEpsilonBudget", { description: "Total ε all buyers together may spend." }),
     maxGroupsPerUnit: t.exposeInt("maxGroupsPerUnit", { description: "How many groups one unit may contribute to per query." }),
+    maxRowsPerUnit: t.int({
+      description: "How many of one unit's rows count in one group per query.",
+      resolve: (p) => p.maxRowsPerUnit ?? POLICY_DEFAULTS.maxRowsPerUnit,
+    }),
     note: t.string({
       nullable: true,
       description: "The owner's note on the change; only the owner sees it.",
