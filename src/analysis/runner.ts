@@ -14,11 +14,11 @@ import canonicalize from "canonicalize";
 import type { CatalogService } from "../catalog/service.ts";
 import { policyCaps, toMicro } from "../privacy/budget/index.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
-import { auditEvent } from "../audit/actions.ts";
 import type { JsonValue } from "../store/port.ts";
 import { compareEpsilon, epsilonToNumber, formatEpsilon, parseEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
 import { ColumnLoader } from "../queries/columns.ts";
 import type { QueryServiceDeps } from "../queries/service.ts";
+import { recordReleased, registerReleasedFactCheck } from "../queries/released-event.ts";
 import { PolicyViolation } from "../queries/errors.ts";
 import { InvalidInput } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -87,6 +87,7 @@ export class AnalysisRunService {
     this.deps = deps;
     this.columns = new ColumnLoader(deps.datasets, 256 * 1024 * 1024);
     this.deadline = deps.deadline ?? DEFAULT_DEADLINE;
+    registerReleasedFactCheck(deps.audit);
   }
 
   async quote(buyerId: string, input: { analysisId: string; epsilon?: string | null }): Promise<AnalysisQuote> {
@@ -210,8 +211,7 @@ export class AnalysisRunService {
         }
       }
       if (!answered.cached) {
-        await this.deps.audit.record(
-          auditEvent("query.executed", {
+        await recordReleased(this.deps.audit, {
             actor: buyerId,
             subject: { queryId: runId, datasetId: listing.datasetId, ownerId: listing.ownerId, buyerId, listingId: listing._id, versionId: version._id },
             data: {
@@ -222,8 +222,7 @@ export class AnalysisRunService {
               rowsScanned: version.rowCount,
               resultDigest: createHash("sha256").update(canonicalize(outputs as unknown as JsonValue)!).digest("hex"),
             },
-          }),
-        );
+          });
       }
       return { runId, quote, outputs, cached: answered.cached, charged };
     } catch (e) {

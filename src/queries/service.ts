@@ -22,8 +22,8 @@ import type { PrivacyBudgetService } from "../privacy/budget/index.ts";
 import { policyCaps, toMicro } from "../privacy/budget/index.ts";
 import type { BillingService } from "../billing/service.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
-import type { AuditRecorder } from "../audit/recorder.ts";
-import { auditEvent } from "../audit/actions.ts";
+import type { AuditTrail } from "../audit/recorder.ts";
+import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
 import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
@@ -102,7 +102,8 @@ export interface QueryServiceDeps {
   datasets: DatasetsService;
   budgets: PrivacyBudgetService;
   billing: BillingService | null;
-  audit: AuditRecorder;
+  /** The audit log with its outbox: the query.executed event is never lost once an answer is out. */
+  audit: AuditTrail;
   metrics: Metrics;
   sandbox: () => Sandbox;
   partitions?: number;
@@ -146,6 +147,7 @@ export class QueryService {
   constructor(deps: QueryServiceDeps) {
     this.deps = deps;
     this.columns = new ColumnLoader(deps.datasets);
+    registerReleasedFactCheck(deps.audit);
   }
 
   async quote(buyerId: string, req: QueryRequest): Promise<Quote> {
@@ -279,8 +281,7 @@ export class QueryService {
         }
       }
       if (!answered.cached) {
-        await this.deps.audit.record(
-          auditEvent("query.executed", {
+        await recordReleased(this.deps.audit, {
             actor: buyerId,
             subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
             data: {
@@ -291,8 +292,7 @@ export class QueryService {
               rowsScanned: metering.rows,
               resultDigest: createHash("sha256").update(canonicalize(answer as unknown as JsonValue)!).digest("hex"),
             },
-          }),
-        );
+          });
       }
       this.deps.metrics.queryDuration.observe({ outcome: answered.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
       return { queryId, quote, answer, cached: answered.cached, charged, metering };

@@ -111,6 +111,7 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
   let datasetId = "";
   let analysisGid = "";
   let approvedHash = "";
+  let cleanAnalysisGid = "";
 
   async function account(name: string, roles: Array<"OWNER" | "BUYER" | "ADMIN">) {
     const a = await ex.services.accounts.createAccount(`${name}@analysis.test`, PASSWORD, roles);
@@ -332,6 +333,7 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     const results = [];
     for (const name of ["poisoned", "clean"]) {
       const id = await approvedAnalysis(listings[name]!);
+      if (name === "clean") cleanAnalysisGid = id;
       const started = performance.now();
       const r = await ex.gql(RUN, { input: { analysisId: id, epsilon: "0.5" } }, tokens.buyer);
       results.push({ elapsed: performance.now() - started, body: r.body });
@@ -350,5 +352,33 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     // The three poisoned units did fail (seen only by the operator's metrics, never by the buyer).
     const failuresAfter = (await ex.services.metrics.analysisUnitFailures.get()).values[0]?.value ?? 0;
     expect(failuresAfter - failuresBefore).toBe(3);
+  });
+
+  it("never loses the audit event of a released answer: if the append fails, the answer still comes and the sweeper appends it", async () => {
+    const audit = ex.services.audit;
+    const record = audit.record.bind(audit);
+    let refused = 0;
+    // Fault injection on the real log: the first query.executed append fails.
+    audit.record = async (event) => {
+      if (event.action === "query.executed" && refused === 0) {
+        refused++;
+        throw new Error("injected: audit store unavailable");
+      }
+      return record(event);
+    };
+    try {
+      const r = await ex.gql(RUN, { input: { analysisId: cleanAnalysisGid, epsilon: "0.25" } }, tokens.buyer);
+      expect(r.body.data.runAnalysis.__typename, JSON.stringify(r.body)).toBe("MutationRunAnalysisSuccess");
+      expect(refused).toBe(1);
+      const runId = r.body.data.runAnalysis.data.runId as string;
+      const logged = async () => (await audit.findEntries({ action: "query.executed" }, 100)).items.filter((e) => e.entry.includes(runId)).length;
+      expect(await logged()).toBe(0);
+      await audit.drift.repair({ graceMs: 0 });
+      expect(await logged()).toBe(1);
+      await audit.drift.repair({ graceMs: 0 });
+      expect(await logged()).toBe(1);
+    } finally {
+      audit.record = record;
+    }
   });
 });
