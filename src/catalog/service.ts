@@ -172,7 +172,7 @@ export class CatalogService {
       if (patch.datasetVersion != null && patch.datasetVersion !== current.datasetVersion) {
         const version = await this.datasets.getVersion(current.datasetId, patch.datasetVersion);
         if (!version) throw new InvalidInput([{ path: "input.datasetVersion", message: `dataset has no version ${patch.datasetVersion}` }]);
-        if (current.status === "PUBLISHED") await this.assertPolicyFits(current.datasetId, version);
+        if (current.status === "PUBLISHED") await this.assertPolicyFits(current.datasetId, version, "owner");
         next.datasetVersion = version.version;
       }
       if (patch.pricePlan != null || next.datasetVersion !== current.datasetVersion) {
@@ -220,7 +220,7 @@ export class CatalogService {
     }
     const version = await this.datasets.getVersion(listing.datasetId, listing.datasetVersion);
     if (!version) throw new InvalidInput([{ path: "listing.datasetVersion", message: `dataset version ${listing.datasetVersion} no longer exists` }]);
-    await this.assertPolicyFits(listing.datasetId, version);
+    await this.assertPolicyFits(listing.datasetId, version, "owner");
     const reason = listing.status === "DRAFT" ? "published" : "reinstated";
     return this.changeStatus(listing, "PUBLISHED", actorId, as, reason);
   }
@@ -272,10 +272,11 @@ export class CatalogService {
     return updated;
   }
 
-  private async assertPolicyFits(datasetId: string, version: Stored<DatasetVersion>): Promise<Stored<PrivacyPolicy>> {
+  /** `owner`: the caller owns the data (or is an admin), so issues read off its statistics may be named. */
+  private async assertPolicyFits(datasetId: string, version: Stored<DatasetVersion>, as: "owner" | "buyer" = "buyer"): Promise<Stored<PrivacyPolicy>> {
     const policy = await this.policies.current(datasetId);
     if (!policy) throw new PolicyRequired();
-    const issues = this.policies.issuesAgainst(policy, version.schema, version.version);
+    const issues = as === "owner" ? this.policies.ownerIssuesAgainst(policy, version) : this.policies.issuesAgainst(policy, version.schema, version.version);
     if (issues.length > 0) throw new InvalidInput(issues);
     return policy;
   }

@@ -12,7 +12,7 @@ import { InvalidInput, NotFound } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { AuditTrail } from "../../audit/recorder.ts";
 import { ACTIONS, auditEvent } from "../../audit/actions.ts";
-import type { DatasetSchema } from "../../datasets/model.ts";
+import type { DatasetSchema, DatasetVersion } from "../../datasets/model.ts";
 import type { DatasetCatalogSource } from "./dataset-source.ts";
 import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
 import { checkAgainstSchema, derivedKeyIssues, validatePolicy, type PolicyInput } from "./validate.ts";
@@ -165,6 +165,14 @@ export class PrivacyPolicyService {
   /** Rules the current policy breaks against another schema (e.g. when a listing moves version). */
   issuesAgainst(rules: PolicyRules, schema: DatasetSchema, version: number, prefix = "policy"): InputIssue[] {
     return checkAgainstSchema(rules, schema, version, prefix).issues;
+  }
+
+  /**
+   * The same, plus what only the owner may be told because it reads the version's statistics:
+   * a derived-keys column with too many distinct values (when a listing moves to that version).
+   */
+  ownerIssuesAgainst(rules: PolicyRules, version: Pick<DatasetVersion, "schema" | "columns" | "version">, prefix = "policy"): InputIssue[] {
+    return [...checkAgainstSchema(rules, version.schema, version.version, prefix).issues, ...derivedKeyIssues(rules, version, prefix)];
   }
 }
 
