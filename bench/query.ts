@@ -8,14 +8,17 @@
  *   e2e_ms      the full service path: HTTP GraphQL runQuery → plan → ε debit → sandbox kernel
  *               (one isolate per partition) → noise → charge → audit. Each run asks a distinct ε
  *               so none is answered from the cache.
- *   kernel_ms   the same compiled kernel, in-process, over the same loaded columns (one core).
+ *   kernel_ms   the same compiled kernel, in-process, over the same columns clustered by vehicle
+ *               (the service's layout: one row range per partition), its parts one after another
+ *               on one core.
+ *   sandbox_ms  that kernel through the sandbox alone (one isolate per partition, in parallel).
  *   duckdb_ms   DuckDB (all cores) over the same CSV loaded into a table.
  *   ratio_vs_duckdb = e2e_ms / duckdb_ms; kernel_ratio_vs_duckdb = kernel_ms / duckdb_ms.
  * Then a latency run on a 10 000-row dataset: LAT_CLIENTS (50) concurrent clients for
  * LAT_SECONDS (10) of distinct runQuery calls: lat_p50_ms, lat_p99_ms, lat_qps.
  * Our kernel does more than DuckDB's: it keeps per-vehicle cells to bound each vehicle's
  * contribution before noise (DuckDB's plain group-by does not); plain_groupby_ms shows the
- * bare loop without that, for reference.
+ * bare loop without that (over the same clustered columns, one core), for reference.
  */
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rename, rm, stat } from "node:fs/promises";
@@ -31,9 +34,11 @@ import { csvStream } from "../seed/csv-table.ts";
 import { taxiTrips } from "../seed/generators/taxi-trips.ts";
 import { SHANGHAI_DISTRICTS } from "../seed/generators/districts.ts";
 import { planQuery } from "../src/queries/plan.ts";
-import { compileKernel } from "../src/queries/compile.ts";
-import { bindParams, runKernelInProcess } from "../src/queries/bind.ts";
+import { compileClusteredKernel, kernelColumns, kernelShape } from "../src/queries/compile.ts";
+import { bindParams } from "../src/queries/bind.ts";
+import { partitionsFor, prepareQueryKernel, runClusteredInProcess } from "../src/queries/kernel-job.ts";
 import { ColumnLoader } from "../src/queries/columns.ts";
+import { Sandbox } from "../sandbox/index.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
@@ -147,19 +152,37 @@ async function largeRun(file: string): Promise<void> {
     await runQuery(m, m.buyerKeys[0]!);
     const e2e: number[] = [];
     for (let i = 0; i < REPEATS; i++) e2e.push(await runQuery(m, m.buyerKeys[0]!));
-    // (b) the bare kernel in-process over the same columns.
+    // (b) the bare kernel in-process over the same data, clustered as the service clusters it.
     const version = (await m.ex.services.datasets.getVersion(m.datasetVersionId.split("@")[0]!, 1))!;
     const plan = planQuery({ ir: { datasetId: version.datasetId, datasetVersion: 1, ...QUERY, epsilon: "0.5" }, policy: { ...POLICY, minGroupSize: 10, maxGroupsPerUnit: 1, dimensions: POLICY.dimensions.map((d) => ({ keys: null, edges: null, dateEdges: null, ...d })) }, schema: version.schema, rowCount: version.rowCount });
-    const program = compileKernel(plan);
-    const views = await new ColumnLoader(m.ex.services.datasets).load(version, program.columns);
-    const bound = bindParams(plan, program, views);
-    runKernelInProcess(program, views, { ...bound, partitions: 1, partition: 0 });
+    const partitions = partitionsFor(version.rowCount, 2); // as the service splits it (at most one part per core here)
+    const names = kernelColumns(plan);
+    const loader = new ColumnLoader(m.ex.services.datasets, 2 * 1024 * 1024 * 1024);
+    const clustered = await loader.loadClustered(version, plan.unitColumn.name, names, partitions);
+    const program = compileClusteredKernel(plan, kernelShape(names, clustered.views));
+    const bound = bindParams(plan, program, clustered.views);
+    runClusteredInProcess(program, clustered, bound);
     const kernel: number[] = [];
     for (let i = 0; i < REPEATS; i++) {
       const t = performance.now();
-      runKernelInProcess(program, views, { ...bound, partitions: 1, partition: 0 });
+      runClusteredInProcess(program, clustered, bound);
       kernel.push(performance.now() - t);
     }
+    // The same kernel through the sandbox alone: its own pool, columns transferred once.
+    const sandbox = new Sandbox({ size: 1 });
+    const sandboxed: number[] = [];
+    try {
+      const job = await prepareQueryKernel(loader, plan, version, partitions);
+      await sandbox.runKernelParallel(job);
+      for (let i = 0; i < REPEATS; i++) {
+        const t = performance.now();
+        await sandbox.runKernelParallel(job);
+        sandboxed.push(performance.now() - t);
+      }
+    } finally {
+      await sandbox.close();
+    }
+    const views = clustered.views;
     // Reference: the plain group-by loop with no per-unit bounding.
     const hour = views.hour!.values, district = views.pickup_district!.values as Int32Array;
     const fare = views.fare_yuan!.values, dist = views.distance_km!.values;
@@ -198,6 +221,7 @@ async function largeRun(file: string): Promise<void> {
     line("rows", ROWS);
     line("e2e_ms", median(e2e));
     line("kernel_ms", median(kernel));
+    line("sandbox_ms", median(sandboxed));
     line("plain_groupby_ms", median(plain));
     line("duckdb_ms", median(duckdb));
     line("ratio_vs_duckdb", median(e2e) / median(duckdb));

@@ -1,154 +1,329 @@
 /**
- * The compiler: a QueryPlan becomes a specialised kernel — one tight loop over typed arrays
- * that filters, finds each row's group, accumulates per (privacy unit, group) with each row's
- * measure clamped to its bounds and at most R rows per unit and group, then keeps at most m
- * groups per unit and sums units into group totals. Bounding happens here, in code we
- * generate, before anything leaves; noise is added by the host afterwards.
+ * The compiler: a QueryPlan becomes a specialised kernel over UNIT-CLUSTERED columns (columns.ts:
+ * rows ordered by unit partition, then unit, then file order), so each unit's rows are
+ * contiguous and its per-group cells are a few small reused arrays. Per chunk of rows: the
+ * filters run branch-free and list the passing rows; for each of those, find its group and
+ * accumulate, each measure clamped to its bounds and at most R rows per unit and group; when the
+ * unit changes, keep at most MG of its groups (ranked by a keyed hash of unit and group) and
+ * add them to the group totals. Bounding happens here, in code we generate, before anything
+ * leaves; noise is added by the host afterwards.
+ *
+ * The result is the one the unclustered kernel (tests/support/legacy-kernel.ts) gives for the same seed and
+ * partitions: the same rows count (the first R of a unit in a group, in file order), the same
+ * groups are kept (smallest rank, ties to the smaller group index), and, for dictionary-coded
+ * units, the same additions in the same order (units ascending by code within a partition).
+ *
+ * The kernel refuses (throws) rows that are not clustered: a unit value lower than the previous
+ * one, or one outside its part's partition, would let a unit be counted twice.
+ *
+ * The code is shaped for a fresh isolate, where it runs once and cold: small top-level functions
+ * (a chunk scanner called per CHUNK rows, a unit flush) that V8 optimises quickly, no closures
+ * created per call, loop-invariant values as locals.
  *
  * Safety: the emitted text depends only on the plan's SHAPE (how many filters, dimensions,
- * measures, and of which kind) and on integers formatted by JSON.stringify. Column names and
+ * measures, of which kind), on the columns' shape bits (null bitmap or not, dictionary codes or
+ * not, 32-bit integers or not) and on integers formatted by JSON.stringify. Column names and
  * literal values never enter the source; they reach the kernel as data in `params`.
  */
 import type { QueryPlan } from "./plan.ts";
-import type { KernelProgram } from "./kernel-abi.ts";
+import type { ColumnView, KernelProgram } from "./kernel-abi.ts";
 
-/** Dense per-unit cells up to this many numbers (64 MB); beyond, a Map per unit. */
-const DENSE_CELL_LIMIT = 8 * 1024 * 1024;
+/** Rows a kernel filters at a time before counting the ones that pass (its row list stays in L1). */
+const CHUNK = 4096;
+
+/** Most numbers a kernel's per-unit cells may hold (the planner's limits stay far below). */
+const CELL_LIMIT = 16 * 1024 * 1024;
+
+/** What the emitted code is specialised on, per kernel column (KernelProgram.columns order). */
+export interface KernelShape {
+  /** The column has a null bitmap. */
+  nullable: readonly boolean[];
+  /** The column's values are dictionary codes (a string column). */
+  dictionary: readonly boolean[];
+  /** The column's values are an Int32Array (ints that fit, dates, dictionary codes). */
+  int32: readonly boolean[];
+}
 
 const int = (n: number): string => {
   if (!Number.isSafeInteger(n)) throw new Error(`compiler: expected an integer, got ${n}`);
   return JSON.stringify(n);
 };
 
-export function compileKernel(plan: QueryPlan): KernelProgram {
+/** The columns a plan's kernel reads, in kernel order: the unit first, then filters, dimensions, measures, histograms. */
+export function kernelColumns(plan: QueryPlan): string[] {
   const columns: string[] = [];
-  const col = (name: string): number => {
-    let j = columns.indexOf(name);
-    if (j < 0) j = columns.push(name) - 1;
-    return j;
+  const add = (name: string) => {
+    if (!columns.includes(name)) columns.push(name);
   };
-  const unitJ = col(plan.unitColumn.name);
-  const filterJ = plan.filters.map((f) => col(f.column));
-  const dimJ = plan.groupDims.map((d) => col(d.column));
-  const measureJ = plan.measures.map((m) => col(m.column));
-  const histJ = plan.histograms.map((h) => col(h.column));
+  add(plan.unitColumn.name);
+  for (const f of plan.filters) add(f.column);
+  for (const d of plan.groupDims) add(d.column);
+  for (const m of plan.measures) add(m.column);
+  for (const h of plan.histograms) add(h.column);
+  return columns;
+}
+
+/** The shape bits of loaded columns. */
+export function kernelShape(columns: readonly string[], views: Record<string, ColumnView>): KernelShape {
+  const view = (name: string): ColumnView => {
+    const v = views[name];
+    if (!v) throw new Error(`compiler: column ${JSON.stringify(name)} was not loaded`);
+    return v;
+  };
+  return {
+    nullable: columns.map((n) => view(n).nulls !== null),
+    dictionary: columns.map((n) => view(n).dictionary !== null),
+    int32: columns.map((n) => view(n).values instanceof Int32Array),
+  };
+}
+
+export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): KernelProgram {
+  const columns = kernelColumns(plan);
+  if ([shape.nullable, shape.dictionary, shape.int32].some((bits) => bits.length !== columns.length)) {
+    throw new Error("compiler: the shape does not match the kernel's columns");
+  }
+  const j = (name: string) => columns.indexOf(name);
+  const nullable = (name: string) => shape.nullable[j(name)] === true;
+  const dictionary = (name: string) => shape.dictionary[j(name)] === true;
+  const int32 = (name: string) => shape.int32[j(name)] === true;
+  const isNull = (v: string) => `(${v}[i >>> 3] & (1 << (i & 7))) !== 0`;
 
   const M = plan.measures.length;
-  const H = plan.histograms.length;
+  // Output per group: units, rows, (sum, n) per measure, bins per histogram.
   const histOffset: number[] = [];
-  let slots = 1 + 2 * M; // rows, then (sum, n) per measure
+  let width = 2 + 2 * M;
   for (const h of plan.histograms) {
-    histOffset.push(slots);
-    slots += h.bins;
+    histOffset.push(width);
+    width += h.bins;
   }
-  const S = slots;
-  const W = 1 + S; // per group output: units, then the slots
+  const W = width;
   const G = plan.groupCount;
+  const MG = plan.maxGroupsPerUnit;
+  if (G * W > CELL_LIMIT) throw new Error(`compiler: ${G} groups × ${W} numbers is beyond the kernel's cells`);
+  const unit = plan.unitColumn.name;
 
-  const lines: string[] = [];
-  const emit = (s: string) => lines.push(s);
-  emit("function kernel(cols, nulls, start, end, params) {");
-  emit("  'use strict';");
-  emit(`  const G = ${int(G)}, S = ${int(S)}, W = ${int(W)}, R = ${int(plan.maxRowsPerUnit)}, MG = ${int(plan.maxGroupsPerUnit)};`);
-  emit("  const P = params.partitions, PART = params.partition, SEED = params.seed | 0;");
-  emit(`  const U = cols[${int(unitJ)}], Un = nulls[${int(unitJ)}];`);
-  emit("  const unitCodes = params.unitDictionarySize >= 0;");
-  // Filters: params.f[i] is { codes: Uint8Array } for `in` on dictionary columns, { set: number[] } for
-  // `in` on numbers/booleans, or { lo, hi } for ranges.
+  // The context object `c` the kernel builds once and scan/flush read: fields `name: expression`
+  // (expressions over cols, nulls, params and the kernel's setup constants).
+  const fields: Array<[string, string]> = [];
+  const field = (name: string, expr: string) => fields.push([name, expr]);
+  const setup: string[] = [];
+  const col = (name: string) => `cols[${int(j(name))}]`;
+  const nullsOf = (name: string) => `nulls[${int(j(name))}]`;
+
+  field("U", col(unit));
+  if (nullable(unit)) field("Un", nullsOf(unit));
+  // Filters: params.f[i] is { codes: Uint8Array } for `in` on dictionary columns, { set: number[] }
+  // for `in` on numbers/booleans, or { lo, hi } for ranges.
   plan.filters.forEach((f, i) => {
-    emit(`  const F${i} = cols[${int(filterJ[i]!)}], F${i}n = nulls[${int(filterJ[i]!)}], FP${i} = params.f[${int(i)}];`);
-    if (f.kind === "in") emit(`  const F${i}codes = FP${i}.codes || null, F${i}set = FP${i}.set ? new Set(FP${i}.set) : null;`);
-    else emit(`  const F${i}lo = FP${i}.lo === null ? -Infinity : FP${i}.lo, F${i}hi = FP${i}.hi === null ? Infinity : FP${i}.hi;`);
+    field(`F${i}`, col(f.column));
+    if (nullable(f.column)) field(`F${i}n`, nullsOf(f.column));
+    const fp = `params.f[${int(i)}]`;
+    if (f.kind === "in") {
+      // a dictionary filter's table shifted by one, so a null row's code −1 reads 0
+      if (dictionary(f.column)) {
+        setup.push(`const F${i}codes = new Uint8Array(${fp}.codes.length + 1); F${i}codes.set(${fp}.codes, 1);`);
+        field(`F${i}codes`, `F${i}codes`);
+      } else field(`F${i}set`, `new Set(${fp}.set)`);
+    } else if (int32(f.column)) {
+      // Integers: lo ≤ v < hi ⇔ ⌈lo⌉ ≤ v ≤ ⌈hi⌉ − 1, tested as one unsigned compare (v − lo) ≤ (hi − lo).
+      setup.push(`const F${i}l = ${fp}.lo === null ? -Infinity : Math.ceil(${fp}.lo), F${i}h = ${fp}.hi === null ? Infinity : Math.ceil(${fp}.hi) - 1;`);
+      setup.push(`if (!(F${i}l <= F${i}h && F${i}l <= 2147483647 && F${i}h >= -2147483648)) return { totals: Array.from(totals) };`);
+      field(`F${i}lo`, `Math.max(F${i}l, -2147483648) | 0`);
+      field(`F${i}hi`, `Math.min(F${i}h, 2147483647) | 0`);
+    } else {
+      field(`F${i}lo`, `${fp}.lo === null ? -Infinity : +${fp}.lo`);
+      field(`F${i}hi`, `${fp}.hi === null ? Infinity : +${fp}.hi`);
+    }
   });
   // Dimensions: params.d[k] is { codes: Int32Array } (dictionary code → key index, -1 none),
   // { keys: number[] } (numeric/boolean keys in key order), or { edges: number[] }.
   plan.groupDims.forEach((d, k) => {
-    emit(`  const D${k} = cols[${int(dimJ[k]!)}], D${k}n = nulls[${int(dimJ[k]!)}], DP${k} = params.d[${int(k)}];`);
+    field(`D${k}`, col(d.column));
+    if (nullable(d.column)) field(`D${k}n`, nullsOf(d.column));
+    const dp = `params.d[${int(k)}]`;
     if (d.kind === "keys") {
-      emit(`  const D${k}codes = DP${k}.codes || null, D${k}map = DP${k}.keys ? new Map(DP${k}.keys.map((v, x) => [v, x])) : null;`);
+      if (dictionary(d.column)) field(`D${k}codes`, `${dp}.codes`);
+      else field(`D${k}map`, `new Map(${dp}.keys.map((v, x) => [v, x]))`);
     } else {
-      emit(`  const D${k}edges = Float64Array.from(DP${k}.edges), D${k}last = D${k}edges.length - 1;`);
+      field(`D${k}edges`, `Float64Array.from(${dp}.edges)`);
     }
   });
-  plan.measures.forEach((_, j) => {
-    emit(`  const M${j} = cols[${int(measureJ[j]!)}], M${j}n = nulls[${int(measureJ[j]!)}], M${j}lo = params.m[${int(j)}].lo, M${j}hi = params.m[${int(j)}].hi;`);
+  plan.measures.forEach((m, x) => {
+    field(`M${x}`, col(m.column));
+    if (nullable(m.column)) field(`M${x}n`, nullsOf(m.column));
+    field(`M${x}lo`, `+params.m[${int(x)}].lo`);
+    field(`M${x}hi`, `+params.m[${int(x)}].hi`);
   });
-  plan.histograms.forEach((h, j) => {
-    emit(`  const H${j} = cols[${int(histJ[j]!)}], H${j}n = nulls[${int(histJ[j]!)}], H${j}lo = params.h[${int(j)}].lo, H${j}w = (params.h[${int(j)}].hi - H${j}lo) / ${int(h.bins)};`);
+  plan.histograms.forEach((h, x) => {
+    field(`H${x}`, col(h.column));
+    if (nullable(h.column)) field(`H${x}n`, nullsOf(h.column));
+    field(`H${x}lo`, `+params.h[${int(x)}].lo`);
+    field(`H${x}w`, `(params.h[${int(x)}].hi - params.h[${int(x)}].lo) / ${int(h.bins)}`);
   });
-  // Per-unit cells. Dense: one Float64Array of units × groups × slots, indexed by dictionary code
-  // (the fast path). Sparse: a Map per unit, for numeric unit ids or very many cells.
-  emit(`  const dense = unitCodes && params.unitDictionarySize * G * S <= ${int(DENSE_CELL_LIMIT)};`);
-  emit("  const totals = new Float64Array(G * W);");
-  emit("  const rank = (u, g) => { let h = (SEED ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; };");
-  const rowLoop = (locate: string[]) => {
-    emit("    for (let i = start; i < end; i++) {");
-    // Filters first: they are the cheapest way to skip a row.
-    plan.filters.forEach((f, i) => {
-      emit(`      if (F${i}n !== null && (F${i}n[i >>> 3] & (1 << (i & 7))) !== 0) continue;`);
-      if (f.kind === "in") emit(`      if (F${i}codes !== null ? F${i}codes[F${i}[i]] !== 1 : !F${i}set.has(F${i}[i])) continue;`);
-      else emit(`      { const v = F${i}[i]; if (!(v >= F${i}lo && v < F${i}hi)) continue; }`);
-    });
-    emit("      if (Un !== null && (Un[i >>> 3] & (1 << (i & 7))) !== 0) continue;");
-    emit("      const u = U[i];");
-    emit("      if (P > 1 && (unitCodes ? u % P : (((u * 2654435761) >>> 0) % P)) !== PART) continue;");
-    emit("      let g = 0;");
-    plan.groupDims.forEach((d, k) => {
-      const width = d.kind === "keys" ? d.keys.length : d.edges.length - 1;
-      emit(`      if (D${k}n !== null && (D${k}n[i >>> 3] & (1 << (i & 7))) !== 0) continue;`);
-      if (d.kind === "keys") {
-        emit(`      { const x = D${k}codes !== null ? D${k}codes[D${k}[i]] : D${k}map.get(D${k}[i]); if (x === undefined || x < 0) continue; g = g * ${int(width)} + x; }`);
-      } else {
-        emit(`      { const v = D${k}[i]; if (!(v >= D${k}edges[0] && v < D${k}edges[D${k}last])) continue;`);
-        emit(`        let lo = 0, hi = D${k}last; while (hi - lo > 1) { const mid = (lo + hi) >>> 1; if (v >= D${k}edges[mid]) lo = mid; else hi = mid; }`);
-        emit(`        g = g * ${int(width)} + lo; }`);
-      }
-    });
-    for (const l of locate) emit(l);
-    emit("      if (c[o] >= R) continue;");
-    emit("      c[o] += 1;");
-    plan.measures.forEach((_, j) => {
-      emit(`      if (M${j}n === null || (M${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = M${j}[i]; c[o + ${int(1 + 2 * j)}] += v < M${j}lo ? M${j}lo : v > M${j}hi ? M${j}hi : v; c[o + ${int(2 + 2 * j)}] += 1; }`);
-    });
-    plan.histograms.forEach((h, j) => {
-      emit(`      if (H${j}n === null || (H${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = H${j}[i]; let b = Math.floor((v - H${j}lo) / H${j}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; c[o + ${int(histOffset[j]!)} + b] += 1; }`);
-    });
-    emit("    }");
-  };
-  // Finalise: keep at most MG groups per unit (ranked by a keyed hash of unit and group: a rule
-  // that depends only on the unit's own data, so the sensitivity bound holds), add them up.
-  emit("  if (dense) {");
-  emit("    const D = params.unitDictionarySize, c = new Float64Array(D * G * S);");
-  rowLoop(["      const o = (u * G + g) * S;"]);
-  emit("    const kept = [];");
-  emit("    for (let u = 0; u < D; u++) {");
-  emit("      if (P > 1 && u % P !== PART) continue;");
-  emit("      kept.length = 0;");
-  emit("      for (let g = 0; g < G; g++) if (c[(u * G + g) * S] > 0) kept.push(g);");
-  emit("      if (kept.length === 0) continue;");
-  emit("      if (kept.length > MG) {");
-  emit("        if (MG === 1) { let best = kept[0], br = rank(u, best); for (let k = 1; k < kept.length; k++) { const r = rank(u, kept[k]); if (r < br) { br = r; best = kept[k]; } } kept[0] = best; kept.length = 1; }");
-  emit("        else { kept.sort((a, b) => rank(u, a) - rank(u, b)); kept.length = MG; }");
-  emit("      }");
-  emit("      for (const g of kept) { const o = g * W, base = (u * G + g) * S; totals[o] += 1; for (let s = 0; s < S; s++) totals[o + 1 + s] += c[base + s]; }");
+  // The current unit's cells, one array per statistic indexed by group: integer counts in
+  // Int32Arrays, sums in Float64Arrays. `touched` lists the unit's groups in first-touch order.
+  const cells: string[] = ["CR"];
+  field("CR", "new Int32Array(G)");
+  plan.measures.forEach((m, x) => {
+    cells.push(`CS${x}`);
+    field(`CS${x}`, "new Float64Array(G)");
+    if (nullable(m.column)) {
+      cells.push(`CN${x}`);
+      field(`CN${x}`, "new Int32Array(G)");
+    }
+  });
+  plan.histograms.forEach((h, x) => {
+    cells.push(`CH${x}`);
+    field(`CH${x}`, `new Int32Array(G * ${int(h.bins)})`);
+  });
+  field("touched", "new Int32Array(G + 1)");
+  field("order", "new Float64Array(G)");
+  field("totals", "totals");
+  field("seed", "params.seed | 0");
+  field("P", "params.partitions | 0");
+  field("PART", "params.partition | 0");
+  field("SEL", `new Int32Array(${int(CHUNK)})`);
+  // Running state across chunks: the groups touched by the current unit, and the unit (below every unit value at first).
+  field("nt", "0");
+  field("cur", "-Infinity");
+
+  const lines: string[] = [];
+  const emit = (s: string) => lines.push(s);
+  const load = (names: string[]) => `  const ${names.map((n) => `${n} = c.${n}`).join(", ")};`;
+
+  emit("'use strict';");
+  emit("function rank(seed, u, g) { let h = (seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; }");
+  emit("function unclustered() { throw new Error('kernel: rows are not clustered by unit'); }");
+
+  // flush(c, u, nt): the end of unit u, which touched nt groups: keep ≤ MG of them (smallest
+  // rank, ties to the smaller group), add them to the totals, clear the unit's cells.
+  emit("function flush(c, u, nt) {");
+  emit(`  const G = ${int(G)}, W = ${int(W)}, MG = ${int(MG)};`);
+  emit(load(["touched", "totals", ...cells]));
+  emit("  let kept = nt;");
+  emit("  if (nt > MG) {");
+  emit("    if (MG === 1) {");
+  emit("      let best = 0, bg = touched[0], br = rank(c.seed, u, bg);");
+  emit("      for (let k = 1; k < nt; k++) { const g = touched[k], r = rank(c.seed, u, g); if (r < br || (r === br && g < bg)) { best = k; bg = g; br = r; } }");
+  emit("      touched[best] = touched[0]; touched[0] = bg;");
+  emit("    } else {");
+  // (rank, group) packed in one exact double: rank < 2^32, group < G ≤ 10 000.
+  emit("      const order = c.order;");
+  emit("      for (let k = 0; k < nt; k++) order[k] = rank(c.seed, u, touched[k]) * G + touched[k];");
+  emit("      const sorted = order.subarray(0, nt).sort();");
+  emit("      for (let k = 0; k < nt; k++) touched[k] = sorted[k] % G;");
   emit("    }");
-  emit("  } else {");
-  emit("    const byUnit = new Map();");
-  rowLoop([
-    "      let cells = byUnit.get(u);",
-    "      if (cells === undefined) { cells = new Map(); byUnit.set(u, cells); }",
-    "      let c = cells.get(g);",
-    "      if (c === undefined) { c = new Float64Array(S); cells.set(g, c); }",
-    "      const o = 0;",
-  ]);
-  emit("    for (const [u, cells] of byUnit) {");
-  emit("      let keys = Array.from(cells.keys());");
-  emit("      if (keys.length > MG) { keys.sort((a, b) => rank(u, a) - rank(u, b)); keys = keys.slice(0, MG); }");
-  emit("      for (const g of keys) { const c = cells.get(g), o = g * W; totals[o] += 1; for (let s = 0; s < S; s++) totals[o + 1 + s] += c[s]; }");
-  emit("    }");
+  emit("    kept = MG;");
   emit("  }");
+  emit("  for (let k = 0; k < kept; k++) {");
+  emit("    const g = touched[k], o = g * W;");
+  emit("    totals[o] += 1;");
+  emit("    totals[o + 1] += CR[g];");
+  plan.measures.forEach((m, x) => {
+    emit(`    totals[o + ${int(2 + 2 * x)}] += CS${x}[g];`);
+    // a measure without nulls counts every row of the cell
+    emit(`    totals[o + ${int(3 + 2 * x)}] += ${nullable(m.column) ? `CN${x}[g]` : "CR[g]"};`);
+  });
+  plan.histograms.forEach((h, x) => {
+    emit(`    for (let b = 0, a = g * ${int(h.bins)}; b < ${int(h.bins)}; b++) totals[o + ${int(histOffset[x]!)} + b] += CH${x}[a + b];`);
+  });
+  emit("  }");
+  emit("  for (let k = 0; k < nt; k++) {");
+  emit("    const g = touched[k];");
+  for (const name of cells) {
+    const h = /^CH(\d+)$/.exec(name);
+    if (h) {
+      const bins = int(plan.histograms[Number(h[1])]!.bins);
+      emit(`    ${name}.fill(0, g * ${bins}, (g + 1) * ${bins});`);
+    } else emit(`    ${name}[g] = 0;`);
+  }
+  emit("  }");
+  emit("}");
+
+  // scan(c, a, b): rows [a, b) of the part.
+  const scanFields = fields.map(([n]) => n).filter((n) => !["order", "totals", "seed", "nt", "cur"].includes(n));
+  emit("function scan(c, a, b) {");
+  emit(`  const R = ${int(plan.maxRowsPerUnit)};`);
+  emit(load(scanFields));
+  emit("  let nt = c.nt, cur = c.cur;");
+  const filtered = plan.filters.length > 0;
+  const ind = "    ";
+  if (filtered) {
+    // Filters without branches (a random outcome is a branch the CPU often mispredicts; an add it
+    // never does): the passing rows are listed in SEL, then only those are grouped and counted.
+    const terms: string[] = [];
+    plan.filters.forEach((f, i) => {
+      if (nullable(f.column)) terms.push(`((F${i}n[i >>> 3] >> (i & 7)) & 1) ^ 1`);
+      if (f.kind === "in") terms.push(dictionary(f.column) ? `F${i}codes[F${i}[i] + 1]` : `+F${i}set.has(F${i}[i])`);
+      else if (int32(f.column)) terms.push(`+(((F${i}[i] - F${i}lo) >>> 0) <= ((F${i}hi - F${i}lo) >>> 0))`);
+      else terms.push(`(F${i}[i] >= F${i}lo) & (F${i}[i] < F${i}hi)`);
+    });
+    emit("  let m = 0;");
+    emit("  for (let i = a; i < b; i++) {");
+    emit(`    const ok = ${terms.map((t) => `(${t})`).join(" & ")};`);
+    emit("    SEL[m] = i;");
+    emit("    m += ok;");
+    emit("  }");
+    emit("  for (let k = 0; k < m; k++) {");
+    emit("    const i = SEL[k];");
+  } else {
+    emit("  for (let i = a; i < b; i++) {");
+  }
+  const e = (x: string) => emit(ind + x);
+  e("let g = 0;");
+  plan.groupDims.forEach((d, k) => {
+    const dimWidth = d.kind === "keys" ? d.keys.length : d.edges.length - 1;
+    const into = k === 0 ? "g = " : `g = g * ${int(dimWidth)} + `;
+    if (nullable(d.column)) e(`if (${isNull(`D${k}n`)}) continue;`);
+    if (d.kind === "keys") {
+      if (dictionary(d.column)) e(`{ const x = D${k}codes[D${k}[i]]; if (!(x >= 0)) continue; ${into}x; }`);
+      else e(`{ const x = D${k}map.get(D${k}[i]); if (x === undefined) continue; ${into}x; }`);
+    } else {
+      e(`{ const v = D${k}[i], last = ${int(d.edges.length - 1)}; if (!(v >= D${k}edges[0] && v < D${k}edges[last])) continue;`);
+      e(`  let lo = 0, hi = last; while (hi - lo > 1) { const mid = (lo + hi) >>> 1; if (v >= D${k}edges[mid]) lo = mid; else hi = mid; }`);
+      e(`  ${into}lo; }`);
+    }
+  });
+  if (nullable(unit)) e(`if (${isNull("Un")}) continue;`);
+  // Unit changes are only looked for on rows that count: a unit with none adds nothing.
+  e("const u = U[i];");
+  e("if (u !== cur) {");
+  e(`  if (!(u > cur) || !(P <= 1 || ${dictionary(unit) ? "u % P" : "((u * 2654435761) >>> 0) % P"} === PART)) unclustered();`);
+  e("  if (nt > 0) flush(c, cur, nt);");
+  e("  nt = 0;");
+  e("  cur = u;");
+  e("}");
+  e("const r = CR[g];");
+  e("if (r >= R) continue;");
+  e("touched[nt] = g;"); // branch-free: the slot is kept only on the unit's first row in the group
+  e("nt += +(r === 0);");
+  e("CR[g] = r + 1;");
+  plan.measures.forEach((m, x) => {
+    // Math.min/max: branch-free, and the same sums as the unclustered kernel's ternary clamp (lo < hi by
+    // policy; NaN stays NaN; −0 vs +0 changes no sum that starts at +0)
+    const add = `CS${x}[g] += Math.min(Math.max(M${x}[i], M${x}lo), M${x}hi);`;
+    if (nullable(m.column)) e(`if (!(${isNull(`M${x}n`)})) { ${add} CN${x}[g] += 1; }`);
+    else e(add);
+  });
+  plan.histograms.forEach((h, x) => {
+    const add = `{ const v = H${x}[i]; let b = Math.floor((v - H${x}lo) / H${x}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; CH${x}[g * ${int(h.bins)} + b] += 1; }`;
+    e(nullable(h.column) ? `if (!(${isNull(`H${x}n`)})) ${add}` : add);
+  });
+  emit("  }");
+  emit("  c.nt = nt;");
+  emit("  c.cur = cur;");
+  emit("}");
+
+  emit("function kernel(cols, nulls, start, end, params) {");
+  emit(`  const G = ${int(G)}, W = ${int(W)};`);
+  emit("  const totals = new Float64Array(G * W);");
+  for (const st of setup) emit(`  ${st}`);
+  emit("  const c = {");
+  for (const [name, expr] of fields) emit(`    ${name}: ${expr},`);
+  emit("  };");
+  emit(`  for (let a = start; a < end; a += ${int(CHUNK)}) scan(c, a, Math.min(end, a + ${int(CHUNK)}));`);
+  emit("  if (c.nt > 0) flush(c, c.cur, c.nt);");
   emit("  return { totals: Array.from(totals) };");
   emit("}");
-  void H;
   return { source: lines.join("\n"), columns, groupWidth: W, groupCount: G };
 }

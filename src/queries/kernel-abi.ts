@@ -9,6 +9,11 @@
  * nulls[j]  column j's null bitmap (bit i set ⇔ row i is null) or null when it has none;
  * params    the bound parameters (BoundParams): lookup tables and literals, data not code.
  * Column j is the j-th entry of KernelProgram.columns; names never appear in the source.
+ *
+ * The service's kernels (compileClusteredKernel) read columns clustered by unit (columns.ts) and
+ * take one part's row range [start, end) with params.partitions / params.partition naming that
+ * part; they throw on rows that are not clustered. The unclustered kernel (tests/support/legacy-kernel.ts)
+ * reads columns in file order, every partition scanning [0, rows).
  */
 export type ColumnValues = Float64Array | Int32Array | Uint8Array;
 

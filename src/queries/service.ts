@@ -29,8 +29,9 @@ import type { JsonValue } from "../store/port.ts";
 import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
 import { derivedKeyColumns, planQuery, type QueryPlan } from "./plan.ts";
 import { POLICY_LIMITS } from "../privacy/policy/model.ts";
-import { compileKernel } from "./compile.ts";
-import { bindParams, mergeTotals } from "./bind.ts";
+import { mergeTotals } from "./bind.ts";
+import { prepareQueryKernel } from "./kernel-job.ts";
+import type { KernelOutput } from "./kernel-abi.ts";
 import { releaseAnswer, type ReleasedAnswer } from "./release.ts";
 import { ColumnLoader } from "./columns.ts";
 import { PolicyViolation } from "./errors.ts";
@@ -327,20 +328,11 @@ export class QueryService {
     return out;
   }
 
-  /** Runs the compiled kernel over the version's columns in the sandbox, one part per unit partition. */
+  /** Runs the compiled kernel in the sandbox over the version's columns clustered by unit: one part (row range) per unit partition. */
   private async execute(plan: QueryPlan, version: Prepared["version"]): Promise<{ totals: number[]; metering: QueryAnswer["metering"] }> {
-    const program = compileKernel(plan);
-    const views = await this.columns.load(version, program.columns);
-    const bound = bindParams(plan, program, views);
-    const partitions = Math.max(1, this.deps.partitions ?? 2);
-    const rows = version.rowCount;
-    const { partials, metering } = await this.deps.sandbox().runKernelParallel({
-      source: program.source,
-      columns: program.columns.map((n) => ({ values: views[n]!.values, nulls: views[n]!.nulls })),
-      columnsKey: `${version._id}:${program.columns.join("\u0000")}`,
-      parts: Array.from({ length: partitions }, (_, partition) => ({ rowStart: 0, rowEnd: rows, params: { ...bound, partitions, partition } })),
-    });
-    const totals = mergeTotals(partials as Array<{ totals: number[] }>);
-    return { totals, metering: { rows: rows, cpuMs: metering.cpuMs, wallMs: metering.wallMs } };
+    const job = await prepareQueryKernel(this.columns, plan, version, Math.max(1, this.deps.partitions ?? 2));
+    const { partials, metering } = await this.deps.sandbox().runKernelParallel(job);
+    const totals = mergeTotals(partials as KernelOutput[]);
+    return { totals, metering: { rows: version.rowCount, cpuMs: metering.cpuMs, wallMs: metering.wallMs } };
   }
 }

@@ -75,3 +75,107 @@ export const TAXI_IR: QueryIR = {
   aggregates: [{ kind: "COUNT_UNITS" }, { kind: "COUNT_ROWS" }, { kind: "SUM", column: "fare" }, { kind: "HISTOGRAM", column: "fare", bins: 5 }],
   epsilon: "0.5",
 };
+
+/**
+ * A random table with every column kind the kernels read, nulls in most of them, for comparing
+ * kernels: string units (codes, -1 where null), numeric units, a string and an int dimension,
+ * a number for edges and ranges, a boolean, and two measures with values beyond their bounds.
+ */
+export function mixedTable(rows: number, units: number, seed: number, options: { unitNulls?: boolean } = {}) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+  const bitmap = () => new Uint8Array(Math.ceil(rows / 8));
+  const setNull = (b: Uint8Array, i: number) => (b[i >>> 3]! |= 1 << (i & 7));
+  const CATS = ["a", "b", "c", "d", "e", "zz-not-a-key"];
+  const unit = new Int32Array(rows);
+  const unitNulls = bitmap();
+  const nunit = new Float64Array(rows);
+  const cat = new Int32Array(rows);
+  const catNulls = bitmap();
+  const num = new Int32Array(rows);
+  const numNulls = bitmap();
+  const t = new Float64Array(rows);
+  const tNulls = bitmap();
+  const flag = new Uint8Array(rows);
+  const m1 = new Float64Array(rows);
+  const m1Nulls = bitmap();
+  const m2 = new Float64Array(rows);
+  // Unit codes in order of first appearance, as ingestion assigns them.
+  const codeOf = new Map<number, number>();
+  const unitDictionary: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const raw = Math.floor(next() * next() * units); // skewed: some units have many rows
+    if (options.unitNulls && next() < 0.03) {
+      unit[i] = -1;
+      setNull(unitNulls, i);
+    } else {
+      let code = codeOf.get(raw);
+      if (code === undefined) {
+        code = unitDictionary.push(`unit-${raw}`) - 1;
+        codeOf.set(raw, code);
+      }
+      unit[i] = code;
+    }
+    nunit[i] = raw * 7919 - 50_000; // negative and positive ids
+    cat[i] = Math.floor(next() * CATS.length);
+    if (next() < 0.05) setNull(catNulls, i);
+    num[i] = Math.floor(next() * 7) - 1; // -1..5; keys are 0..4
+    if (next() < 0.05) setNull(numNulls, i);
+    t[i] = Math.round(next() * 1200) / 10 - 10; // -10..110
+    if (next() < 0.05) setNull(tNulls, i);
+    flag[i] = next() < 0.4 ? 1 : 0;
+    m1[i] = Math.round((next() * 1500 - 200) * 100) / 100; // beyond [0, 1000]
+    if (next() < 0.1) setNull(m1Nulls, i);
+    m2[i] = Math.round(next() * 120 * 10) / 10; // beyond [0, 100]
+  }
+  const views: Record<string, ColumnView> = {
+    unit: { values: unit, nulls: options.unitNulls ? unitNulls : null, dictionary: unitDictionary },
+    nunit: { values: nunit, nulls: null, dictionary: null },
+    cat: { values: cat, nulls: catNulls, dictionary: CATS },
+    num: { values: num, nulls: numNulls, dictionary: null },
+    t: { values: t, nulls: tNulls, dictionary: null },
+    flag: { values: flag, nulls: null, dictionary: null },
+    m1: { values: m1, nulls: m1Nulls, dictionary: null },
+    m2: { values: m2, nulls: null, dictionary: null },
+  };
+  return { views };
+}
+
+export const MIXED_SCHEMA: DatasetSchema = {
+  columns: [
+    { name: "unit", type: "string", nullable: true },
+    { name: "nunit", type: "int", nullable: false },
+    { name: "cat", type: "string", nullable: true },
+    { name: "num", type: "int", nullable: true },
+    { name: "t", type: "float", nullable: true },
+    { name: "flag", type: "boolean", nullable: false },
+    { name: "m1", type: "float", nullable: true },
+    { name: "m2", type: "float", nullable: false },
+  ],
+};
+
+export const MIXED_POLICY: PolicyRules & { maxRowsPerUnit: number } = {
+  privacyUnit: "unit",
+  dimensions: [
+    { column: "cat", keys: ["a", "b", "c", "d", "e"], edges: null, dateEdges: null },
+    { column: "num", keys: [0, 1, 2, 3, 4], edges: null, dateEdges: null },
+    { column: "t", keys: null, edges: [0, 25, 50, 75, 100], dateEdges: null },
+    { column: "flag", keys: [true, false], edges: null, dateEdges: null },
+  ],
+  measures: [
+    { column: "m1", lo: 0, hi: 1000 },
+    { column: "m2", lo: 0, hi: 100 },
+  ],
+  aggregates: ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG", "HISTOGRAM"],
+  minGroupSize: 10,
+  epsilonPerQuery: 1,
+  buyerEpsilonBudget: 2,
+  datasetEpsilonBudget: 10,
+  maxGroupsPerUnit: 1,
+  maxRowsPerUnit: 1000,
+};

@@ -7,8 +7,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DERIVED_KEYS_DELTA, keyThresholdFor, planQuery, type QueryPlan } from "../../../src/queries/plan.ts";
-import { compileKernel } from "../../../src/queries/compile.ts";
-import { bindParams, runKernelInProcess } from "../../../src/queries/bind.ts";
+import { compileClusteredKernel, kernelColumns, kernelShape } from "../../../src/queries/compile.ts";
+import { bindParams } from "../../../src/queries/bind.ts";
+import { clusterColumns } from "../../../src/queries/columns.ts";
+import { runClusteredInProcess } from "../../../src/queries/kernel-job.ts";
 import { passesKeyThreshold, releaseAnswer } from "../../../src/queries/release.ts";
 import { PolicyViolation } from "../../../src/queries/errors.ts";
 import type { QueryIR } from "../../../src/queries/ir.ts";
@@ -203,9 +205,11 @@ describe("kernel and release over derived keys", () => {
       rowCount: t.vehicle.length,
       derivedKeys: { district: t.dictionary },
     });
-    const program = compileKernel(p);
-    const bound = bindParams(p, program, t.views);
-    const totals = runKernelInProcess(program, t.views, { ...bound, partitions: 1, partition: 0 }).totals;
+    // The service's kernel: columns clustered by unit, two partitions.
+    const names = kernelColumns(p);
+    const clustered = clusterColumns(t.views, "vehicle_id", names, 2);
+    const program = compileClusteredKernel(p, kernelShape(names, clustered.views));
+    const totals = runClusteredInProcess(program, clustered, bindParams(p, program, clustered.views)).totals;
     const keys = p.groupDims[0]!.kind === "keys" ? p.groupDims[0]!.keys : [];
     expect(keys).toEqual([...t.dictionary].sort());
     keys.forEach((k, g) => {
