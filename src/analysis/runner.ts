@@ -19,6 +19,7 @@ import { compareEpsilon, epsilonToNumber, formatEpsilon, parseEpsilon, type Epsi
 import { ColumnLoader } from "../queries/columns.ts";
 import type { QueryServiceDeps } from "../queries/service.ts";
 import { recordReleased, registerReleasedFactCheck } from "../queries/released-event.ts";
+import { budgetStanding } from "../queries/budget-check.ts";
 import { PolicyViolation } from "../queries/errors.ts";
 import { InvalidInput } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -116,24 +117,17 @@ export class AnalysisRunService {
     const hash = createHash("sha256")
       .update(canonicalize({ kind: "analysis", analysisId: analysis._id, codeHash: revision.codeHash, epsilon: formatEpsilon(epsilon) })!)
       .digest("hex");
-    const caps = policyCaps(policy);
-    const [remaining, cachedAnswer] = await Promise.all([
-      this.deps.budgets.remaining({ buyerId, datasetId: listing.datasetId }, caps),
-      this.deps.budgets.getCachedAnswer(buyerId, version._id, hash),
-    ]);
-    const epsilonMicro = toMicro(epsilon);
-    const buyerLeft = remaining.buyer.remainingMicro ?? 0;
-    const datasetLeft = remaining.dataset.remainingMicro ?? 0;
-    if (!cachedAnswer && (epsilonMicro > buyerLeft || epsilonMicro > datasetLeft)) {
-      const which = epsilonMicro > buyerLeft ? "your budget on this dataset" : "this dataset's global budget";
-      throw new PolicyViolation(
-        "BUDGET_TOO_SMALL",
-        "input.epsilon",
-        `this analysis needs ε ${formatEpsilon(epsilon)} but ${which} has ${Math.min(buyerLeft, datasetLeft) / 1e6} left`,
-      );
-    }
+    const standing = await budgetStanding(this.deps.budgets, {
+      buyerId,
+      datasetId: listing.datasetId,
+      versionId: version._id,
+      hash,
+      epsilon,
+      caps: policyCaps(policy),
+      what: "analysis",
+    });
     const estimate = { epsilon: epsilonToNumber(epsilon), rowsScanned: version.rowCount };
-    const price = this.deps.billing && !cachedAnswer ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate }) : null;
+    const price = this.deps.billing && !standing.cached ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate }) : null;
     const quote: AnalysisQuote = {
       analysisId: analysis._id,
       revision: revision.revision,
@@ -146,9 +140,9 @@ export class AnalysisRunService {
       epsilon: formatEpsilon(epsilon),
       outputs: planned.map((o) => ({ name: o.name, lo: o.lo, hi: o.hi, epsilon: formatEpsilon(o.epsilon), granularity: o.granularity, expectedStdDev: o.expectedStdDev })),
       price,
-      buyerEpsilonRemaining: buyerLeft / 1e6,
-      datasetEpsilonRemaining: datasetLeft / 1e6,
-      cached: cachedAnswer !== null,
+      buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
+      datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
+      cached: standing.cached,
       releaseAfterMs: releaseAfterMs(version.rowCount, this.deadline),
     };
     return { quote, revision, planned, epsilon, hash, q };

@@ -34,6 +34,7 @@ import { prepareQueryKernel } from "./kernel-job.ts";
 import type { KernelOutput } from "./kernel-abi.ts";
 import { releaseAnswer, type ReleasedAnswer } from "./release.ts";
 import { ColumnLoader } from "./columns.ts";
+import { budgetStanding } from "./budget-check.ts";
 import { PolicyViolation } from "./errors.ts";
 import { InvalidInput } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -171,22 +172,15 @@ export class QueryService {
     const derivedKeys = await this.derivedKeyDictionaries(version, derivedKeyColumns(ir, policy));
     const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount, derivedKeys });
     const caps = policyCaps(policy);
-    const [remaining, cachedAnswer] = await Promise.all([
-      this.deps.budgets.remaining({ buyerId, datasetId: listing.datasetId }, caps),
-      this.deps.budgets.getCachedAnswer(buyerId, version._id, plan.hash),
-    ]);
-    const epsilonMicro = toMicro(plan.epsilon);
-    // Caps were passed in, so both are known; 0 is the safe reading otherwise.
-    const buyerLeft = remaining.buyer.remainingMicro ?? 0;
-    const datasetLeft = remaining.dataset.remainingMicro ?? 0;
-    if (!cachedAnswer && (epsilonMicro > buyerLeft || epsilonMicro > datasetLeft)) {
-      const which = epsilonMicro > buyerLeft ? "your budget on this dataset" : "this dataset's global budget";
-      throw new PolicyViolation(
-        "BUDGET_TOO_SMALL",
-        "input.epsilon",
-        `this query needs ε ${formatEpsilon(plan.epsilon)} but ${which} has ${Math.min(buyerLeft, datasetLeft) / 1e6} left`,
-      );
-    }
+    const standing = await budgetStanding(this.deps.budgets, {
+      buyerId,
+      datasetId: listing.datasetId,
+      versionId: version._id,
+      hash: plan.hash,
+      epsilon: plan.epsilon,
+      caps,
+      what: "query",
+    });
     const price = this.deps.billing
       ? await this.deps.billing.quoteForQuery({
           buyerId,
@@ -209,10 +203,10 @@ export class QueryService {
         epsilon: formatEpsilon(s.epsilon),
         expectedStdDev: s.expectedStdDev,
       })),
-      price: cachedAnswer ? null : price,
-      buyerEpsilonRemaining: buyerLeft / 1e6,
-      datasetEpsilonRemaining: datasetLeft / 1e6,
-      cached: cachedAnswer !== null,
+      price: standing.cached ? null : price,
+      buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
+      datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
+      cached: standing.cached,
       delta: plan.keyThreshold?.delta ?? 0,
       groupThreshold: plan.keyThreshold
         ? {
