@@ -14,6 +14,7 @@ import { BillingService } from "./billing/service.ts";
 import { DEFAULT_BILLING_CONFIG } from "./billing/config.ts";
 import { listingPricesFrom } from "./billing/listing-prices.ts";
 import { QueryService } from "./queries/service.ts";
+import { ColumnLoader } from "./queries/columns.ts";
 import { Sandbox } from "../sandbox/index.ts";
 import { AnalysisService } from "./analysis/service.ts";
 import { AnalysisRunService } from "./analysis/runner.ts";
@@ -82,6 +83,8 @@ export async function createServices(
     audit,
     metrics: services.metrics,
     sandbox: () => (sandbox ??= new Sandbox({})),
+    // Queries and analyses read the same versions: one cache of their columns.
+    columns: new ColumnLoader(datasets),
   };
   services.queries = new QueryService(runDeps);
   services.analyses = await AnalysisService.open(store, { catalog: services.catalog, access: services.access, audit });

@@ -15,7 +15,8 @@ import type { CatalogService } from "../catalog/service.ts";
 import { policyCaps, toMicro } from "../privacy/budget/index.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
 import type { JsonValue } from "../store/port.ts";
-import { compareEpsilon, epsilonToNumber, formatEpsilon, parseEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
+import { epsilonToNumber, formatEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
+import { maxRowsPerUnitOf, requestedEpsilon } from "../queries/plan.ts";
 import { ColumnLoader } from "../queries/columns.ts";
 import type { QueryServiceDeps } from "../queries/service.ts";
 import { recordReleased, registerReleasedFactCheck } from "../queries/released-event.ts";
@@ -30,8 +31,6 @@ import { planOutputs, releaseVector, type PlannedOutput, type ReleasedOutput } f
 import { rowsByUnit, unitBatches } from "./units.ts";
 import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from "./deadline.ts";
 
-/** Rows of one unit handed to `map` when the policy says nothing (the planner's default too). */
-const DEFAULT_MAX_ROWS_PER_UNIT = 100;
 /** What one unit's `map` call may take before it gets the default vector. */
 export const ANALYSIS_UNIT_LIMITS = { perUnitTimeoutMs: 100, memoryLimitMb: 64 } as const;
 
@@ -86,7 +85,7 @@ export class AnalysisRunService {
 
   constructor(deps: AnalysisRunServiceDeps) {
     this.deps = deps;
-    this.columns = new ColumnLoader(deps.datasets, 256 * 1024 * 1024);
+    this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
     this.deadline = deps.deadline ?? DEFAULT_DEADLINE;
     registerReleasedFactCheck(deps.audit);
   }
@@ -104,15 +103,7 @@ export class AnalysisRunService {
     }
     // The policy or the schema may have changed since approval: the columns must still be allowed.
     checkSpec(revision, policy, version.schema.columns.map((c) => c.name));
-    let epsilon: Epsilon;
-    try {
-      epsilon = parseEpsilon(input.epsilon ?? String(policy.epsilonPerQuery));
-    } catch (e) {
-      throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", (e as Error).message);
-    }
-    if (compareEpsilon(epsilon, parseEpsilon(policy.epsilonPerQuery)) > 0) {
-      throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${policy.epsilonPerQuery} per query`);
-    }
+    const epsilon = requestedEpsilon(input.epsilon ?? String(policy.epsilonPerQuery), policy.epsilonPerQuery);
     const planned = planOutputs(revision.outputs, epsilon);
     const hash = createHash("sha256")
       .update(canonicalize({ kind: "analysis", analysisId: analysis._id, codeHash: revision.codeHash, epsilon: formatEpsilon(epsilon) })!)
@@ -136,7 +127,7 @@ export class AnalysisRunService {
       datasetId: listing.datasetId,
       datasetVersion: listing.datasetVersion,
       rowsToScan: version.rowCount,
-      maxRowsPerUnit: maxRowsPerUnit(policy),
+      maxRowsPerUnit: maxRowsPerUnitOf(policy),
       epsilon: formatEpsilon(epsilon),
       outputs: planned.map((o) => ({ name: o.name, lo: o.lo, hi: o.hi, epsilon: formatEpsilon(o.epsilon), granularity: o.granularity, expectedStdDev: o.expectedStdDev })),
       price,
@@ -232,7 +223,7 @@ export class AnalysisRunService {
     const { version, policy } = p.q;
     const unitName = policy.privacyUnit;
     const views = await this.columns.load(version, [unitName, ...p.revision.columns]);
-    const units = rowsByUnit(views[unitName]!, maxRowsPerUnit(policy));
+    const units = rowsByUnit(views[unitName]!, maxRowsPerUnitOf(policy));
     const typeOf = (name: string) => version.schema.columns.find((c) => c.name === name)!.type;
     const result = await this.deps.sandbox().runPerUnit({
       source: p.revision.source,
@@ -250,9 +241,4 @@ export class AnalysisRunService {
     this.deps.metrics.analysisUnitFailures.inc(result.failures);
     return result.sum;
   }
-}
-
-function maxRowsPerUnit(policy: object): number {
-  const r = (policy as { maxRowsPerUnit?: number }).maxRowsPerUnit;
-  return typeof r === "number" && r >= 1 ? r : DEFAULT_MAX_ROWS_PER_UNIT;
 }

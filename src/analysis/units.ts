@@ -6,12 +6,11 @@
  * holds one batch of row objects at a time besides the columns themselves.
  */
 import type { ColumnSchema } from "../datasets/model.ts";
+import { dateText, isNull } from "../datasets/chunk-format.ts";
 import type { ColumnView } from "../queries/kernel-abi.ts";
 import type { PrivacyUnit } from "../../sandbox/index.ts";
 
 type Cell = string | number | boolean | null;
-
-const isNull = (nulls: Uint8Array | null, i: number) => nulls !== null && (nulls[i >>> 3]! & (1 << (i & 7))) !== 0;
 
 function decoder(type: ColumnSchema["type"], view: ColumnView): (i: number) => Cell {
   const { values, nulls, dictionary } = view;
@@ -21,7 +20,7 @@ function decoder(type: ColumnSchema["type"], view: ColumnView): (i: number) => C
     case "boolean":
       return (i) => (isNull(nulls, i) ? null : values[i] === 1);
     case "date":
-      return (i) => (isNull(nulls, i) ? null : new Date(values[i]! * 86_400_000).toISOString().slice(0, 10));
+      return (i) => (isNull(nulls, i) ? null : dateText(values[i]!));
     case "timestamp":
       return (i) => (isNull(nulls, i) ? null : new Date(values[i]!).toISOString());
     default:

@@ -69,6 +69,11 @@ export function isNull(nulls: Uint8Array | null, i: number): boolean {
   return nulls !== null && (nulls[i >>> 3]! & (1 << (i & 7))) !== 0;
 }
 
+/** A stored date (days since 1970-01-01) as YYYY-MM-DD. */
+export function dateText(epochDays: number): string {
+  return new Date(epochDays * 86_400_000).toISOString().slice(0, 10);
+}
+
 /**
  * Dictionary blob: u32 count, u32 byte offsets[count + 1], then the UTF-8 bytes of every entry
  * back to back; entry i is bytes [offsets[i], offsets[i+1]). Code i in the values is entry i.

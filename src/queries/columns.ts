@@ -13,6 +13,7 @@
  * path.
  */
 import { createHash } from "node:crypto";
+import { isNull } from "../datasets/chunk-format.ts";
 import type { DatasetVersion } from "../datasets/model.ts";
 import type { DatasetsService } from "../datasets/service.ts";
 import type { ColumnValues, ColumnView } from "./kernel-abi.ts";
@@ -40,7 +41,6 @@ export interface ClusteredColumns {
   key: string;
 }
 
-const isNullAt = (nulls: Uint8Array | null, i: number) => nulls !== null && (nulls[i >>> 3]! & (1 << (i & 7))) !== 0;
 
 /** The partition of a numeric unit value: the kernels' rule (compile.ts `own`). */
 const numericPartition = (u: number, p: number) => ((u * 2654435761) >>> 0) % p;
@@ -70,7 +70,7 @@ export function unitLayout(unit: ColumnView, partitions: number): UnitLayout {
     const distinct: number[] = [];
     for (let i = 0; i < n; i++) {
       const v = values[i]!;
-      if (v !== v || isNullAt(unit.nulls, i)) {
+      if (v !== v || isNull(unit.nulls, i)) {
         ids[i] = -1;
         continue;
       }
@@ -88,7 +88,7 @@ export function unitLayout(unit: ColumnView, partitions: number): UnitLayout {
   const idCount = unit.dictionary ? unit.dictionary.length : idOrder.length;
   const valid = (i: number) => {
     const id = ids[i]!;
-    return id >= 0 && id < idCount && !isNullAt(unit.nulls, i);
+    return id >= 0 && id < idCount && !isNull(unit.nulls, i);
   };
   const counts = new Int32Array(idCount);
   for (let i = 0; i < n; i++) if (valid(i)) counts[ids[i]!]!++;
@@ -130,7 +130,7 @@ export function reorderColumn(view: ColumnView, layout: UnitLayout): ColumnView 
     let any = false;
     for (let i = 0; i < dest.length; i++) {
       const d = dest[i]!;
-      if (d >= 0 && isNullAt(view.nulls, i)) {
+      if (d >= 0 && isNull(view.nulls, i)) {
         bits[d >>> 3]! |= 1 << (d & 7);
         any = true;
       }

@@ -11,7 +11,7 @@
  * that is the same for every query; it is checked last.
  */
 import type { DatasetSchema, ColumnSchema } from "../datasets/model.ts";
-import { POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/model.ts";
+import { POLICY_DEFAULTS, POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/model.ts";
 import {
   divideEpsilon,
   compareEpsilon,
@@ -26,7 +26,7 @@ import {
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
 
-export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50, defaultMaxRowsPerUnit: 100 } as const;
+export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50 } as const;
 
 /**
  * δ of the (ε, δ) guarantee of a query that groups by data-derived keys: the probability, over
@@ -159,15 +159,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   };
 
   // Epsilon first: it bounds everything else.
-  let epsilon: Epsilon;
-  try {
-    epsilon = parseEpsilon(ir.epsilon);
-  } catch (e) {
-    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", (e as Error).message);
-  }
-  if (compareEpsilon(epsilon, parseEpsilon(policy.epsilonPerQuery)) > 0) {
-    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${policy.epsilonPerQuery} per query`);
-  }
+  const epsilon = requestedEpsilon(ir.epsilon, policy.epsilonPerQuery);
 
   if (ir.aggregates.length === 0) throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", "ask for at least one aggregate");
   if (ir.aggregates.length > PLAN_LIMITS.maxAggregates) {
@@ -257,7 +249,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
 
   const unitColumn = column(policy.privacyUnit, "policy.privacyUnit");
   const m = BigInt(policy.maxGroupsPerUnit);
-  const maxRowsPerUnit = policy.maxRowsPerUnit ?? PLAN_LIMITS.defaultMaxRowsPerUnit;
+  const maxRowsPerUnit = maxRowsPerUnitOf(policy);
   const r = BigInt(maxRowsPerUnit);
   // Derived keys add one statistic: the noisy unit count their release threshold is applied to.
   const nStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0) + (anyDerived ? 1 : 0);
@@ -333,6 +325,25 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     rowsToScan: rowCount,
     keyThreshold,
   };
+}
+
+/** The ε a request asks for, checked against the policy's per-query limit (queries and analyses). */
+export function requestedEpsilon(requested: string | number, perQueryLimit: number): Epsilon {
+  let epsilon: Epsilon;
+  try {
+    epsilon = parseEpsilon(requested);
+  } catch (e) {
+    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", (e as Error).message);
+  }
+  if (compareEpsilon(epsilon, parseEpsilon(perQueryLimit)) > 0) {
+    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${perQueryLimit} per query`);
+  }
+  return epsilon;
+}
+
+/** R: rows of one unit that count (per group in a query, handed to `map` in an analysis). */
+export function maxRowsPerUnitOf(policy: { maxRowsPerUnit?: number }): number {
+  return policy.maxRowsPerUnit ?? POLICY_DEFAULTS.maxRowsPerUnit;
 }
 
 /** Dates are stored as epoch days, timestamps as epoch milliseconds (src/datasets/FORMAT.md). */

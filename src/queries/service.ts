@@ -109,6 +109,8 @@ export interface QueryServiceDeps {
   metrics: Metrics;
   sandbox: () => Sandbox;
   partitions?: number;
+  /** Column cache shared with other readers of the same versions (analyses); one of its own when omitted. */
+  columns?: ColumnLoader;
 }
 
 interface Prepared {
@@ -148,7 +150,7 @@ export class QueryService {
 
   constructor(deps: QueryServiceDeps) {
     this.deps = deps;
-    this.columns = new ColumnLoader(deps.datasets);
+    this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
     registerReleasedFactCheck(deps.audit);
   }
 

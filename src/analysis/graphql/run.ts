@@ -4,6 +4,7 @@ import { InvalidInput, NotFound } from "../../errors.ts";
 import { BudgetDebitConflict, BudgetExhausted, QueryInProgress } from "../../privacy/budget/index.ts";
 import { PolicyViolation } from "../../queries/errors.ts";
 import { PriceRef } from "../../queries/graphql/quote.ts";
+import { ChargedRef } from "../../queries/graphql/answer.ts";
 import { BILLING_QUERY_ERRORS } from "../../queries/graphql/billing-errors.ts";
 import type { AnalysisQuote, AnalysisRun } from "../runner.ts";
 import type { ReleasedOutput } from "../release.ts";
@@ -47,10 +48,6 @@ const ReleasedOutputRef = builder.objectRef<ReleasedOutput>("AnalysisOutputValue
   fields: (t) => ({ name: t.exposeString("name"), value: t.exposeFloat("value") }),
 });
 
-const ChargeRef = builder.objectRef<NonNullable<AnalysisRun["charged"]>>("AnalysisCharge").implement({
-  fields: (t) => ({ amount: t.exposeInt("amount"), currency: t.exposeString("currency") }),
-});
-
 const AnalysisRunRef = builder.objectRef<AnalysisRun>("AnalysisRun").implement({
   description: "The released answer: per output, the sum over privacy units plus noise. Nothing says how single units fared.",
   fields: (t) => ({
@@ -58,7 +55,7 @@ const AnalysisRunRef = builder.objectRef<AnalysisRun>("AnalysisRun").implement({
     cached: t.exposeBoolean("cached"),
     quote: t.field({ type: AnalysisQuoteRef, resolve: (r) => r.quote }),
     outputs: t.field({ type: [ReleasedOutputRef], resolve: (r) => r.outputs }),
-    charged: t.field({ type: ChargeRef, nullable: true, resolve: (r) => r.charged }),
+    charged: t.field({ type: ChargedRef, nullable: true, resolve: (r) => r.charged }),
   }),
 });
 

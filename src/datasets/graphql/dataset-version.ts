@@ -1,5 +1,6 @@
 import { builder } from "../../graphql/builder.ts";
 import type { ColumnStats, ColumnType } from "../model.ts";
+import { dateText } from "../chunk-format.ts";
 import { ColumnTypeEnum, DatasetFormatEnum } from "./enums.ts";
 import { DatasetColumnRef, DatasetRef, DatasetVersionRef, UploadJobRef } from "./refs.ts";
 
@@ -8,7 +9,7 @@ function shown(type: ColumnType, v: number | null): string | null {
   if (v === null) return null;
   switch (type) {
     case "date":
-      return new Date(v * 86_400_000).toISOString().slice(0, 10);
+      return dateText(v);
     case "timestamp":
       return new Date(v).toISOString();
     case "boolean":

@@ -32,7 +32,7 @@ const MeteringRef = builder.objectRef<QueryAnswer["metering"]>("QueryMetering").
   fields: (t) => ({ rows: t.exposeInt("rows"), cpuMs: t.exposeFloat("cpuMs"), wallMs: t.exposeFloat("wallMs") }),
 });
 
-const ChargedRef = builder.objectRef<NonNullable<QueryAnswer["charged"]>>("QueryCharge").implement({
+export const ChargedRef = builder.objectRef<NonNullable<QueryAnswer["charged"]>>("QueryCharge").implement({
   fields: (t) => ({ amount: t.exposeInt("amount"), currency: t.exposeString("currency") }),
 });
 
