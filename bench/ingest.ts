@@ -29,7 +29,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
-import { startExchange } from "../src/server.ts";
+import { startExchange } from "../src/exchange/index.ts";
 import { csvStream } from "../seed/csv-table.ts";
 import { taxiTrips } from "../seed/generators/taxi-trips.ts";
 

@@ -29,15 +29,15 @@ import { Readable } from "node:stream";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/logger.ts";
-import { startExchange, type RunningExchange } from "../src/server.ts";
+import { startExchange, type RunningExchange } from "../src/exchange/index.ts";
 import { csvStream } from "../seed/csv-table.ts";
 import { taxiTrips } from "../seed/generators/taxi-trips.ts";
 import { SHANGHAI_DISTRICTS } from "../seed/generators/districts.ts";
 import { planQuery } from "../src/queries/plan.ts";
 import { compileClusteredKernel, kernelColumns, kernelShape } from "../src/queries/compile.ts";
 import { bindParams } from "../src/queries/bind.ts";
-import { partitionsFor, prepareQueryKernel, runClusteredInProcess } from "../src/queries/kernel-job.ts";
-import { ColumnLoader } from "../src/queries/columns.ts";
+import { partitionsFor, prepareQueryKernel, runClusteredInProcess } from "../src/runs/kernel-job.ts";
+import { ColumnLoader } from "../src/runs/columns.ts";
 import { Sandbox } from "../sandbox/index.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);

@@ -2,7 +2,7 @@
  * The demo datasets: each generator's table, created for the demo owner and ingested through
  * the real upload path (CSV stream → DatasetsService), at a small scale so start-up stays fast.
  */
-import type { Services } from "../src/services.ts";
+import type { Services } from "../src/exchange/index.ts";
 import type { Logger } from "../src/logger.ts";
 import { csvStream, DEFAULT_SEED } from "./csv-table.ts";
 import { DEMO_TABLES } from "./generators/index.ts";

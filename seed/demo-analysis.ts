@@ -3,7 +3,7 @@
  * credit, and one analysis its owner has already reviewed and approved — so a newcomer can
  * `quoteAnalysis` / `runAnalysis` at once, and `reviseAnalysis` to see the review cycle.
  */
-import type { Services } from "../src/services.ts";
+import type { Services } from "../src/exchange/index.ts";
 import type { Logger } from "../src/logger.ts";
 
 export const DEMO_ANALYSIS_SOURCE = `// One vehicle's trips in, one vector out: [trips, fare total, km total].

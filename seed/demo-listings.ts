@@ -3,7 +3,7 @@
  * declares and a published listing with Chinese and English titles. Key sets are public facts
  * (district names, payment methods, departments), declared here, never read off the data.
  */
-import type { Services } from "../src/services.ts";
+import type { Services } from "../src/exchange/index.ts";
 import type { Logger } from "../src/logger.ts";
 import type { PolicyInput } from "../src/privacy/policy/validate.ts";
 import type { CreateListingInput } from "../src/catalog/listing-input.ts";

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Services } from "../src/services.ts";
+import type { Services } from "../src/exchange/index.ts";
 import type { Role } from "../src/accounts/model.ts";
 import type { Logger } from "../src/logger.ts";
 import { seedDemoDatasets } from "./datasets.ts";

@@ -1,7 +1,7 @@
 /** Reads config, starts the exchange, and stops it cleanly on SIGINT/SIGTERM. Nothing else. */
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
-import { startExchange } from "./server.ts";
+import { startExchange } from "./exchange/index.ts";
 import { seedDemo } from "../seed/demo.ts";
 
 let config;

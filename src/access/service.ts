@@ -10,9 +10,9 @@ import { DuplicateKeyError, type Collection, type DocumentStore, type Filter, ty
 import { encodeCursor } from "../store/cursor.ts";
 import { InvalidInput, NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { AuditEventInput, AuditTrail } from "../audit/recorder.ts";
-import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit/actions.ts";
-import type { CatalogService } from "../catalog/service.ts";
+import type { AuditEventInput, AuditTrail } from "../audit-trail.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit-actions.ts";
+import type { CatalogService } from "../catalog/index.ts";
 import { ACCESS_COLLECTION, openKeyOf, type AccessRequest, type AccessStatus } from "./model.ts";
 import { AccessRequestConflict } from "./errors.ts";
 

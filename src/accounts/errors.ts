@@ -28,11 +28,4 @@ export class InvalidCredentials extends DomainError {
   }
 }
 
-/** A request carried a bearer credential that is malformed, unknown, expired or revoked. */
-export class Unauthenticated extends DomainError {
-  readonly code = "UNAUTHENTICATED";
-  constructor(reason: string) {
-    super(reason);
-    this.name = "Unauthenticated";
-  }
-}
+export { Unauthenticated } from "../viewer.ts";

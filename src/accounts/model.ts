@@ -1,9 +1,8 @@
-import type { IndexSpec } from "../store/port.ts";
-
 /** What the accounts module stores. Secrets are never stored: only their SHA-256 or scrypt hashes. */
+import type { IndexSpec } from "../store/port.ts";
+import { ROLES, type Role } from "../viewer.ts";
 
-export const ROLES = ["OWNER", "BUYER", "REGULATOR", "ADMIN"] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 /** Roles a person may pick at sign-up; the others only an admin grants. */
 export const SELF_SERVICE_ROLES: readonly Role[] = ["OWNER", "BUYER"];

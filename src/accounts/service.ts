@@ -7,12 +7,13 @@ import { z } from "zod";
 import { DuplicateKeyError, type Collection, type DocumentStore, type Page, type Stored } from "../store/port.ts";
 import { InvalidInput, NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
+import type { Viewer } from "../viewer.ts";
 import { COLLECTIONS, ROLES, SELF_SERVICE_ROLES, type Account, type ApiKey, type Role, type Session } from "./model.ts";
 import { DECOY_HASH_PROMISE, hashPassword, passwordWeaknesses, verifyPassword } from "./passwords.ts";
 import { bearerKind, newApiKeySecret, newSessionToken, sha256Hex } from "./credentials.ts";
 import { EmailTaken, InvalidCredentials, Unauthenticated, WeakPassword } from "./errors.ts";
-import type { AuditTrail } from "../audit/recorder.ts";
-import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit/actions.ts";
+import type { AuditTrail } from "../audit-trail.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit-actions.ts";
 
 const email = z
   .string()
@@ -45,14 +46,9 @@ export interface SignedIn {
   expiresAt: string;
 }
 
-/** Who is calling, resolved from a bearer credential. */
-export interface Principal {
+/** Who is calling, resolved from a bearer credential: the viewer, with the whole stored account. */
+export interface Principal extends Viewer {
   account: Stored<Account>;
-  via: "session" | "apiKey";
-  /** Session id (a hash) or API key id. */
-  credentialId: string;
-  /** The API key's visible prefix, for logs. */
-  keyPrefix: string | null;
 }
 
 export interface AccountsServiceOptions {

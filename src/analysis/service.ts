@@ -10,11 +10,11 @@ import { DuplicateKeyError, type Collection, type DocumentStore, type Filter, ty
 import { encodeCursor } from "../store/cursor.ts";
 import { InvalidInput, NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { AuditTrail } from "../audit/recorder.ts";
-import { ACTIONS, auditEvent } from "../audit/actions.ts";
-import type { CatalogService } from "../catalog/service.ts";
-import type { AccessService } from "../access/service.ts";
-import { PolicyViolation } from "../queries/errors.ts";
+import type { AuditTrail } from "../audit-trail.ts";
+import { ACTIONS, auditEvent } from "../audit-actions.ts";
+import type { CatalogService } from "../catalog/index.ts";
+import type { AccessService } from "../access/index.ts";
+import { PolicyViolation } from "../queries/index.ts";
 import {
   ANALYSIS_COLLECTION,
   ANALYSIS_LIMITS,

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { z } from "zod";
 import { InvalidInput, invalidInputFromZod } from "../errors.ts";
-import type { PolicyRules } from "../privacy/policy/model.ts";
+import type { PolicyRules } from "../privacy/policy/index.ts";
 import { ANALYSIS_LIMITS, type AnalysisSpec } from "./model.ts";
 
 const bound = z.number().finite().min(-ANALYSIS_LIMITS.maxBound).max(ANALYSIS_LIMITS.maxBound);

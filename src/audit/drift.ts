@@ -14,7 +14,7 @@
  */
 import type { Collection, Stored } from "../store/port.ts";
 import type { Logger } from "../logger.ts";
-import type { AuditEventInput, AuditRecorder, AuditedWrites, FactCheck, PendingEvent } from "./recorder.ts";
+import type { AuditEventInput, AuditRecorder, AuditedWrites, FactCheck, PendingEvent } from "../audit-trail.ts";
 import type { AuditIntentDoc } from "./model.ts";
 import { DuplicateKeyError } from "../store/port.ts";
 import { canonicalJson } from "./canonical.ts";
@@ -135,7 +135,6 @@ export class DriftGuard implements AuditedWrites {
     this.sweeper = setInterval(() => {
       this.repair().catch((err: unknown) => this.log?.warn({ err }, "audit drift sweep failed"));
     }, intervalMs);
-    this.sweeper.unref();
   }
 
   stopSweeping(): void {

@@ -9,24 +9,23 @@
  *
  * `export.ndjson?seq=N` is the offline bundle of one entry: the checkpoint, the entry and its proof.
  *
- * Exports use the same bearer credentials as /graphql. Both carry the checkpoint they are
- * consistent with: NDJSON in its header line, both in X-Audit-Tree-Size / X-Audit-Checkpoint
- * (base64 of the signed note).
+ * Exports use the caller resolved by the HTTP edge (the same bearer credentials as /graphql).
+ * Both carry the checkpoint they are consistent with: NDJSON in its header line, both in
+ * X-Audit-Tree-Size / X-Audit-Checkpoint (base64 of the signed note). Errors use the edge's one
+ * body shape.
  */
 import { Readable } from "node:stream";
 import type Router from "@koa/router";
-import type { Context } from "koa";
-import type { Services } from "../services.ts";
-import { Unauthenticated } from "../accounts/errors.ts";
 import { DomainError, InvalidInput } from "../errors.ts";
+import { HttpError, readBody, requireContentType } from "../http/errors.ts";
+import { requireViewer } from "../http/viewer.ts";
+import type { AuditLog } from "./service.ts";
 import { parseEventFilter } from "./search.ts";
 import { csvExport, ndjsonExport, prepareExport } from "./export.ts";
 
 const MAX_BODY = 64 * 1024;
 
-export function registerAuditRoutes(router: Router, services: Pick<Services, "audit" | "accounts">): void {
-  const { audit } = services;
-
+export function registerAuditRoutes(router: Router, audit: AuditLog): void {
   router.get("/audit/key", (ctx) => {
     ctx.type = "text/plain; charset=utf-8";
     ctx.body = audit.verifierKey + "\n";
@@ -38,13 +37,9 @@ export function registerAuditRoutes(router: Router, services: Pick<Services, "au
     if (size === undefined) cp = await audit.checkpoint();
     else {
       const n = Number(size);
-      if (typeof size !== "string" || !/^\d+$/.test(size) || !Number.isSafeInteger(n)) return badRequest(ctx, "size must be a tree size (a whole number)");
+      if (typeof size !== "string" || !/^\d+$/.test(size) || !Number.isSafeInteger(n)) throw badRequest("size must be a tree size (a whole number)");
       cp = await audit.checkpointAt(n);
-      if (!cp) {
-        ctx.status = 404;
-        ctx.body = { error: "NOT_FOUND", message: `no checkpoint was signed at tree size ${n}` };
-        return;
-      }
+      if (!cp) throw new HttpError(404, "NOT_FOUND", `no checkpoint was signed at tree size ${n}`);
     }
     ctx.type = "text/plain; charset=utf-8";
     ctx.set("cache-control", "no-store");
@@ -52,19 +47,19 @@ export function registerAuditRoutes(router: Router, services: Pick<Services, "au
   });
 
   router.post("/audit/cosignatures", async (ctx) => {
-    const body = await readBody(ctx);
-    if (body === null) return badRequest(ctx, `body must be a signed note of at most ${MAX_BODY} bytes`);
+    requireContentType(ctx, ["text/plain"]);
+    const body = (await readBody(ctx.req, MAX_BODY)).toString("utf8");
     try {
       ctx.body = { accepted: await audit.addCosignatures(body) };
     } catch (e) {
-      if (e instanceof InvalidInput) return badRequest(ctx, e.message);
+      if (e instanceof InvalidInput) throw badRequest(e.message);
       throw e;
     }
   });
 
   for (const kind of ["ndjson", "csv"] as const) {
     router.get(`/audit/export.${kind}`, async (ctx) => {
-      if (!(await requireRegulator(ctx, services))) return;
+      requireViewer(ctx, ["REGULATOR", "ADMIN"], "audit exports are for the REGULATOR and ADMIN roles");
       let filter;
       try {
         const q = ctx.query;
@@ -75,7 +70,7 @@ export function registerAuditRoutes(router: Router, services: Pick<Services, "au
           "query",
         );
       } catch (e) {
-        if (e instanceof DomainError) return badRequest(ctx, e.message);
+        if (e instanceof DomainError) throw badRequest(e.message);
         throw e;
       }
       const prepared = await prepareExport(audit, filter);
@@ -91,42 +86,6 @@ export function registerAuditRoutes(router: Router, services: Pick<Services, "au
   }
 }
 
-async function requireRegulator(ctx: Context, services: Pick<Services, "accounts">): Promise<boolean> {
-  const header = ctx.get("authorization");
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const deny = (status: number, code: string, message: string) => {
-    ctx.status = status;
-    ctx.body = { error: code, message };
-    if (status === 401) ctx.set("www-authenticate", "Bearer");
-    return false;
-  };
-  if (!match) return deny(401, "UNAUTHENTICATED", "send Authorization: Bearer <API key or session token>");
-  try {
-    const principal = await services.accounts.authenticate(match[1]!);
-    ctx.state.keyPrefix = principal.keyPrefix ?? "session";
-    ctx.state.accountId = principal.account._id;
-    if (!principal.account.roles.some((r) => r === "REGULATOR" || r === "ADMIN")) {
-      return deny(403, "NOT_AUTHORIZED", "audit exports are for the REGULATOR and ADMIN roles");
-    }
-    return true;
-  } catch (e) {
-    if (e instanceof Unauthenticated) return deny(401, "UNAUTHENTICATED", e.message);
-    throw e;
-  }
-}
-
-function badRequest(ctx: Context, message: string): void {
-  ctx.status = 400;
-  ctx.body = { error: "BAD_REQUEST", message };
-}
-
-async function readBody(ctx: Context): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+function badRequest(message: string): HttpError {
+  return new HttpError(400, "BAD_REQUEST", message);
 }

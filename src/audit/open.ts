@@ -1,5 +1,4 @@
 /** Opens the audit log for a running exchange: its signing key (from config or DATA_DIR) and store. */
-import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { DocumentStore } from "../store/port.ts";
 import { AuditLog } from "./service.ts";
@@ -7,7 +6,7 @@ import { loadOrCreateSigningKey } from "./signing-key.ts";
 
 export async function openAuditLog(
   store: DocumentStore,
-  config: Pick<Config, "dataDir" | "audit">,
+  config: { dataDir: string; audit: { origin: string; signingKeyFile: string | null; witnessKeys: string[] } },
   log?: Logger,
 ): Promise<AuditLog> {
   const signingKey = await loadOrCreateSigningKey({ dataDir: config.dataDir, keyFile: config.audit.signingKeyFile });

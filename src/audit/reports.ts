@@ -6,7 +6,7 @@
  * Reports read the canonical entry text (the logged truth), never the search copies.
  */
 import type { Stored } from "../store/port.ts";
-import { ACTIONS } from "./actions.ts";
+import { ACTIONS } from "../audit-actions.ts";
 import type { AuditEntry, AuditEntryDoc } from "./model.ts";
 import type { AuditLog } from "./service.ts";
 import { toStoreFilter, type EventFilter } from "./search.ts";

@@ -12,7 +12,7 @@ import type { KeyObject } from "node:crypto";
 import { DuplicateKeyError, type Collection, type DocumentStore, type Filter, type JsonValue, type Page, type Stored } from "../store/port.ts";
 import type { Logger } from "../logger.ts";
 import { newId } from "../ids.ts";
-import type { AuditEventInput, AuditRecorder, RecordedEvent } from "./recorder.ts";
+import type { AuditEventInput, AuditRecorder, RecordedEvent } from "../audit-trail.ts";
 import { canonicalJson } from "./canonical.ts";
 import { leafHash, toHex } from "./hashing.ts";
 import {

@@ -8,6 +8,7 @@
  * a no-op) and the head moves by an optimistic-concurrency update, so concurrent advancers in
  * several processes agree, and one that dies half-way leaves nothing wrong behind.
  */
+import { LRUCache } from "lru-cache";
 import { DuplicateKeyError, type Collection, type Stored } from "../store/port.ts";
 import { fromHex, leafHash, nodeHash, toHex } from "./hashing.ts";
 import { CompactRange, consistencyProof, inclusionProof, rangeHash, type PerfectHash } from "./merkle.ts";
@@ -31,7 +32,7 @@ export class TreeStore {
   private readonly now: () => Date;
   private readonly mutex = new Mutex();
   /** Perfect-subtree hashes never change once complete: cache them freely. */
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new LRUCache<string, Buffer>({ max: CACHE_LIMIT });
 
   constructor(cols: { entries: Collection<AuditEntryDoc>; nodes: Collection<AuditNodeDoc>; tree: Collection<AuditTreeDoc> }, now: () => Date) {
     this.entries = cols.entries;
@@ -122,7 +123,6 @@ export class TreeStore {
       const children = await this.storedRow(base, lo, lo + width);
       hash = foldRow(children);
     }
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, hash);
     return hash;
   };

@@ -4,8 +4,8 @@
  * crash returns the first entry. Only ids, amounts and hashes: never emails or card data.
  */
 import { createHash } from "node:crypto";
-import type { AuditRecorder } from "../audit/recorder.ts";
-import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit/actions.ts";
+import type { AuditRecorder } from "../audit-trail.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit-actions.ts";
 import type { Stored } from "../store/port.ts";
 import type { Transfer } from "./ledger/transfers.ts";
 import type { Payout } from "./model.ts";

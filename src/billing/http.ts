@@ -1,22 +1,20 @@
 /**
  * POST /webhooks/stripe. The Stripe signature covers the exact bytes sent, so this route reads
- * the raw request stream itself: no body parser may run before it (app.ts mounts none; if one
- * is ever added globally, it must skip this path).
+ * the raw request stream itself, once: no body parser may run before it (the app mounts none).
+ * It keeps its own verification (the signature), not the caller resolved by the HTTP edge.
  */
 import type Router from "@koa/router";
-import type { Services } from "../services.ts";
-import { readRawBody } from "./webhooks.ts";
+import { readBody } from "../http/errors.ts";
+import type { BillingService } from "./service.ts";
 
-export function registerStripeWebhookRoute(router: Router, services: Pick<Services, "billing">): void {
+const MAX_WEBHOOK_BYTES = 1_000_000;
+
+export function registerStripeWebhookRoute(router: Router, billing: BillingService): void {
   router.post("/webhooks/stripe", async (ctx) => {
-    const raw = await readRawBody(ctx.req, 1_000_000);
-    if (raw === null) {
-      ctx.status = 413;
-      ctx.body = { error: "webhook body too large" };
-      return;
-    }
-    const result = await services.billing.handleStripeWebhook(raw, ctx.get("stripe-signature") || undefined);
+    const raw = await readBody(ctx.req, MAX_WEBHOOK_BYTES);
+    const result = await billing.handleStripeWebhook(raw, ctx.get("stripe-signature") || undefined);
     ctx.status = result.status;
-    ctx.body = result.body;
+    const error = (result.body as { error?: object }).error;
+    ctx.body = error ? { ...result.body, error: { ...error, requestId: String(ctx.state.requestId ?? "") } } : result.body;
   });
 }

@@ -12,7 +12,7 @@
  * `recover()` finishes whatever a crash interrupted and runs at every start.
  */
 import type { DocumentStore, Page, Stored } from "../store/port.ts";
-import type { AuditRecorder } from "../audit/recorder.ts";
+import type { AuditRecorder } from "../audit-trail.ts";
 import type { Logger } from "../logger.ts";
 import { NotFound } from "../errors.ts";
 import { EMPTY_MONTH, monthOf, planHasMonthlyState, quoteQuery, type PricePlan, type QueryPrice } from "../../pricing/index.ts";
@@ -43,8 +43,8 @@ export interface BillingServiceOptions {
   production: boolean;
   now?: () => Date;
   log?: Logger;
-  /** The catalog's listing look-up (for subscriptions); without it, subscribing answers NotFound. */
-  listingPrices?: ListingPriceLookup;
+  /** The catalog's listing look-up (owner, price plan, published), for subscriptions. */
+  listingPrices: ListingPriceLookup;
   /** Replaces the gateway built from config (tests). */
   gateway?: PaymentGateway | null;
 }
@@ -82,7 +82,7 @@ export class BillingService {
   readonly gateway: PaymentGateway | null;
   readonly config: BillingConfig;
   private readonly now: () => Date;
-  private listingPrices: ListingPriceLookup | null;
+  private readonly listingPrices: ListingPriceLookup;
 
   private constructor(parts: {
     ledger: Ledger;
@@ -96,7 +96,7 @@ export class BillingService {
     gateway: PaymentGateway | null;
     config: BillingConfig;
     now: () => Date;
-    listingPrices: ListingPriceLookup | null;
+    listingPrices: ListingPriceLookup;
   }) {
     this.ledger = parts.ledger;
     this.metering = parts.metering;
@@ -141,12 +141,7 @@ export class BillingService {
           },
         )
       : null;
-    return new BillingService({ ledger, metering, holds, topUps, payees, payouts, subscriptions, webhooks, gateway, config, now, listingPrices: options.listingPrices ?? null });
-  }
-
-  /** Connects the catalog's listing look-up once the catalog service exists. */
-  useListingPrices(lookup: ListingPriceLookup): void {
-    this.listingPrices = lookup;
+    return new BillingService({ ledger, metering, holds, topUps, payees, payouts, subscriptions, webhooks, gateway, config, now, listingPrices: options.listingPrices });
   }
 
   // ---- the query engine's API -------------------------------------------------------------
@@ -198,7 +193,7 @@ export class BillingService {
 
   /** Subscribes to a listing's plan: from credit, or through Stripe Checkout. */
   async subscribe(buyerId: string, listingId: string, payWith: "credit" | "checkout"): Promise<Stored<ListingSubscription>> {
-    const listing = this.listingPrices ? await this.listingPrices(listingId) : null;
+    const listing = await this.listingPrices(listingId);
     if (!listing || !listing.published) throw new NotFound("listing");
     if (!listing.plan.subscription) throw new NoSubscriptionOffered();
     const to = { listingId, ownerId: listing.ownerId, plan: listing.plan };

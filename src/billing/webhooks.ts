@@ -63,7 +63,7 @@ export class StripeWebhooks {
 
   /** Verifies and handles one delivery. `rawBody` must be the request body exactly as received. */
   async handle(rawBody: Buffer, signature: string | undefined): Promise<WebhookResult> {
-    if (!signature) return { status: 400, body: { error: "missing Stripe-Signature header" } };
+    if (!signature) return { status: 400, body: { error: { code: "BAD_REQUEST", message: "missing Stripe-Signature header" } } };
     let event: Stripe.Event;
     try {
       event = this.options.stripe.webhooks.constructEvent(
@@ -77,7 +77,7 @@ export class StripeWebhooks {
     } catch (e) {
       // Forged, altered, or replayed outside the tolerance: nothing is stored, nothing changes.
       this.options.log?.warn({ reason: (e as Error).message.slice(0, 200) }, "rejected a Stripe webhook");
-      return { status: 400, body: { error: "invalid Stripe signature or timestamp" } };
+      return { status: 400, body: { error: { code: "BAD_REQUEST", message: "invalid Stripe signature or timestamp" } } };
     }
     let record: Stored<StripeEventRecord>;
     try {
@@ -112,7 +112,7 @@ export class StripeWebhooks {
       return { status: 200, body: { received: true } };
     } catch (e) {
       this.options.log?.error({ err: e, eventId: event.id, type: event.type }, "a Stripe webhook failed; Stripe will deliver it again");
-      return { status: 500, body: { error: "processing failed; it will be retried" } };
+      return { status: 500, body: { error: { code: "INTERNAL_SERVER_ERROR", message: "processing failed; it will be retried" } } };
     }
   }
 
@@ -181,17 +181,4 @@ export class StripeWebhooks {
         return { handled: false, note: "event type not used by the exchange", ...none };
     }
   }
-}
-
-/** Reads a request body as raw bytes (up to `limit`), for signature checks. */
-export async function readRawBody(stream: AsyncIterable<unknown>, limit = 1_000_000): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += b.length;
-    if (size > limit) return null;
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }

@@ -11,12 +11,10 @@ import type { Collection, DocumentStore, Filter, Page, Stored } from "../store/p
 import { encodeCursor } from "../store/cursor.ts";
 import { InvalidInput, NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { AuditEventInput, AuditTrail } from "../audit/recorder.ts";
-import { ACTIONS, auditEvent } from "../audit/actions.ts";
-import type { DatasetVersion } from "../datasets/model.ts";
-import type { DatasetCatalogSource } from "../privacy/policy/dataset-source.ts";
-import type { PrivacyPolicy } from "../privacy/policy/model.ts";
-import type { PrivacyPolicyService } from "../privacy/policy/service.ts";
+import type { AuditEventInput, AuditTrail } from "../audit-trail.ts";
+import { ACTIONS, auditEvent } from "../audit-actions.ts";
+import type { DatasetVersion } from "../datasets/index.ts";
+import type { DatasetCatalogSource, PrivacyPolicy, PrivacyPolicyService } from "../privacy/policy/index.ts";
 import { LISTING_COLLECTION, type Listing, type ListingStatus, type StatusChange } from "./model.ts";
 import { buildPricePlan, hasFreeTier, indicativeQueryPrice, isFree, type PricePlan, type PricePlanInput } from "./price-plan.ts";
 import { createListingSchema, reasonSchema, updateListingSchema, type CreateListingInput, type UpdateListingInput } from "./listing-input.ts";

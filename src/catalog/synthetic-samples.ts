@@ -9,8 +9,8 @@
  *   any other column  null (not queryable, so nothing to show)
  */
 import { randomBytes, randomInt } from "node:crypto";
-import type { ColumnSchema, DatasetSchema } from "../datasets/model.ts";
-import type { PolicyRules } from "../privacy/policy/model.ts";
+import type { ColumnSchema, DatasetSchema } from "../datasets/index.ts";
+import type { PolicyRules } from "../privacy/policy/index.ts";
 
 export type SampleValue = string | number | boolean | null;
 export type SampleRow = Array<{ column: string; value: SampleValue }>;

@@ -14,8 +14,8 @@ import { DuplicateKeyError, type BlobStore, type Collection, type DocumentStore,
 import { NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Logger } from "../logger.ts";
-import type { AuditTrail } from "../audit/recorder.ts";
-import { ACTIONS, auditEvent } from "../audit/actions.ts";
+import type { AuditTrail } from "../audit-trail.ts";
+import { ACTIONS, auditEvent } from "../audit-actions.ts";
 import { COLLECTIONS, type Dataset, type DatasetVersion, type UploadErrorInfo, type UploadJob } from "./model.ts";
 import { CHUNK_FORMAT, CHUNK_ROWS, uploadBlobPrefix } from "./chunk-format.ts";
 import { DatasetNameTaken, UploadRejected } from "./errors.ts";

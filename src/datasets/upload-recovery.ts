@@ -127,7 +127,6 @@ export class UploadRecovery {
     this.#sweeper = setInterval(() => {
       this.run().catch((err: unknown) => this.#log?.warn({ err }, "upload recovery sweep failed"));
     }, intervalMs);
-    this.#sweeper.unref();
   }
 
   stopSweeping(): void {

@@ -10,19 +10,9 @@
  * dictionary is unavailable for this version (DERIVED_KEYS_UNAVAILABLE), a fact about the version
  * that is the same for every query; it is checked last.
  */
-import type { DatasetSchema, ColumnSchema } from "../datasets/model.ts";
-import { POLICY_DEFAULTS, POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/model.ts";
-import {
-  divideEpsilon,
-  compareEpsilon,
-  parseEpsilon,
-  formatEpsilon,
-  expectedNoiseStdDev,
-  granularityFor,
-  maxUnits,
-  releaseThreshold,
-  type Epsilon,
-} from "../privacy/mechanism/index.ts";
+import type { DatasetSchema, ColumnSchema } from "../datasets/index.ts";
+import { POLICY_DEFAULTS, POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/index.ts";
+import { divideEpsilon, compareEpsilon, parseEpsilon, formatEpsilon, expectedNoiseStdDev, granularityFor, maxUnits, releaseThreshold, type Epsilon } from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
 

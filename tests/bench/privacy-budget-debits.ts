@@ -18,10 +18,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { DocumentStore } from "../../src/store/port.ts";
-import type { AuditRecorder } from "../../src/audit/recorder.ts";
+import type { AuditRecorder } from "../../src/audit-trail.ts";
 import { AuditLog } from "../../src/audit/service.ts";
 import { newId } from "../../src/ids.ts";
 import { PrivacyBudgetService } from "../../src/privacy/budget/service.ts";
+import { NO_READ_SIDE } from "../support/budget-directory.ts";
 
 const N = Number(process.env.DEBITS ?? 200);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 20);
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     const dropped: AuditRecorder = { record: async () => ({ seq: 0, leafHash: "" }) };
     console.log(`${name}: ${N} debits per scenario, ${CONCURRENCY} in flight`);
     for (const [recorderLabel, recorder] of [["+audit", audit], ["no audit", dropped]] as const) {
-      const budget = await PrivacyBudgetService.open(store, { audit: recorder });
+      const budget = await PrivacyBudgetService.open(store, { audit: recorder , directory: NO_READ_SIDE});
       await scenario(budget, `one buyer, all fit (${recorderLabel})`, false, 1_000_000_000);
       await scenario(budget, `many buyers, all fit (${recorderLabel})`, true, 1_000_000_000);
       await scenario(budget, `many buyers, 5 fit (${recorderLabel})`, true, 5000);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { availableAdapters, startTestExchange, type TestExchange } from "../support/exchange.ts";
-import { ACTIONS, auditEvent } from "../../src/audit/actions.ts";
+import { ACTIONS, auditEvent } from "../../src/audit-actions.ts";
 import { leafHash, toHex } from "../../src/audit/hashing.ts";
 import { canonicalJson } from "../../src/audit/canonical.ts";
 import { formatCheckpointText, loadPrivateKey, signNote } from "../../src/audit/signed-note.ts";

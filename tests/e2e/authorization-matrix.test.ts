@@ -17,7 +17,7 @@ import {
   type GraphQLInputType,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSchema } from "../../src/graphql/schema.ts";
+import { buildSchema } from "../../src/server/schema.ts";
 import { startTestExchange, type TestExchange } from "../support/exchange.ts";
 
 type Persona = "anonymous" | "buyer" | "owner" | "regulator" | "admin";

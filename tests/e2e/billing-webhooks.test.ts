@@ -72,7 +72,7 @@ describe.each(availableAdapters())("Stripe webhooks over HTTP on %s", (adapter) 
     expect((await post(body.replace("9999", "99999"), sign(body))).status).toBe(400);
     const stale = await post(body, sign(body, { timestamp: Math.floor(Date.now() / 1000) - 600 }));
     expect(stale.status).toBe(400);
-    expect(await stale.json()).toEqual({ error: "invalid Stripe signature or timestamp" });
+    expect(await stale.json()).toMatchObject({ error: { code: "BAD_REQUEST", message: "invalid Stripe signature or timestamp", requestId: expect.any(String) } });
     expect(await ex.services.billing.webhooks!.events.count({})).toBe(0);
     expect((await ex.services.billing.credit(buyerId)).balance).toBe(0);
   });

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import type { AuditTrail } from "../../src/audit/recorder.ts";
+import type { AuditTrail } from "../../src/audit-trail.ts";
 import type { DatasetVersion } from "../../src/datasets/model.ts";
 import { DatasetsService } from "../../src/datasets/service.ts";
 import type { BlobStore, DocumentStore, Stored } from "../../src/store/port.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
-import { startExchange, type RunningExchange, type StartOptions } from "../../src/server.ts";
+import { startExchange, type RunningExchange, type StartOptions } from "../../src/exchange/index.ts";
 import type { MongoStore } from "../../src/store/mongo.ts";
 
 export type AdapterName = "sqlite" | "mongodb";
@@ -44,6 +44,9 @@ export async function startTestExchange(
   const running = await startExchange(config, createLogger(config.logLevel), options);
   return {
     ...running,
+    get closed() {
+      return running.closed;
+    },
     config,
     async gql(query, variables = {}, token) {
       const res = await fetch(`${running.url}/graphql`, {

@@ -1,7 +1,7 @@
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
 import { operationCost, DEFAULT_PAGE, LIST_FACTOR } from "../../src/graphql/cost.ts";
-import { buildSchema } from "../../src/graphql/schema.ts";
+import { buildSchema } from "../../src/server/schema.ts";
 import { LeakyBuckets } from "../../src/graphql/rate-limit.ts";
 
 const schema = buildSchema();

@@ -10,8 +10,8 @@ import { planQuery } from "../../src/queries/plan.ts";
 import { compileClusteredKernel, kernelColumns, kernelShape } from "../../src/queries/compile.ts";
 import { compileKernel } from "../support/legacy-kernel.ts";
 import { bindParams, mergeTotals, runKernelInProcess } from "../../src/queries/bind.ts";
-import { clusteredParts, runClusteredInProcess } from "../../src/queries/kernel-job.ts";
-import { clusterColumns } from "../../src/queries/columns.ts";
+import { clusteredParts, runClusteredInProcess } from "../../src/runs/kernel-job.ts";
+import { clusterColumns } from "../../src/runs/columns.ts";
 import type { ColumnValues } from "../../src/queries/kernel-abi.ts";
 import { MIXED_POLICY, MIXED_SCHEMA, TAXI_IR, TAXI_POLICY, TAXI_SCHEMA, mixedTable, taxiTable } from "../support/taxi-fixture.ts";
 

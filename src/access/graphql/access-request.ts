@@ -2,8 +2,8 @@
 import { builder } from "../../graphql/builder.ts";
 import { hasRole } from "../../graphql/context.ts";
 import type { Stored } from "../../store/port.ts";
-import { ListingRef } from "../../catalog/graphql/listing.ts";
-import { canSee } from "../../catalog/service.ts";
+import { ListingRef } from "../../catalog/graphql/index.ts";
+import { canSee } from "../../catalog/index.ts";
 import { ACCESS_STATUSES, type AccessDecisionRecord, type AccessRequest } from "../model.ts";
 
 export const AccessStatusEnum = builder.enumType("AccessRequestStatus", {

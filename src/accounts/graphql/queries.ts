@@ -9,7 +9,7 @@ builder.queryField("viewer", (t) =>
     nullable: true,
     description: "The signed-in account, or null for an anonymous request.",
     authScopes: { public: true },
-    resolve: (_root, _args, ctx) => ctx.principal?.account ?? null,
+    resolve: (_root, _args, ctx) => (ctx.principal ? ctx.services.accounts.getAccount(ctx.principal.account._id) : null),
   }),
 );
 

@@ -3,4 +3,4 @@ import "./errors.ts";
 import "./analysis.ts";
 import "./mutations.ts";
 import "./queries.ts";
-import "./run.ts";
+export { analysisId } from "./mutations.ts";

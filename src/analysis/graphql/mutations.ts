@@ -1,7 +1,7 @@
 /** Buyers submit and revise analyses; owners approve, deny or revoke them. */
 import { builder } from "../../graphql/builder.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
-import { PolicyViolation } from "../../queries/errors.ts";
+import { PolicyViolation } from "../../queries/index.ts";
 import { ANALYSIS_DECISIONS } from "../service.ts";
 import { AnalysisConflict } from "../errors.ts";
 import { AnalysisRef } from "./analysis.ts";

@@ -4,3 +4,4 @@ import "./price-plan.ts";
 import "./listing.ts";
 import "./mutations.ts";
 import "./queries.ts";
+export { ListingRef } from "./listing.ts";

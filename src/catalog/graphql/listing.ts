@@ -8,7 +8,7 @@ import { builder } from "../../graphql/builder.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import { hasRole } from "../../graphql/context.ts";
 import type { Stored } from "../../store/port.ts";
-import { PrivacyPolicyRef } from "../../privacy/policy/graphql/policy.ts";
+import { PrivacyPolicyRef } from "../../privacy/policy/graphql/index.ts";
 import { CATEGORIES, LISTING_STATUSES, type Bilingual, type Listing, type StatusChange } from "../model.ts";
 import type { BuyerView } from "../service.ts";
 import type { SampleRow } from "../synthetic-samples.ts";

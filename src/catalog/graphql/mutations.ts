@@ -2,7 +2,7 @@
 import { builder } from "../../graphql/builder.ts";
 import { hasRole } from "../../graphql/context.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
-import { dropNulls } from "../../privacy/policy/graphql/drop-nulls.ts";
+import { dropNulls } from "../../privacy/policy/graphql/index.ts";
 import { ListingStatusConflict, PolicyRequired } from "../errors.ts";
 import { ListingCategoryEnum, ListingRef } from "./listing.ts";
 import { PricePlanInput } from "./price-plan.ts";

@@ -11,14 +11,16 @@
  * The response header X-Upload-Job names the job as soon as it exists; poll `uploadJob(id)`.
  *
  * 201 {uploadJobId, version{…}}; 401 bad credential; 403 not an owner; 404 no such dataset;
- * 400 InvalidInput; 413 too large; 415 unknown format; 422 any other rejected file — each
- * {error:{code, message, rule?, line?, row?, column?, issues?}, uploadJobId?}.
+ * 400 InvalidInput; 413 too large; 415 unknown format; 422 any other rejected file — each in the
+ * HTTP edge's one body, {error:{code, message, requestId, rule?, line?, row?, column?, issues?}, uploadJobId?}.
+ * The caller comes from the edge (src/http/viewer.ts), resolved once.
  */
-import type { Middleware } from "koa";
-import type { Services } from "../../services.ts";
+import type { Context, Middleware } from "koa";
 import type { Logger } from "../../logger.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
-import { Unauthenticated } from "../../accounts/errors.ts";
+import { HttpError } from "../../http/errors.ts";
+import { requireViewer } from "../../http/viewer.ts";
+import type { DatasetsService } from "../service.ts";
 import { UploadRejected } from "../errors.ts";
 import { datasetIdFrom, globalId } from "../global-ids.ts";
 import { requestBody } from "./request-body.ts";
@@ -38,27 +40,25 @@ function queryString(v: string | string[] | undefined): string | null {
   return typeof v === "string" ? v : null;
 }
 
-export function datasetUploadRoute(options: { services: Services; log: Logger }): Middleware {
-  const { services, log } = options;
+export function datasetUploadRoute(options: { datasets: DatasetsService; log: Logger }): Middleware {
+  const { datasets, log } = options;
   return async (ctx) => {
-    const fail = (status: number, error: Record<string, unknown>, extra: Record<string, unknown> = {}): void => {
-      ctx.status = status;
-      ctx.body = { error, ...extra };
-      if (!ctx.req.complete) closeAfterResponse(ctx.req, ctx.res);
-    };
-
-    const header = ctx.get("authorization");
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return fail(401, { code: "UNAUTHENTICATED", message: "send Authorization: Bearer <API key or session token>" });
-    let principal;
     try {
-      principal = await services.accounts.authenticate(match[1]!);
+      await upload(ctx, datasets, log);
     } catch (e) {
-      if (e instanceof Unauthenticated) return fail(401, { code: "UNAUTHENTICATED", message: e.message });
+      // The body was refused before it ended: answer, then close rather than read gigabytes.
+      if (!ctx.req.complete) closeAfterResponse(ctx.req, ctx.res);
       throw e;
     }
-    ctx.state.keyPrefix = principal.keyPrefix ?? "session";
-    if (!principal.account.roles.includes("OWNER")) return fail(403, { code: "NOT_AUTHORIZED", message: "not authorized" });
+  };
+}
+
+async function upload(ctx: Context, datasets: DatasetsService, log: Logger): Promise<void> {
+    const fail = (status: number, error: { code: string; message: string } & Record<string, unknown>, extra: Record<string, unknown> = {}): never => {
+      const { code, message, ...details } = error;
+      throw new HttpError(status, code, message, details, extra);
+    };
+    const principal = requireViewer(ctx, ["OWNER"]);
 
     const datasetId = datasetIdFrom(String(ctx.params.id ?? ""));
     if (datasetId === null) return fail(404, { code: "NOT_FOUND", message: "dataset not found" });
@@ -83,7 +83,7 @@ export function datasetUploadRoute(options: { services: Services; log: Logger })
 
     let jobId: string | null = null;
     try {
-      const { job, version } = await services.datasets.uploadVersion(principal.account._id, datasetId, {
+      const { job, version } = await datasets.uploadVersion(principal.account._id, datasetId, {
         source: requestBody(ctx.req),
         format: queryString(ctx.query.format),
         delimiter: queryString(ctx.query.delimiter),
@@ -118,9 +118,8 @@ export function datasetUploadRoute(options: { services: Services; log: Logger })
       if (e instanceof InvalidInput) return fail(400, { code: e.code, message: e.message, issues: e.issues }, job);
       if (e instanceof NotFound) return fail(404, { code: e.code, message: e.message });
       log.error({ err: e, requestId: ctx.state.requestId, datasetId }, "upload failed");
-      return fail(500, { code: "INTERNAL", message: "internal error; nothing was kept" }, job);
+      return fail(500, { code: "INTERNAL_SERVER_ERROR", message: "internal error; nothing was kept" }, job);
     }
-  };
 }
 
 /**

@@ -1,12 +1,9 @@
 /**
  * What the budget's GraphQL fields need from the policy and catalog modules: a dataset's caps,
- * who owns it, and which dataset a listing sells. Built from those modules' public services, so
- * this module never reads their collections.
+ * who owns it, and which dataset a listing sells. The composition root builds it from those
+ * modules' services (src/exchange/ports.ts), so this module never reads their collections.
  */
-import type { PolicyRules } from "../policy/model.ts";
-import type { PrivacyPolicyService } from "../policy/service.ts";
-import type { CatalogService } from "../../catalog/service.ts";
-import { NotFound } from "../../errors.ts";
+import type { PolicyRules } from "../policy/index.ts";
 import { toMicro } from "./micro.ts";
 
 /** A dataset's current caps, in micro-ε. */
@@ -44,27 +41,5 @@ export function policyCaps(rules: Pick<PolicyRules, "buyerEpsilonBudget" | "data
     buyerCapMicro: policyEpsilonMicro(rules.buyerEpsilonBudget),
     globalCapMicro: policyEpsilonMicro(rules.datasetEpsilonBudget),
     perQueryMicro: policyEpsilonMicro(rules.epsilonPerQuery),
-  };
-}
-
-/** The directory over the policy service and, when it is there, the catalog. */
-export function policyBudgetDirectory(deps: { policies: PrivacyPolicyService; catalog?: CatalogService | null }): BudgetDirectory {
-  const { policies, catalog } = deps;
-  return {
-    async caps(datasetId) {
-      const policy = await policies.current(datasetId);
-      return policy ? policyCaps(policy) : null;
-    },
-    assertOwner: (accountId, datasetId) => policies.assertOwner(accountId, datasetId),
-    async datasetOfListing(listingId) {
-      const listing = catalog ? await catalog.findListing(listingId) : null;
-      if (!listing || listing.status !== "PUBLISHED") throw new NotFound("listing");
-      return listing.datasetId;
-    },
-    async onSale(datasetId) {
-      // Without the catalog, the policy alone says the dataset is offered.
-      if (!catalog) return (await policies.current(datasetId)) !== null;
-      return (await catalog.publishedListingsOf(datasetId)).length > 0;
-    },
   };
 }

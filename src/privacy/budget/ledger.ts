@@ -32,7 +32,7 @@
  */
 import { createHash } from "node:crypto";
 import { DuplicateKeyError, type Collection, type Stored } from "../../store/port.ts";
-import type { AuditRecorder } from "../../audit/recorder.ts";
+import type { AuditRecorder } from "../../audit-trail.ts";
 import type { Logger } from "../../logger.ts";
 import {
   buyerAccountId,

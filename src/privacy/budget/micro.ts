@@ -2,7 +2,7 @@
  * ε ↔ integer micro-ε. Every ε the exchange accepts has at most 6 decimal places (parseEpsilon),
  * so ε × 10^6 is an exact integer and the ledger adds and compares integers only.
  */
-import { parseEpsilon, type Epsilon } from "../mechanism/epsilon.ts";
+import { parseEpsilon, type Epsilon } from "../mechanism/index.ts";
 
 export const MICRO_PER_EPSILON = 1_000_000;
 

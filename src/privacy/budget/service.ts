@@ -16,10 +16,10 @@
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import type { DocumentStore, JsonValue, Stored } from "../../store/port.ts";
-import type { AuditRecorder } from "../../audit/recorder.ts";
+import type { AuditRecorder } from "../../audit-trail.ts";
 import type { Logger } from "../../logger.ts";
 import { invalidInputFromZod } from "../../errors.ts";
-import type { EpsilonSpentLookup } from "../policy/service.ts";
+import type { EpsilonSpentLookup } from "../policy/index.ts";
 import {
   BUDGET_COLLECTIONS as C,
   buyerAccountId,
@@ -128,8 +128,8 @@ export interface BuyerBudgetView {
 
 export interface PrivacyBudgetServiceDeps {
   audit: AuditRecorder;
-  /** Caps, ownership and listings for the read side (GraphQL); set later with setDirectory. */
-  directory?: BudgetDirectory | null;
+  /** Caps, ownership and listings for the read side (GraphQL), from the policy and catalog modules. */
+  directory: BudgetDirectory;
   now?: () => Date;
   log?: Logger;
   /** How long a duplicate debit or an identical query waits for the first one (default 10 s). */
@@ -144,7 +144,7 @@ export class PrivacyBudgetService {
   /** The ledger's steps, for recovery and for tests that stop between them. */
   readonly ledger: BudgetLedger;
   readonly cache: AnswerCache;
-  private directory: BudgetDirectory | null;
+  private readonly directory: BudgetDirectory;
   private readonly now: () => Date;
   private readonly log: Logger | undefined;
   private readonly waitMs: number;
@@ -154,7 +154,7 @@ export class PrivacyBudgetService {
   private constructor(ledger: BudgetLedger, cache: AnswerCache, deps: PrivacyBudgetServiceDeps) {
     this.ledger = ledger;
     this.cache = cache;
-    this.directory = deps.directory ?? null;
+    this.directory = deps.directory;
     this.now = deps.now ?? (() => new Date());
     this.log = deps.log;
     this.waitMs = deps.waitMs ?? 10_000;
@@ -186,10 +186,6 @@ export class PrivacyBudgetService {
     return new PrivacyBudgetService(ledger, cache, { ...deps, now });
   }
 
-  /** The policy/catalog view the read side uses (wired once those services exist). */
-  setDirectory(directory: BudgetDirectory): void {
-    this.directory = directory;
-  }
 
   // ── Debit ─────────────────────────────────────────────────────────────────────────────────
 
@@ -234,7 +230,6 @@ export class PrivacyBudgetService {
     this.sweeper = setInterval(() => {
       this.recover().catch((err: unknown) => this.log?.warn({ err }, "privacy budget recovery sweep failed"));
     }, intervalMs);
-    this.sweeper.unref();
   }
 
   stopSweeping(): void {
@@ -337,7 +332,7 @@ export class PrivacyBudgetService {
    * Caps from `caps`, else from the directory (the current policy); null caps when neither knows.
    */
   async remaining(ids: { buyerId: string; datasetId: string }, caps?: BudgetCaps | null): Promise<BuyerBudgetView> {
-    const known = caps ?? (await this.directory?.caps(ids.datasetId)) ?? null;
+    const known = caps ?? (await this.directory.caps(ids.datasetId)) ?? null;
     const spent = await this.spent(ids);
     return {
       datasetId: ids.datasetId,
@@ -349,7 +344,7 @@ export class PrivacyBudgetService {
 
   /** The dataset's global budget: for its owner. */
   async globalRemaining(datasetId: string, caps?: BudgetCaps | null): Promise<CapView & { buyers: number; perBuyerCapMicro: number | null }> {
-    const known = caps ?? (await this.directory?.caps(datasetId)) ?? null;
+    const known = caps ?? (await this.directory.caps(datasetId)) ?? null;
     const [account, buyers] = await Promise.all([
       this.ledger.datasetAccounts.get(datasetAccountId(datasetId)),
       this.ledger.buyerAccounts.count({ datasetId, spentMicro: { $gt: 0 } }),
@@ -370,9 +365,8 @@ export class PrivacyBudgetService {
     };
   }
 
-  /** The read side's directory; throws if it was never wired. */
+  /** The read side's directory (caps, owners, listings). */
   requireDirectory(): BudgetDirectory {
-    if (!this.directory) throw new Error("the privacy budget has no policy directory wired (setDirectory)");
     return this.directory;
   }
 }

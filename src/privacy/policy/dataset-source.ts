@@ -4,7 +4,7 @@
  * depends only on this narrow read-only view so it never touches the datasets' collections.
  */
 import type { Stored } from "../../store/port.ts";
-import type { Dataset, DatasetVersion } from "../../datasets/model.ts";
+import type { Dataset, DatasetVersion } from "../../datasets/index.ts";
 
 export interface DatasetCatalogSource {
   getDataset(datasetId: string): Promise<Stored<Dataset> | null>;

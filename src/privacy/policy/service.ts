@@ -10,24 +10,19 @@ import canonicalize from "canonicalize";
 import { DuplicateKeyError, type Collection, type DocumentStore, type Page, type Stored } from "../../store/port.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
 import { newId } from "../../ids.ts";
-import type { AuditTrail } from "../../audit/recorder.ts";
-import { ACTIONS, auditEvent } from "../../audit/actions.ts";
-import type { DatasetSchema, DatasetVersion } from "../../datasets/model.ts";
+import type { AuditTrail } from "../../audit-trail.ts";
+import { ACTIONS, auditEvent } from "../../audit-actions.ts";
+import type { DatasetSchema, DatasetVersion } from "../../datasets/index.ts";
 import type { DatasetCatalogSource } from "./dataset-source.ts";
 import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
 import { checkAgainstSchema, derivedKeyIssues, validatePolicy, type PolicyInput } from "./validate.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "./errors.ts";
 import type { InputIssue } from "../../errors.ts";
 
-/**
- * ε already spent on a dataset. The privacy gate fills this in; until then nothing is spent.
- * A budget may never be lowered below it.
- */
+/** ε already spent on a dataset (the privacy budget's figure). A budget may never be lowered below it. */
 export interface EpsilonSpentLookup {
   spent(datasetId: string): Promise<{ dataset: number; maxPerBuyer: number }>;
 }
-
-const NOTHING_SPENT: EpsilonSpentLookup = { spent: async () => ({ dataset: 0, maxPerBuyer: 0 }) };
 
 export type DeclarePolicyInput = PolicyInput & {
   datasetId: string;
@@ -38,7 +33,13 @@ export type DeclarePolicyInput = PolicyInput & {
 export interface PrivacyPolicyServiceDeps {
   datasets: DatasetCatalogSource;
   audit: AuditTrail;
-  spent?: EpsilonSpentLookup;
+  /** What the privacy budget says was spent: a policy may not set a budget below it. */
+  spent: EpsilonSpentLookup;
+  /**
+   * The dataset versions that published listings sell (the catalog's answer): a new policy must
+   * fit those too, or buyers of a listing would be left with a policy its data cannot satisfy.
+   */
+  versionsInUse: (datasetId: string) => Promise<number[]>;
   now?: () => Date;
 }
 
@@ -46,15 +47,16 @@ export class PrivacyPolicyService {
   private readonly policies: Collection<PrivacyPolicy>;
   private readonly datasets: DatasetCatalogSource;
   private readonly audit: AuditTrail;
-  private spentLookup: EpsilonSpentLookup;
-  private versionsInUse: (datasetId: string) => Promise<number[]> = async () => [];
+  private readonly spentLookup: EpsilonSpentLookup;
+  private readonly versionsInUse: (datasetId: string) => Promise<number[]>;
   private readonly now: () => Date;
 
   private constructor(policies: Collection<PrivacyPolicy>, deps: PrivacyPolicyServiceDeps) {
     this.policies = policies;
     this.datasets = deps.datasets;
     this.audit = deps.audit;
-    this.spentLookup = deps.spent ?? NOTHING_SPENT;
+    this.spentLookup = deps.spent;
+    this.versionsInUse = deps.versionsInUse;
     this.now = deps.now ?? (() => new Date());
     // A policy version is written once, so its event is owed exactly when the version exists.
     this.audit.drift.registerFactCheck(ACTIONS.policyChanged, async (e) => (await this.policies.get(e.subject.policyId ?? "")) !== null);
@@ -63,19 +65,6 @@ export class PrivacyPolicyService {
   static async open(store: DocumentStore, deps: PrivacyPolicyServiceDeps): Promise<PrivacyPolicyService> {
     const policies = await store.collection<PrivacyPolicy>(POLICY_COLLECTION.name, POLICY_COLLECTION.indexes);
     return new PrivacyPolicyService(policies, deps);
-  }
-
-  /** The privacy gate registers how much ε has been spent (it is built after this service). */
-  setSpentLookup(lookup: EpsilonSpentLookup): void {
-    this.spentLookup = lookup;
-  }
-
-  /**
-   * The catalog tells which dataset versions published listings sell: a new policy must fit
-   * those too, or buyers of a listing would be left with a policy its data cannot satisfy.
-   */
-  setVersionsInUse(lookup: (datasetId: string) => Promise<number[]>): void {
-    this.versionsInUse = lookup;
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { invalidInputFromZod, InvalidInput, type InputIssue } from "../../errors.ts";
-import type { ColumnSchema, ColumnType, DatasetSchema, DatasetVersion } from "../../datasets/model.ts";
+import type { ColumnSchema, ColumnType, DatasetSchema, DatasetVersion } from "../../datasets/index.ts";
 import {
   AGGREGATES,
   MEASURE_AGGREGATES,

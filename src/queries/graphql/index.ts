@@ -1,6 +1,2 @@
-/** Registers the query engine's GraphQL types and fields. */
+/** Registers the query engine's GraphQL types: its errors (the run path registers quote and run). */
 import "./errors.ts";
-import "./inputs.ts";
-import "./quote.ts";
-import "./answer.ts";
-import "./fields.ts";

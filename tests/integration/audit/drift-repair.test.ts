@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { loadConfig } from "../../../src/config.ts";
 import { createLogger } from "../../../src/logger.ts";
-import { startExchange, type RunningExchange } from "../../../src/server.ts";
+import { startExchange, type RunningExchange } from "../../../src/exchange/index.ts";
 import type { MongoStore } from "../../../src/store/mongo.ts";
-import { ACTIONS } from "../../../src/audit/actions.ts";
+import { ACTIONS } from "../../../src/audit-actions.ts";
 import { EmailTaken } from "../../../src/accounts/errors.ts";
 import { availableAdapters } from "../../support/exchange.ts";
 

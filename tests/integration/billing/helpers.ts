@@ -1,6 +1,6 @@
 /** Opens a BillingService on a test store, with a real audit log, for store-level billing suites. */
 import type { DocumentStore } from "../../../src/store/port.ts";
-import { BillingService } from "../../../src/billing/service.ts";
+import { BillingService, type ListingPriceLookup } from "../../../src/billing/service.ts";
 import { DEFAULT_BILLING_CONFIG, type BillingConfig } from "../../../src/billing/config.ts";
 import type { PaymentGateway } from "../../../src/billing/payments/port.ts";
 import { accountKey } from "../../../src/billing/ledger/accounts.ts";
@@ -14,13 +14,15 @@ const KEY: KeyObject = newSigningKey();
 
 export async function openBilling(
   store: DocumentStore,
-  options: { now?: () => Date; gateway?: PaymentGateway | null; config?: Partial<BillingConfig> } = {},
+  options: { now?: () => Date; gateway?: PaymentGateway | null; config?: Partial<BillingConfig>; listingPrices?: ListingPriceLookup } = {},
 ): Promise<BillingService> {
   const audit = await openTestAuditLog(store, { key: KEY, ...(options.now ? { now: options.now } : {}) });
   return BillingService.open(store, {
     audit,
     config: { ...DEFAULT_BILLING_CONFIG, ...options.config },
     production: false,
+    // Billing alone knows no listings unless a test says which (the catalog supplies them in the exchange).
+    listingPrices: options.listingPrices ?? (async () => null),
     ...(options.now ? { now: options.now } : {}),
     ...(options.gateway !== undefined ? { gateway: options.gateway } : {}),
   });

@@ -10,7 +10,7 @@ import Stripe from "stripe";
 import { documentStoreFactories, useStore } from "../../support/stores.ts";
 import { InsufficientCredit, NoSubscriptionOffered } from "../../../src/billing/errors.ts";
 import { StripeGateway } from "../../../src/billing/payments/stripe.ts";
-import type { BillingService } from "../../../src/billing/service.ts";
+import type { BillingService, ListingPriceLookup } from "../../../src/billing/service.ts";
 import { accountKey } from "../../../src/billing/ledger/accounts.ts";
 import { PLAN, grant, openBilling, parties } from "./helpers.ts";
 
@@ -34,9 +34,9 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
   const store = useStore(factory);
 
   it("pays a month from credit once, and the allowance then prices queries", async () => {
-    const billing = await openBilling(store());
     const p = parties();
-    billing.useListingPrices(async (id) => (id === p.listingId ? { ownerId: p.ownerId, plan: SUB_PLAN, published: true } : null));
+    let prices: ListingPriceLookup = async (id) => (id === p.listingId ? { ownerId: p.ownerId, plan: SUB_PLAN, published: true } : null);
+    const billing = await openBilling(store(), { listingPrices: (id) => prices(id) });
     await grant(billing, p.buyerId, 2_000);
     await expect(billing.subscribe(p.buyerId, p.listingId, "credit")).rejects.toBeInstanceOf(InsufficientCredit);
     expect((await billing.credit(p.buyerId)).balance).toBe(2_000);
@@ -49,7 +49,7 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
     const quote = await billing.quoteForQuery({ ...p, plan: SUB_PLAN, estimate: { epsilon: 0.5, rowsScanned: 1_000 } });
     expect(quote.amount).toBe(0);
     await expect(billing.subscribe(p.buyerId, parties().listingId, "credit")).rejects.toThrow(/listing not found/);
-    billing.useListingPrices(async () => ({ ownerId: p.ownerId, plan: PLAN, published: true }));
+    prices = async () => ({ ownerId: p.ownerId, plan: PLAN, published: true });
     await expect(billing.subscribe(p.buyerId, "lst_other", "credit")).rejects.toBeInstanceOf(NoSubscriptionOffered);
   });
 
@@ -66,9 +66,12 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
 
   for (const url of MOCK ? [MOCK] : []) {
     it("books a Stripe subscription's invoices once each and ends it on deletion", async () => {
-      const billing = await openBilling(store(), { gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }), config: stripeConfig(url) });
       const p = parties();
-      billing.useListingPrices(async () => ({ ownerId: p.ownerId, plan: SUB_PLAN, published: true }));
+      const billing = await openBilling(store(), {
+        gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }),
+        config: stripeConfig(url),
+        listingPrices: async () => ({ ownerId: p.ownerId, plan: SUB_PLAN, published: true }),
+      });
       const pending = await billing.subscribe(p.buyerId, p.listingId, "checkout");
       expect(pending.state).toBe("pending");
       expect(pending.checkoutUrl).toMatch(/^https:\/\//);

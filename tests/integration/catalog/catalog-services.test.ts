@@ -8,7 +8,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { useStore } from "../../support/stores.ts";
 import { openTestAuditLog } from "../../support/audit.ts";
 import { storePairs, uploadCsvDataset, uploadVersion, useDatasetsService, type StorePair } from "../../support/datasets.ts";
-import { openCatalogServices, type CatalogServices } from "../../../src/catalog/open.ts";
+import { PrivacyPolicyService } from "../../../src/privacy/policy/service.ts";
+import { CatalogService } from "../../../src/catalog/service.ts";
+import { AccessService } from "../../../src/access/service.ts";
+import { versionsInUse } from "../../../src/exchange/ports.ts";
 import type { AuditLog } from "../../../src/audit/service.ts";
 import type { DatasetSchema } from "../../../src/datasets/model.ts";
 import { InvalidInput, NotFound } from "../../../src/errors.ts";
@@ -82,7 +85,7 @@ async function expectError<E>(p: Promise<unknown>, cls: new (...args: never[]) =
 describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
   const store = useStore(pair.documents);
   const blobs = useStore(pair.blobs);
-  let svc: CatalogServices;
+  let svc: { policies: PrivacyPolicyService; catalog: CatalogService; access: AccessService };
   let audit: AuditLog;
   const spent = { dataset: 0, maxPerBuyer: 0 };
   const OWNER = "acc_owner";
@@ -95,8 +98,16 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
   });
   const datasets = useDatasetsService(store, blobs, () => audit);
   beforeAll(async () => {
-    svc = await openCatalogServices(store(), { audit, datasets: datasets() });
-    svc.policies.setSpentLookup({ spent: async () => spent });
+    // The three services as the composition root builds them, with the budget's spend given by the test.
+    const policies = await PrivacyPolicyService.open(store(), {
+      audit,
+      datasets: datasets(),
+      spent: { spent: async () => spent },
+      versionsInUse: versionsInUse(() => catalog),
+    });
+    const catalog = await CatalogService.open(store(), { audit, datasets: datasets(), policies });
+    const access = await AccessService.open(store(), { audit, catalog });
+    svc = { policies, catalog, access };
   });
 
   /** A dataset of `ownerId` whose version 1 is `rows` taxi trips, uploaded as CSV. */

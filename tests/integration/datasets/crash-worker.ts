@@ -5,13 +5,11 @@
  *   node crash-worker.ts '<json {env, ownerId, datasetId}>'
  */
 import { loadConfig } from "../../../src/config.ts";
-import { openStores } from "../../../src/store/open.ts";
-import { createServices } from "../../../src/services.ts";
+import { openExchange } from "../../../src/exchange/index.ts";
 
 const { env, ownerId, datasetId } = JSON.parse(process.argv[2] ?? "{}") as { env: Record<string, string>; ownerId: string; datasetId: string };
 const config = loadConfig(env);
-const { store, blobs } = await openStores(config);
-const services = await createServices(store, blobs, config);
+const { services } = await openExchange(config);
 
 async function* endless(): AsyncGenerator<Uint8Array> {
   yield Buffer.from("id,district,fare\n");

@@ -10,6 +10,7 @@ import { BudgetExhausted, QueryInProgress } from "../../../src/privacy/budget/er
 import { PrivacyBudgetService, type AnswerRequest } from "../../../src/privacy/budget/service.ts";
 import { canonicalQueryHash } from "../../../src/privacy/budget/query-hash.ts";
 import { eps, expectConsistent, ids, openBudget, type Harness } from "./harness.ts";
+import { NO_READ_SIDE } from "../../support/budget-directory.ts";
 
 describe.each(documentStoreFactories())("released-answer cache on $name", (factory) => {
   const opened = useOpened(factory);
@@ -134,7 +135,7 @@ describe.each(documentStoreFactories())("released-answer cache on $name", (facto
 
   it("while another query holds the claim, an identical one waits, then says QueryInProgress and charges nothing", async () => {
     const who = ids();
-    const impatient = await PrivacyBudgetService.open(opened().store, { audit: h.audit, waitMs: 40 });
+    const impatient = await PrivacyBudgetService.open(opened().store, { audit: h.audit, directory: NO_READ_SIDE, waitMs: 40 });
     const key = { buyerId: who.buyerId, datasetVersionId: `${who.datasetId}@1`, canonicalQueryHash: canonicalQueryHash(ir(11)) };
     expect(await impatient.claimAnswer({ ...key, queryId: "holder" })).toEqual({ kind: "claimed" });
     // The holder retrying (same query id) gets its claim back.
@@ -143,7 +144,7 @@ describe.each(documentStoreFactories())("released-answer cache on $name", (facto
     expect((await impatient.spent(who)).buyer.spentMicro).toBe(0);
 
     // A claim whose holder died (older than the TTL) is overtaken.
-    const overtaking = await PrivacyBudgetService.open(opened().store, { audit: h.audit, claimTtlMs: 0, waitMs: 40 });
+    const overtaking = await PrivacyBudgetService.open(opened().store, { audit: h.audit, directory: NO_READ_SIDE, claimTtlMs: 0, waitMs: 40 });
     expect(await overtaking.claimAnswer({ ...key, queryId: "second" })).toEqual({ kind: "claimed" });
     // Released, it goes to the next asker.
     await overtaking.releaseClaim({ ...key, queryId: "second" });

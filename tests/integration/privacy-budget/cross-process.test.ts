@@ -9,6 +9,7 @@ import { PrivacyBudgetService } from "../../../src/privacy/budget/service.ts";
 import { newId } from "../../../src/ids.ts";
 import { eps, expectConsistent } from "./harness.ts";
 import type { DebitJob } from "./debit-worker.ts";
+import { NO_READ_SIDE } from "../../support/budget-directory.ts";
 
 const WORKER = fileURLToPath(new URL("./debit-worker.ts", import.meta.url));
 
@@ -60,7 +61,7 @@ describe.each(documentStoreFactories())("privacy budget across processes on $nam
   let budget: PrivacyBudgetService;
   beforeAll(async () => {
     audit = await AuditLog.open(opened().store, { origin: TEST_ORIGIN, signingKey: key, checkpointEveryMs: 0 });
-    budget = await PrivacyBudgetService.open(opened().store, { audit });
+    budget = await PrivacyBudgetService.open(opened().store, { audit, directory: NO_READ_SIDE });
   });
   afterAll(async () => {
     await audit?.close();

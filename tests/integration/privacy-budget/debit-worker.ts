@@ -13,6 +13,7 @@ import { openAt, type StoreLocation } from "../../support/store-location.ts";
 import { AuditLog } from "../../../src/audit/service.ts";
 import { PrivacyBudgetService } from "../../../src/privacy/budget/service.ts";
 import { BudgetExhausted } from "../../../src/privacy/budget/errors.ts";
+import { NO_READ_SIDE } from "../../support/budget-directory.ts";
 
 export interface DebitJob {
   location: StoreLocation;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "") as DebitJob;
   const store = await openAt(job.location);
   const audit = await AuditLog.open(store, { origin: job.origin, signingKey: createPrivateKey(job.keyPem), checkpointEveryMs: 0 });
-  const budget = await PrivacyBudgetService.open(store, { audit });
+  const budget = await PrivacyBudgetService.open(store, { audit, directory: NO_READ_SIDE });
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
   const outcomes = await Promise.allSettled(

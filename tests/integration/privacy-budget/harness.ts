@@ -6,15 +6,16 @@ import { newId } from "../../../src/ids.ts";
 import { PrivacyBudgetService, type PrivacyBudgetServiceDeps } from "../../../src/privacy/budget/service.ts";
 import { buyerAccountId, datasetAccountId } from "../../../src/privacy/budget/model.ts";
 import { openTestAuditLog } from "../../support/audit.ts";
+import { NO_READ_SIDE } from "../../support/budget-directory.ts";
 
 export interface Harness {
   budget: PrivacyBudgetService;
   audit: AuditLog;
 }
 
-export async function openBudget(store: DocumentStore, deps: Omit<PrivacyBudgetServiceDeps, "audit"> = {}): Promise<Harness> {
+export async function openBudget(store: DocumentStore, deps: Partial<Omit<PrivacyBudgetServiceDeps, "audit">> = {}): Promise<Harness> {
   const audit = await openTestAuditLog(store);
-  const budget = await PrivacyBudgetService.open(store, { audit, ...deps });
+  const budget = await PrivacyBudgetService.open(store, { audit, directory: NO_READ_SIDE, ...deps });
   return { budget, audit };
 }
 

@@ -10,6 +10,7 @@ import { PrivacyBudgetService, type DebitRequest } from "../../../src/privacy/bu
 import { buyerAccountId, datasetAccountId } from "../../../src/privacy/budget/model.ts";
 import { BUDGET_ACTIONS } from "../../../src/privacy/budget/ledger.ts";
 import { eps, expectConsistent, ids, openBudget, type Harness } from "./harness.ts";
+import { NO_READ_SIDE } from "../../support/budget-directory.ts";
 
 describe.each(documentStoreFactories())("privacy budget ledger on $name", (factory) => {
   const opened = useOpened(factory);
@@ -200,7 +201,7 @@ describe.each(documentStoreFactories())("privacy budget ledger on $name", (facto
       const report = await h.budget.recover({ graceMs: 0 });
       expect(report.resumed).toBe(0); // not opened: nothing was charged, nothing ran
       expect((await h.budget.spent({ buyerId, datasetId })).dataset.spentMicro).toBe(0);
-      const past = await PrivacyBudgetService.open(opened().store, { audit: h.audit, recoveryGraceMs: 0 });
+      const past = await PrivacyBudgetService.open(opened().store, { audit: h.audit, directory: NO_READ_SIDE, recoveryGraceMs: 0 });
       expect(await past.debit(req)).toMatchObject({ replayed: true, buyerRemainingMicro: eps(1.9) });
       await expectConsistent(h.budget, datasetId);
     });
@@ -260,9 +261,9 @@ describe.each(documentStoreFactories())("privacy budget ledger on $name", (facto
       const { datasetId, buyerId } = ids();
       const req = request({ datasetId, buyerId, queryId: "retry" });
       await crashAfter(req, ["open", "buyer"]);
-      const impatient = await PrivacyBudgetService.open(opened().store, { audit: h.audit, waitMs: 30 });
+      const impatient = await PrivacyBudgetService.open(opened().store, { audit: h.audit, directory: NO_READ_SIDE, waitMs: 30 });
       await expect(impatient.debit(req)).rejects.toBeInstanceOf(QueryInProgress);
-      const past = await PrivacyBudgetService.open(opened().store, { audit: h.audit, recoveryGraceMs: 0 });
+      const past = await PrivacyBudgetService.open(opened().store, { audit: h.audit, directory: NO_READ_SIDE, recoveryGraceMs: 0 });
       expect(await past.debit(req)).toMatchObject({ replayed: true, buyerRemainingMicro: eps(1.9) });
       await expectConsistent(h.budget, datasetId);
     });

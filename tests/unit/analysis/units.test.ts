@@ -1,6 +1,6 @@
 /** Grouping rows by privacy unit for `map`: capped per unit, decoded, only the approved columns. */
 import { describe, expect, it } from "vitest";
-import { rowsByUnit, unitBatches } from "../../../src/analysis/units.ts";
+import { rowsByUnit, unitBatches } from "../../../src/runs/analysis-units.ts";
 import type { ColumnView } from "../../../src/queries/kernel-abi.ts";
 
 const nullsAt = (n: number, rows: number[]) => {

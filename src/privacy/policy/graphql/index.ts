@@ -3,3 +3,5 @@ import "./errors.ts";
 import "./policy.ts";
 import "./mutations.ts";
 import "./queries.ts";
+export { PrivacyPolicyRef } from "./policy.ts";
+export { dropNulls } from "./drop-nulls.ts";

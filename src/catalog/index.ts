@@ -1,0 +1,11 @@
+/** The public face of src/catalog: other modules import from here only. */
+export { canSee } from "./service.ts";
+
+export { CatalogService } from "./service.ts";
+import type { CatalogService as CatalogServiceType } from "./service.ts";
+
+declare module "../graphql/context.ts" {
+  interface ExchangeServices {
+    catalog: CatalogServiceType;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The composition root: builds every service of one exchange once, in dependency order, over
+ * one document store and one blob store, and registers each thing it starts (sweepers, the
+ * sandbox's worker pool) with the lifecycle that stops it. Nothing is wired after construction:
+ * every dependency is a constructor argument, so a forgotten one is a type error.
+ *
+ * Two ports point forward (the budget's read side needs the policy and catalog services, and
+ * the policy service needs the catalog's versions in use), so they are handed over as getters
+ * of services built a few lines below; calling one before its service exists throws, it never
+ * answers permissively.
+ */
+import type { Config } from "../config.ts";
+import type { BlobStore, DocumentStore } from "../store/port.ts";
+import type { Logger } from "../logger.ts";
+import type { ExchangeServices } from "../graphql/context.ts";
+import { createMetrics } from "../metrics.ts";
+import { Sandbox } from "../../sandbox/index.ts";
+import { openAuditLog } from "../audit/index.ts";
+import { AccountsService } from "../accounts/index.ts";
+import { DatasetsService } from "../datasets/index.ts";
+import { PrivacyPolicyService } from "../privacy/policy/index.ts";
+import { PrivacyBudgetService } from "../privacy/budget/index.ts";
+import { CatalogService } from "../catalog/index.ts";
+import { AccessService } from "../access/index.ts";
+import { BillingService, DEFAULT_BILLING_CONFIG } from "../billing/index.ts";
+import { AnalysisService } from "../analysis/index.ts";
+import { AnalysisRunService, ColumnLoader, DEFAULT_DEADLINE, QueryService } from "../runs/index.ts";
+import { budgetDirectory, listingPrices, versionsInUse } from "./ports.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+
+/** Every service of a running exchange (the GraphQL context's `services`). */
+export type Services = ExchangeServices;
+
+export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit"> &
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease">>;
+
+export async function buildServices(
+  stores: { store: DocumentStore; blobs: BlobStore },
+  config: ServicesConfig,
+  lifecycle: Lifecycle,
+  log?: Logger,
+): Promise<Services> {
+  const { store, blobs } = stores;
+  const audit = await openAuditLog(store, config, log);
+  lifecycle.onClose("audit log", () => audit.close());
+  const accounts = await AccountsService.open(store, { sessionTtlMs: config.sessionTtlMs, audit });
+  const datasets = await DatasetsService.open(store, blobs, {
+    audit,
+    dataDir: config.dataDir,
+    uploadMaxBytes: config.uploadMaxBytes ?? 5 * 1024 ** 3,
+    ...(log ? { log } : {}),
+  });
+  const privacyBudget = await PrivacyBudgetService.open(store, {
+    audit,
+    directory: budgetDirectory(
+      () => policies,
+      () => catalog,
+    ),
+  });
+  const policies: PrivacyPolicyService = await PrivacyPolicyService.open(store, {
+    datasets,
+    audit,
+    spent: privacyBudget.spentLookup(),
+    versionsInUse: versionsInUse(() => catalog),
+  });
+  const catalog: CatalogService = await CatalogService.open(store, { datasets, policies, audit });
+  const access = await AccessService.open(store, { catalog, audit });
+  const billing = await BillingService.open(store, {
+    audit,
+    config: config.billing ?? DEFAULT_BILLING_CONFIG,
+    production: config.env === "production",
+    listingPrices: listingPrices(catalog),
+  });
+  const analyses = await AnalysisService.open(store, { catalog, access, audit });
+
+  // The sandbox's worker processes start on the first run, not at boot; close() stops them.
+  let sandbox: Sandbox | null = null;
+  lifecycle.onClose("sandbox", async () => {
+    const running = sandbox;
+    sandbox = null;
+    await running?.close();
+  });
+  const metrics = createMetrics();
+  const runDeps = {
+    catalog,
+    access,
+    datasets,
+    budgets: privacyBudget,
+    billing,
+    audit,
+    metrics,
+    sandbox: () => {
+      lifecycle.assertOpen();
+      return (sandbox ??= new Sandbox({}));
+    },
+    // Queries and analyses read the same versions: one cache of their columns.
+    columns: new ColumnLoader(datasets),
+  };
+  const queries = new QueryService(runDeps);
+  const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease } });
+
+  // Finish what a crash left half-done, then keep sweeping while the exchange runs.
+  await privacyBudget.recover();
+  privacyBudget.startSweeping();
+  lifecycle.onClose("privacy budget sweeper", () => privacyBudget.stopSweeping());
+  await billing.recover();
+  datasets.startSweeping();
+  lifecycle.onClose("upload sweeper", () => datasets.stopSweeping());
+  // Last, once every service has registered its fact checks: record audit events a crash left owed.
+  await audit.drift.repair();
+  audit.drift.startSweeping();
+  lifecycle.onClose("audit drift sweeper", () => audit.drift.stopSweeping());
+
+  return { store, blobs, metrics, audit, accounts, datasets, policies, privacyBudget, catalog, access, billing, analyses, queries, analysisRuns };
+}

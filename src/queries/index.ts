@@ -1,0 +1,10 @@
+/** The public face of src/queries: other modules import from here only. */
+export { derivedKeyColumns, planQuery, type QueryPlan, maxRowsPerUnitOf, requestedEpsilon } from "./plan.ts";
+export { mergeTotals, bindParams, runKernelInProcess, type BoundParams } from "./bind.ts";
+export type { KernelOutput, KernelProgram, ColumnValues, ColumnView } from "./kernel-abi.ts";
+export { releaseAnswer, type ReleasedAnswer } from "./release.ts";
+export { PolicyViolation } from "./errors.ts";
+export type { AggregateIR, FilterIR, QueryIR } from "./ir.ts";
+export { compileClusteredKernel, kernelColumns, kernelShape } from "./compile.ts";
+export type { Literal } from "./ir.ts";
+export type { ReleasedGroup } from "./release.ts";

@@ -1,0 +1,240 @@
+/**
+ * Quotes and runs approved analyses — the custom-code path of DESIGN.md "Queries":
+ *   plan     the approved revision (pinned hash) → columns re-checked against today's policy;
+ *            entitlement; ε split over the outputs; price; the fixed release deadline
+ *   run      hold the price → debit ε (before any code runs) → one `map` call per privacy unit
+ *            in the sandbox, outputs clamped and rounded to their granularity → trusted sum →
+ *            noise → post the quoted price → audit → release at the deadline
+ * The buyer sees outputs, ε, price and the deadline; never how many units failed, how long the
+ * code ran or how much CPU it took: those depend on single units. The charge is the quoted
+ * price (rows to scan and ε), not the CPU used, for the same reason.
+ */
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import type { CatalogService } from "../catalog/index.ts";
+import { policyCaps, toMicro } from "../privacy/budget/index.ts";
+import type { QueryPrice } from "../../pricing/index.ts";
+import type { JsonValue } from "../store/port.ts";
+import { epsilonToNumber, formatEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
+import { maxRowsPerUnitOf, requestedEpsilon, PolicyViolation } from "../queries/index.ts";
+import { ColumnLoader } from "./columns.ts";
+import type { QueryServiceDeps } from "./query-runs.ts";
+import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
+import { budgetStanding } from "./budget-check.ts";
+import { InvalidInput } from "../errors.ts";
+import { newId } from "../ids.ts";
+import { type AnalysisService, type AnalysisRevision, checkSpec, planOutputs, releaseVector, type PlannedOutput, type ReleasedOutput } from "../analysis/index.ts";
+import { rowsByUnit, unitBatches } from "./analysis-units.ts";
+import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from "./release-deadline.ts";
+
+/** What one unit's `map` call may take before it gets the default vector. */
+export const ANALYSIS_UNIT_LIMITS = { perUnitTimeoutMs: 100, memoryLimitMb: 64 } as const;
+
+export interface AnalysisQuote {
+  analysisId: string;
+  revision: number;
+  codeHash: string;
+  listingId: string;
+  datasetId: string;
+  datasetVersion: number;
+  rowsToScan: number;
+  maxRowsPerUnit: number;
+  epsilon: string;
+  outputs: Array<{ name: string; lo: number; hi: number; epsilon: string; granularity: number; expectedStdDev: number }>;
+  price: QueryPrice | null;
+  buyerEpsilonRemaining: number;
+  datasetEpsilonRemaining: number;
+  cached: boolean;
+  /** The answer leaves this long after the run starts, however long the code took. */
+  releaseAfterMs: number;
+}
+
+export interface AnalysisRun {
+  runId: string;
+  quote: AnalysisQuote;
+  outputs: ReleasedOutput[];
+  cached: boolean;
+  charged: { amount: number; currency: string } | null;
+}
+
+/** What a query run needs (catalog, access, datasets, budgets, billing, audit, metrics, sandbox), plus the analyses. */
+export interface AnalysisRunServiceDeps extends Omit<QueryServiceDeps, "partitions"> {
+  analyses: AnalysisService;
+  deadline?: DeadlineModel;
+}
+
+type Queryable = Awaited<ReturnType<CatalogService["queryable"]>>;
+
+interface Prepared {
+  quote: AnalysisQuote;
+  revision: AnalysisRevision;
+  planned: PlannedOutput[];
+  epsilon: Epsilon;
+  hash: string;
+  q: Queryable;
+}
+
+export class AnalysisRunService {
+  private readonly deps: AnalysisRunServiceDeps;
+  private readonly columns: ColumnLoader;
+  private readonly deadline: DeadlineModel;
+
+  constructor(deps: AnalysisRunServiceDeps) {
+    this.deps = deps;
+    this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
+    this.deadline = deps.deadline ?? DEFAULT_DEADLINE;
+    registerReleasedFactCheck(deps.audit);
+  }
+
+  async quote(buyerId: string, input: { analysisId: string; epsilon?: string | null }): Promise<AnalysisQuote> {
+    return (await this.prepare(buyerId, input)).quote;
+  }
+
+  private async prepare(buyerId: string, input: { analysisId: string; epsilon?: string | null }): Promise<Prepared> {
+    const { analysis, revision } = await this.deps.analyses.approvedFor(buyerId, input.analysisId);
+    const q = await this.deps.catalog.queryable(analysis.listingId);
+    const { listing, version, policy } = q;
+    if (!(await this.deps.access.hasEntitlement(buyerId, { listingId: listing._id }))) {
+      throw new PolicyViolation("NO_ENTITLEMENT", "input.analysisId", "you have no access to this analysis's listing any more: request access again");
+    }
+    // The policy or the schema may have changed since approval: the columns must still be allowed.
+    checkSpec(revision, policy, version.schema.columns.map((c) => c.name));
+    const epsilon = requestedEpsilon(input.epsilon ?? String(policy.epsilonPerQuery), policy.epsilonPerQuery);
+    const planned = planOutputs(revision.outputs, epsilon);
+    const hash = createHash("sha256")
+      .update(canonicalize({ kind: "analysis", analysisId: analysis._id, codeHash: revision.codeHash, epsilon: formatEpsilon(epsilon) })!)
+      .digest("hex");
+    const standing = await budgetStanding(this.deps.budgets, {
+      buyerId,
+      datasetId: listing.datasetId,
+      versionId: version._id,
+      hash,
+      epsilon,
+      caps: policyCaps(policy),
+      what: "analysis",
+    });
+    const estimate = { epsilon: epsilonToNumber(epsilon), rowsScanned: version.rowCount };
+    const price = this.deps.billing && !standing.cached ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate }) : null;
+    const quote: AnalysisQuote = {
+      analysisId: analysis._id,
+      revision: revision.revision,
+      codeHash: revision.codeHash,
+      listingId: listing._id,
+      datasetId: listing.datasetId,
+      datasetVersion: listing.datasetVersion,
+      rowsToScan: version.rowCount,
+      maxRowsPerUnit: maxRowsPerUnitOf(policy),
+      epsilon: formatEpsilon(epsilon),
+      outputs: planned.map((o) => ({ name: o.name, lo: o.lo, hi: o.hi, epsilon: formatEpsilon(o.epsilon), granularity: o.granularity, expectedStdDev: o.expectedStdDev })),
+      price,
+      buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
+      datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
+      cached: standing.cached,
+      releaseAfterMs: releaseAfterMs(version.rowCount, this.deadline),
+    };
+    return { quote, revision, planned, epsilon, hash, q };
+  }
+
+  async run(buyerId: string, input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null }): Promise<AnalysisRun> {
+    const p = await this.prepare(buyerId, input);
+    const { quote, q } = p;
+    const { listing, version } = q;
+    const runId = input.idempotencyKey
+      ? `anr_${createHash("sha256").update(`${buyerId}\u0000analysis\u0000${input.idempotencyKey}`).digest("hex").slice(0, 24)}`
+      : newId("anr");
+    const estimate = { epsilon: epsilonToNumber(p.epsilon), rowsScanned: version.rowCount };
+    const billing = this.deps.billing;
+    const hold =
+      billing && !quote.cached
+        ? await billing.holdForQuery({
+            buyerId,
+            listingId: listing._id,
+            ownerId: listing.ownerId,
+            plan: listing.pricePlan,
+            estimate,
+            idempotencyKey: runId,
+            maxAmount: input.maxPrice ?? null,
+          })
+        : null;
+    if (hold && hold.state === "voided") {
+      throw new InvalidInput([{ path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" }]);
+    }
+    const started = performance.now();
+    let ran = false;
+    try {
+      const caps = policyCaps(q.policy);
+      const answered = await this.deps.budgets.answerOnce(
+        {
+          queryId: runId,
+          buyerId,
+          datasetId: listing.datasetId,
+          datasetVersionId: version._id,
+          canonicalQueryHash: p.hash,
+          epsilonMicro: toMicro(p.epsilon),
+          buyerCapMicro: caps.buyerCapMicro,
+          globalCapMicro: caps.globalCapMicro,
+        },
+        async () => {
+          ran = true;
+          const sum = await this.execute(p);
+          return releaseVector(p.planned, sum) as unknown as JsonValue;
+        },
+      );
+      const outputs = answered.answer as unknown as ReleasedOutput[];
+      if (ran) this.deps.metrics.analysisReleases.inc({ release: (await holdUntil(started, quote.releaseAfterMs)) ? "late" : "on_time" });
+      let charged: AnalysisRun["charged"] = null;
+      if (hold && billing) {
+        if (answered.cached) await billing.voidQuery(hold._id, "answered from cache");
+        else {
+          // cpuMs 0: the receipt is the buyer's, and CPU time depends on what single units made the code do.
+          const receipt = await billing.postQuery(hold._id, { ...estimate, cpuMs: 0 });
+          charged = { amount: receipt.meter.price, currency: receipt.meter.currency };
+        }
+      }
+      if (!answered.cached) {
+        await recordReleased(this.deps.audit, {
+            actor: buyerId,
+            subject: { queryId: runId, datasetId: listing.datasetId, ownerId: listing.ownerId, buyerId, listingId: listing._id, versionId: version._id },
+            data: {
+              ir: { kind: "analysis", analysisId: quote.analysisId, revision: quote.revision, codeHash: quote.codeHash, outputs: quote.outputs.map((o) => o.name) },
+              epsilon: epsilonToNumber(p.epsilon),
+              priceMinor: charged?.amount ?? 0,
+              currency: charged?.currency ?? quote.price?.currency ?? "CNY",
+              rowsScanned: version.rowCount,
+              resultDigest: createHash("sha256").update(canonicalize(outputs as unknown as JsonValue)!).digest("hex"),
+            },
+          });
+      }
+      return { runId, quote, outputs, cached: answered.cached, charged };
+    } catch (e) {
+      if (hold && billing) await billing.voidQuery(hold._id, "analysis failed").catch(() => undefined);
+      // A failure that came after the code ran leaves at the deadline too.
+      if (ran) await holdUntil(started, quote.releaseAfterMs);
+      throw e;
+    }
+  }
+
+  /** One `map` call per unit in the sandbox; returns the trusted sum (exact multiples of g_i). */
+  private async execute(p: Prepared): Promise<number[]> {
+    const { version, policy } = p.q;
+    const unitName = policy.privacyUnit;
+    const views = await this.columns.load(version, [unitName, ...p.revision.columns]);
+    const units = rowsByUnit(views[unitName]!, maxRowsPerUnitOf(policy));
+    const typeOf = (name: string) => version.schema.columns.find((c) => c.name === name)!.type;
+    const result = await this.deps.sandbox().runPerUnit({
+      source: p.revision.source,
+      units: unitBatches(
+        units,
+        p.revision.columns.map((name) => ({ name, type: typeOf(name), view: views[name]! })),
+      ),
+      outputDim: p.planned.length,
+      ranges: p.planned.map((o) => [o.lo, o.hi] as const),
+      defaultVector: p.planned.map((o) => o.default),
+      granularity: p.planned.map((o) => o.granularity),
+      perUnitTimeoutMs: ANALYSIS_UNIT_LIMITS.perUnitTimeoutMs,
+      memoryLimitMb: ANALYSIS_UNIT_LIMITS.memoryLimitMb,
+    });
+    this.deps.metrics.analysisUnitFailures.inc(result.failures);
+    return result.sum;
+  }
+}

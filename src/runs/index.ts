@@ -1,0 +1,18 @@
+/** The public face of src/runs: other modules import from here only. */
+export type { Quote, QuotedGroupThreshold, QuotedStatistic, QueryRequest, QueryAnswer } from "./query-runs.ts";
+export { QueryService } from "./query-runs.ts";
+export { AnalysisRunService } from "./analysis-runs.ts";
+export { ColumnLoader } from "./columns.ts";
+export { DEFAULT_DEADLINE } from "./release-deadline.ts";
+
+import type { QueryService } from "./query-runs.ts";
+import type { AnalysisRunService } from "./analysis-runs.ts";
+
+declare module "../graphql/context.ts" {
+  interface ExchangeServices {
+    /** Quotes and runs aggregate queries. */
+    queries: QueryService;
+    /** Quotes and runs approved analyses. */
+    analysisRuns: AnalysisRunService;
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * Quotes and runs aggregate queries: the whole path of DESIGN.md "Queries" in one place.
+ *   plan      listing → version + policy; entitlement; IR checked by the planner (named rules)
+ *   quote     rows, ε per statistic and in total, expected noise, price, budget left
+ *   run       hold the price → debit ε (before any kernel) → kernel in the sandbox over the
+ *             version's columns → bound + noise → post the metered price (void on failure) →
+ *             audit event with the canonical IR and a digest of the answer, never the answer
+ * An identical canonical query from the same buyer on the same version returns the cached
+ * noisy answer: no ε, no charge.
+ *
+ * Grouping by a column whose policy allows data-derived keys reads that column's dictionary
+ * (its distinct values) from the version, here, and hands it to the pure planner; the released
+ * groups are then thresholded (see plan.ts KeyThreshold) and the quote states the δ.
+ */
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import type { Sandbox } from "../../sandbox/index.ts";
+import type { CatalogService } from "../catalog/index.ts";
+import type { AccessService } from "../access/index.ts";
+import type { DatasetsService } from "../datasets/index.ts";
+import { type PrivacyBudgetService, policyCaps, toMicro } from "../privacy/budget/index.ts";
+import type { BillingService } from "../billing/index.ts";
+import type { QueryPrice } from "../../pricing/index.ts";
+import type { AuditTrail } from "../audit-trail.ts";
+import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
+import type { Metrics } from "../metrics.ts";
+import type { JsonValue } from "../store/port.ts";
+import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
+import { derivedKeyColumns, planQuery, type QueryPlan, mergeTotals, type KernelOutput, releaseAnswer, type ReleasedAnswer, PolicyViolation, type AggregateIR, type FilterIR, type QueryIR } from "../queries/index.ts";
+import { POLICY_LIMITS } from "../privacy/policy/index.ts";
+import { prepareQueryKernel } from "./kernel-job.ts";
+import { ColumnLoader } from "./columns.ts";
+import { budgetStanding } from "./budget-check.ts";
+import { InvalidInput } from "../errors.ts";
+import { newId } from "../ids.ts";
+
+export interface QueryRequest {
+  listingId: string;
+  filters: FilterIR[];
+  groupBy: string[];
+  aggregates: AggregateIR[];
+  /** Total ε to spend; the policy's per-query ε when omitted. */
+  epsilon?: string | null;
+}
+
+export interface QuotedStatistic {
+  /** -1 for the release threshold's noisy count (kind "GROUP_THRESHOLD"). */
+  aggregateIndex: number;
+  kind: string;
+  column: string | null;
+  epsilon: string;
+  expectedStdDev: number;
+}
+
+export interface Quote {
+  listingId: string;
+  datasetId: string;
+  datasetVersion: number;
+  queryHash: string;
+  rowsToScan: number;
+  epsilon: string;
+  statistics: QuotedStatistic[];
+  price: QueryPrice | null;
+  buyerEpsilonRemaining: number;
+  datasetEpsilonRemaining: number;
+  /** The same query was answered before for this buyer: running it again costs nothing. */
+  cached: boolean;
+  /** δ of the (ε, δ) guarantee: 0 unless the query groups by data-derived keys. */
+  delta: number;
+  /** How groups over data-derived keys are released; null when every group key is public. */
+  groupThreshold: QuotedGroupThreshold | null;
+}
+
+export interface QuotedGroupThreshold {
+  /** k: groups with fewer units are never released. */
+  minGroupSize: number;
+  /** τ: a group is released only when its unit count plus noise reaches this. */
+  tau: number;
+  delta: number;
+  /** δ / maxGroupsPerUnit: the most probable release of a group of exactly k units. */
+  deltaPerGroup: number;
+  epsilon: string;
+  expectedStdDev: number;
+}
+
+export interface QueryAnswer {
+  queryId: string;
+  quote: Quote;
+  answer: ReleasedAnswer;
+  cached: boolean;
+  charged: { amount: number; currency: string } | null;
+  metering: { rows: number; cpuMs: number; wallMs: number };
+}
+
+export interface QueryServiceDeps {
+  catalog: CatalogService;
+  access: AccessService;
+  datasets: DatasetsService;
+  budgets: PrivacyBudgetService;
+  billing: BillingService | null;
+  /** The audit log with its outbox: the query.executed event is never lost once an answer is out. */
+  audit: AuditTrail;
+  metrics: Metrics;
+  sandbox: () => Sandbox;
+  partitions?: number;
+  /** Column cache shared with other readers of the same versions (analyses); one of its own when omitted. */
+  columns?: ColumnLoader;
+}
+
+interface Prepared {
+  plan: QueryPlan;
+  policy: Awaited<ReturnType<CatalogService["queryable"]>>["policy"];
+  quote: Quote;
+  ownerId: string;
+  versionId: string;
+  caps: ReturnType<typeof policyCaps>;
+  listing: Awaited<ReturnType<CatalogService["queryable"]>>["listing"];
+  version: Awaited<ReturnType<CatalogService["queryable"]>>["version"];
+}
+
+/**
+ * The canonical IR as the audit log keeps it. The log refuses a "values" key (it must never
+ * carry data values), so an `in` filter lists public keys under "in"; on a derived-keys column
+ * the strings are the buyer's own and possibly personal, so only their hash and count are kept
+ * (and so for a public list too long for an audit event, which is capped at 64 KiB).
+ */
+function auditedIR(plan: QueryPlan, policy: Prepared["policy"]): JsonValue {
+  const ir = JSON.parse(canonicalize(plan.ir)!) as QueryIR;
+  const filters = ir.filters.map((f): JsonValue => {
+    if (f.op !== "in") return f as unknown as JsonValue;
+    const listed = canonicalize(f.values)!;
+    const derived = policy.dimensions.some((d) => d.column === f.column && d.derivedKeys === true);
+    if (!derived && listed.length <= 2048) return { column: f.column, op: f.op, in: f.values };
+    return { column: f.column, op: f.op, inCount: f.values.length, inSha256: createHash("sha256").update(listed).digest("hex") };
+  });
+  return { ...(ir as unknown as Record<string, JsonValue>), filters, queryHash: plan.hash };
+}
+
+export class QueryService {
+  private readonly deps: QueryServiceDeps;
+  private readonly columns: ColumnLoader;
+  /** Dictionaries of derived-keys columns by (version, column): versions never change. */
+  private readonly dictionaries = new Map<string, readonly string[]>();
+
+  constructor(deps: QueryServiceDeps) {
+    this.deps = deps;
+    this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
+    registerReleasedFactCheck(deps.audit);
+  }
+
+  async quote(buyerId: string, req: QueryRequest): Promise<Quote> {
+    return (await this.prepare(buyerId, req)).quote;
+  }
+
+  private async prepare(buyerId: string, req: QueryRequest): Promise<Prepared> {
+    const { listing, version, policy } = await this.deps.catalog.queryable(req.listingId);
+    if (!(await this.deps.access.hasEntitlement(buyerId, { listingId: listing._id }))) {
+      throw new PolicyViolation("NO_ENTITLEMENT", "input.listingId", "you have no access to this listing: request access first (requestAccess)");
+    }
+    const ir: QueryIR = {
+      datasetId: listing.datasetId,
+      datasetVersion: listing.datasetVersion,
+      filters: req.filters,
+      groupBy: req.groupBy,
+      aggregates: req.aggregates,
+      epsilon: req.epsilon ?? String(policy.epsilonPerQuery),
+    };
+    const derivedKeys = await this.derivedKeyDictionaries(version, derivedKeyColumns(ir, policy));
+    const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount, derivedKeys });
+    const caps = policyCaps(policy);
+    const standing = await budgetStanding(this.deps.budgets, {
+      buyerId,
+      datasetId: listing.datasetId,
+      versionId: version._id,
+      hash: plan.hash,
+      epsilon: plan.epsilon,
+      caps,
+      what: "query",
+    });
+    const price = this.deps.billing
+      ? await this.deps.billing.quoteForQuery({
+          buyerId,
+          listingId: listing._id,
+          plan: listing.pricePlan,
+          estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: plan.rowsToScan },
+        })
+      : null;
+    const quote: Quote = {
+      listingId: listing._id,
+      datasetId: listing.datasetId,
+      datasetVersion: listing.datasetVersion,
+      queryHash: plan.hash,
+      rowsToScan: plan.rowsToScan,
+      epsilon: formatEpsilon(plan.epsilon),
+      statistics: plan.statistics.map((s) => ({
+        aggregateIndex: s.aggregateIndex,
+        kind: s.stat === "threshold" ? "GROUP_THRESHOLD" : plan.ir.aggregates[s.aggregateIndex]!.kind + (s.stat === "count" ? ":COUNT" : ""),
+        column: s.column,
+        epsilon: formatEpsilon(s.epsilon),
+        expectedStdDev: s.expectedStdDev,
+      })),
+      price: standing.cached ? null : price,
+      buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
+      datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
+      cached: standing.cached,
+      delta: plan.keyThreshold?.delta ?? 0,
+      groupThreshold: plan.keyThreshold
+        ? {
+            minGroupSize: plan.keyThreshold.minGroupSize,
+            tau: Number(plan.keyThreshold.tau),
+            delta: plan.keyThreshold.delta,
+            deltaPerGroup: plan.keyThreshold.deltaPerGroup,
+            epsilon: formatEpsilon(plan.keyThreshold.statistic.epsilon),
+            expectedStdDev: plan.keyThreshold.statistic.expectedStdDev,
+          }
+        : null,
+    };
+    return { plan, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
+  }
+
+  async run(buyerId: string, req: QueryRequest & { idempotencyKey?: string | null; maxPrice?: number | null }): Promise<QueryAnswer> {
+    const started = performance.now();
+    const p = await this.prepare(buyerId, req);
+    const { plan, quote } = p;
+    const queryId = req.idempotencyKey
+      ? `qry_${createHash("sha256").update(`${buyerId}\u0000${req.idempotencyKey}`).digest("hex").slice(0, 24)}`
+      : newId("qry");
+    const epsilonMicro = toMicro(plan.epsilon);
+    const billing = this.deps.billing;
+    const hold =
+      billing && !quote.cached
+        ? await billing.holdForQuery({
+            buyerId,
+            listingId: p.listing._id,
+            ownerId: p.ownerId,
+            plan: p.listing.pricePlan,
+            estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: plan.rowsToScan },
+            idempotencyKey: queryId,
+            maxAmount: req.maxPrice ?? null,
+          })
+        : null;
+    if (hold && hold.state === "voided") {
+      // A replayed key whose first run failed: its hold is gone for good; a new run needs a new key.
+      throw new InvalidInput([{ path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" }]);
+    }
+    let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
+    try {
+      const answered = await this.deps.budgets.answerOnce(
+        {
+          queryId,
+          buyerId,
+          datasetId: p.listing.datasetId,
+          datasetVersionId: p.versionId,
+          canonicalQueryHash: plan.hash,
+          epsilonMicro,
+          buyerCapMicro: p.caps.buyerCapMicro,
+          globalCapMicro: p.caps.globalCapMicro,
+        },
+        async () => {
+          const { totals, metering: m } = await this.execute(plan, p.version);
+          metering = m;
+          return releaseAnswer(plan, totals) as unknown as JsonValue;
+        },
+      );
+      const answer = answered.answer as unknown as ReleasedAnswer;
+      let charged: QueryAnswer["charged"] = null;
+      if (hold && billing) {
+        if (answered.cached) await billing.voidQuery(hold._id, "answered from cache");
+        else {
+          const receipt = await billing.postQuery(hold._id, { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: metering.rows, cpuMs: metering.cpuMs });
+          charged = { amount: receipt.meter.price, currency: receipt.meter.currency };
+        }
+      }
+      if (!answered.cached) {
+        await recordReleased(this.deps.audit, {
+            actor: buyerId,
+            subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
+            data: {
+              ir: auditedIR(plan, p.policy),
+              epsilon: epsilonToNumber(plan.epsilon),
+              priceMinor: charged?.amount ?? 0,
+              currency: charged?.currency ?? quote.price?.currency ?? "CNY",
+              rowsScanned: metering.rows,
+              resultDigest: createHash("sha256").update(canonicalize(answer as unknown as JsonValue)!).digest("hex"),
+            },
+          });
+      }
+      this.deps.metrics.queryDuration.observe({ outcome: answered.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
+      return { queryId, quote, answer, cached: answered.cached, charged, metering };
+    } catch (e) {
+      if (hold && billing) await billing.voidQuery(hold._id, "query failed").catch(() => undefined);
+      this.deps.metrics.queryDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
+      throw e;
+    }
+  }
+
+  /**
+   * The distinct values of each derived-keys column, from the version's dictionaries. A column
+   * with more than the policy limit allows is left out (the planner then refuses the query the
+   * same way whatever the query, without saying how many values there are).
+   */
+  private async derivedKeyDictionaries(version: Prepared["version"], names: string[]): Promise<Record<string, readonly string[]>> {
+    const out: Record<string, readonly string[]> = {};
+    for (const name of names) {
+      const index = version.schema.columns.findIndex((c) => c.name === name);
+      if (index < 0 || version.schema.columns[index]!.type !== "string") continue;
+      const size = version.columns?.[index]?.dictionarySize ?? null;
+      if (size !== null && size > POLICY_LIMITS.maxDerivedKeys) continue;
+      const key = `${version._id}\u0000${name}`;
+      let dictionary = this.dictionaries.get(key);
+      if (!dictionary) {
+        dictionary = await this.deps.datasets.readDictionary(version, index);
+        if (this.dictionaries.size >= 256) this.dictionaries.delete(this.dictionaries.keys().next().value!);
+        this.dictionaries.set(key, dictionary);
+      }
+      out[name] = dictionary;
+    }
+    return out;
+  }
+
+  /** Runs the compiled kernel in the sandbox over the version's columns clustered by unit: one part (row range) per unit partition. */
+  private async execute(plan: QueryPlan, version: Prepared["version"]): Promise<{ totals: number[]; metering: QueryAnswer["metering"] }> {
+    const job = await prepareQueryKernel(this.columns, plan, version, Math.max(1, this.deps.partitions ?? 2));
+    const { partials, metering } = await this.deps.sandbox().runKernelParallel(job);
+    const totals = mergeTotals(partials as KernelOutput[]);
+    return { totals, metering: { rows: version.rowCount, cpuMs: metering.cpuMs, wallMs: metering.wallMs } };
+  }
+}
