@@ -47,9 +47,15 @@ export function errorBodies(log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        ctx.status = 404;
-        ctx.body = errorBody(ctx, "NOT_FOUND", `no route for ${ctx.method} ${ctx.path}`);
+      // The router leaves these bodiless (with an Allow header for 405/501): give them the one body.
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) {
+          ctx.status = 404;
+          ctx.body = errorBody(ctx, "NOT_FOUND", `no route for ${ctx.method} ${ctx.path}`);
+        } else if (ctx.status === 405 || ctx.status === 501) {
+          ctx.status = 405;
+          ctx.body = errorBody(ctx, "METHOD_NOT_ALLOWED", `${ctx.method} is not allowed on ${ctx.path}`);
+        }
       }
     } catch (e) {
       if (e instanceof HttpError) {

@@ -113,6 +113,6 @@ export function createApp(options: AppOptions): Koa {
   router.post("/graphql", graphql);
 
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   return app;
 }
