@@ -11,7 +11,7 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import { GraphQLError } from "graphql";
 import { hasRole, type GraphQLContext } from "./context.ts";
 
-export const NOT_AUTHORIZED = "NOT_AUTHORIZED";
+export const NOT_AUTHORIZED = "NOT_AUTHORIZED" satisfies import("../error-codes.ts").ErrorCode;
 
 export interface AuthScopes {
   /** Anyone, signed in or not. */
