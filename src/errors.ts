@@ -4,6 +4,8 @@
  * `code`. Anything else is an unexpected fault and is masked by yoga.
  */
 import type { ErrorCode } from "./error-codes.ts";
+// Our wording for zod's own messages, installed before any input is checked (see the module).
+import "./input-wording.ts";
 
 export abstract class DomainError extends Error {
   /** One of the closed set in error-codes.ts: a subclass with any other code does not compile. */
