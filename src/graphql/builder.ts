@@ -37,6 +37,8 @@ export const builder = new SchemaBuilder<{
     MinorUnits: { Input: number; Output: number };
     /** A public key value or range bound (registered by src/queries/graphql/inputs.ts). */
     Literal: { Input: string | number | boolean; Output: string | number | boolean };
+    /** ε: > 0 on input, a number ≥ 0 on output (registered by src/graphql/epsilon-scalar.ts). */
+    Epsilon: { Input: number; Output: number | string };
   };
 }>({
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin],
