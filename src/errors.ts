@@ -3,8 +3,13 @@
  * classes they may return (Pothos errors plugin), and clients get a typed result with a stable
  * `code`. Anything else is an unexpected fault and is masked by yoga.
  */
+import type { ErrorCode } from "./error-codes.ts";
+// Our wording for zod's own messages, installed before any input is checked (see the module).
+import "./input-wording.ts";
+
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
+  /** One of the closed set in error-codes.ts: a subclass with any other code does not compile. */
+  abstract readonly code: ErrorCode;
 }
 
 export class NotFound extends DomainError {

@@ -32,6 +32,8 @@ export const createListingSchema = z.object({
   datasetId: z.string().min(1, "is required"),
   datasetVersion: z.number().int("must be a whole number").min(1, "must be at least 1").nullish(),
   ...listingFields,
+  // Omitted: a free plan (buildPricePlan fills in the zeros), as the GraphQL input says.
+  pricePlan: listingFields.pricePlan.optional(),
   tags: listingFields.tags.default([]),
   instantAccess: listingFields.instantAccess.default(false),
 });

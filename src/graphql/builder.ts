@@ -11,7 +11,7 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import { GraphQLError } from "graphql";
 import { hasRole, type GraphQLContext } from "./context.ts";
 
-export const NOT_AUTHORIZED = "NOT_AUTHORIZED";
+export const NOT_AUTHORIZED = "NOT_AUTHORIZED" satisfies import("../error-codes.ts").ErrorCode;
 
 export interface AuthScopes {
   /** Anyone, signed in or not. */
@@ -37,6 +37,8 @@ export const builder = new SchemaBuilder<{
     MinorUnits: { Input: number; Output: number };
     /** A public key value or range bound (registered by src/queries/graphql/inputs.ts). */
     Literal: { Input: string | number | boolean; Output: string | number | boolean };
+    /** ε: > 0 on input, a number ≥ 0 on output (registered by src/graphql/epsilon-scalar.ts). */
+    Epsilon: { Input: number; Output: number | string };
   };
 }>({
   plugins: [RelayPlugin, ScopeAuthPlugin, ErrorsPlugin],

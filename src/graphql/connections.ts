@@ -1,6 +1,7 @@
 /** Forward-only Relay connections over store pages (keyset cursors from the storage port). */
 import type { Page } from "../store/port.ts";
-import { GraphQLError } from "graphql";
+import type { GraphQLError } from "graphql";
+import { codedError } from "./coded-error.ts";
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -37,5 +38,5 @@ export function toConnection<T>(page: Page<T>, cursorOf: (item: T) => string, af
 }
 
 function badPaging(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+  return codedError("BAD_USER_INPUT", message);
 }

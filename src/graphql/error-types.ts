@@ -1,11 +1,18 @@
 /** GraphQL shapes of the shared domain errors. Every error type implements `DomainError`. */
 import { DomainError, InvalidInput, NotFound, type InputIssue } from "../errors.ts";
+import { ERROR_CODES } from "../error-codes.ts";
 import { builder } from "./builder.ts";
+
+/** The closed set of error codes (src/error-codes.ts), shared by results and GraphQL errors. */
+export const ErrorCodeEnum = builder.enumType("ErrorCode", {
+  description: "Every code a result's `code` or a GraphQL error's `extensions.code` can hold; README \"Errors and limits\" says what each means.",
+  values: ERROR_CODES,
+});
 
 export const DomainErrorInterface = builder.interfaceRef<DomainError>("DomainError").implement({
   description: "An expected failure, returned as data. `code` is stable; `message` is for people.",
   fields: (t) => ({
-    code: t.exposeString("code"),
+    code: t.expose("code", { type: ErrorCodeEnum }),
     message: t.exposeString("message"),
   }),
 });

@@ -5,14 +5,15 @@
  */
 import type { Middleware } from "koa";
 import type { Logger } from "../logger.ts";
+import type { ErrorCode } from "../error-codes.ts";
 
 export class HttpError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   /** Extra top-level fields beside `error` (e.g. the upload job a refusal belongs to). */
   readonly extra: Record<string, unknown>;
-  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  constructor(status: number, code: ErrorCode, message: string, details: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
     super(message);
     this.name = "HttpError";
     this.status = status;
@@ -22,7 +23,7 @@ export class HttpError extends Error {
   }
 }
 
-export function errorBody(ctx: { state: { requestId?: string } }, code: string, message: string, details: Record<string, unknown> = {}) {
+export function errorBody(ctx: { state: { requestId?: string } }, code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
   return { error: { code, message, ...details, requestId: String(ctx.state.requestId ?? "") } };
 }
 
@@ -32,7 +33,7 @@ function koaStatus(e: unknown): number | null {
   return typeof s === "number" && s >= 400 && s < 500 ? s : null;
 }
 
-const CODE_BY_STATUS: Record<number, string> = {
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: "BAD_REQUEST",
   401: "UNAUTHENTICATED",
   403: "NOT_AUTHORIZED",

@@ -151,7 +151,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   // Epsilon first: it bounds everything else.
   const epsilon = requestedEpsilon(ir.epsilon, policy.epsilonPerQuery);
 
-  if (ir.aggregates.length === 0) throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", "ask for at least one aggregate");
+  if (ir.aggregates.length === 0) throw new PolicyViolation("NO_AGGREGATE", "input.aggregates", "ask for at least one aggregate");
   if (ir.aggregates.length > PLAN_LIMITS.maxAggregates) {
     throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", `at most ${PLAN_LIMITS.maxAggregates} aggregates per query (got ${ir.aggregates.length})`);
   }
@@ -164,7 +164,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   const unavailable: Array<{ column: string; path: string }> = [];
   ir.groupBy.forEach((name, i) => {
     const path = `input.groupBy[${i}]`;
-    if (ir.groupBy.indexOf(name) !== i) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(name)} is grouped on twice`);
+    if (ir.groupBy.indexOf(name) !== i) throw new PolicyViolation("DUPLICATE_GROUP_BY", path, `column ${JSON.stringify(name)} is grouped on twice`);
     const d = dimension(name, path);
     if (d.derivedKeys === true) {
       const dictionary = derivedKeys[name];
@@ -264,7 +264,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     if (a.kind === "HISTOGRAM") {
       bins = a.bins;
       if (!Number.isInteger(bins) || bins < 2 || bins > PLAN_LIMITS.maxHistogramBins) {
-        throw new PolicyViolation("BAD_FILTER", `${path}.bins`, `a histogram has 2 to ${PLAN_LIMITS.maxHistogramBins} bins`);
+        throw new PolicyViolation("BAD_HISTOGRAM_BINS", `${path}.bins`, `a histogram has 2 to ${PLAN_LIMITS.maxHistogramBins} bins`);
       }
       histograms.push({ column: measure!.column, bins, lo: measure!.lo, hi: measure!.hi });
     }
@@ -323,7 +323,7 @@ export function requestedEpsilon(requested: string | number, perQueryLimit: numb
   try {
     epsilon = parseEpsilon(requested);
   } catch (e) {
-    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", (e as Error).message);
+    throw new PolicyViolation("BAD_EPSILON", "input.epsilon", (e as Error).message);
   }
   if (compareEpsilon(epsilon, parseEpsilon(perQueryLimit)) > 0) {
     throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${perQueryLimit} per query`);

@@ -14,7 +14,8 @@ import type { QueryPlan, GroupDim, KeyThreshold } from "./plan.ts";
 import type { Literal } from "./ir.ts";
 
 export interface ReleasedGroup {
-  key: Array<{ column: string; value: string }>;
+  /** A key-set value keeps its column's type (an int month stays a number); a bucket is its label "[lo, hi)". */
+  key: Array<{ column: string; value: Literal }>;
   values: Array<{ aggregateIndex: number; kind: string; column: string | null; value: number | null; bins: number[] | null }>;
 }
 
@@ -22,8 +23,8 @@ export interface ReleasedAnswer {
   groups: ReleasedGroup[];
 }
 
-function keyLabel(d: GroupDim, x: number): string {
-  return d.kind === "keys" ? String(d.keys[x] as Literal) : d.labels[x]!;
+function keyLabel(d: GroupDim, x: number): Literal {
+  return d.kind === "keys" ? (d.keys[x] as Literal) : d.labels[x]!;
 }
 
 /** Whether a data-derived group passes: exact units ≥ k, then noisy units ≥ τ. */

@@ -16,6 +16,7 @@ import { useArmor } from "../graphql/plugins/armor.ts";
 import { useCostLimits } from "../graphql/plugins/cost-limits.ts";
 import { useNoIntrospection } from "../graphql/plugins/introspection.ts";
 import { useOperationMetrics } from "../graphql/plugins/metrics.ts";
+import { useErrorCodes } from "../graphql/plugins/error-codes.ts";
 import { LeakyBuckets } from "../graphql/rate-limit.ts";
 import { useUploadLimits } from "../datasets/graphql/upload-limits.ts";
 
@@ -53,6 +54,7 @@ export function createExchangeYoga(options: {
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER, "authorization"] }) as Plugin,
     useCostLimits({ maxCost: limits.maxCost, buckets }) as Plugin,
     useUploadLimits(),
+    useErrorCodes(),
   ];
   if (!limits.introspection) plugins.push(useNoIntrospection());
 

@@ -252,14 +252,14 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
       codeHash: approvedHash,
       rowsToScan: 300,
       maxRowsPerUnit: 100,
-      epsilon: "0.5",
+      epsilon: 0.5,
       cached: false,
       releaseAfterMs: RELEASE_MS,
       price: { amount: 100 + 500, currency: "cny" },
     });
-    expect(data.outputs.map((o: { name: string; epsilon: string }) => [o.name, o.epsilon])).toEqual([
-      ["trips", "0.25"],
-      ["fares", "0.25"],
+    expect(data.outputs.map((o: { name: string; epsilon: number }) => [o.name, o.epsilon])).toEqual([
+      ["trips", 0.25],
+      ["fares", 0.25],
     ]);
     // Δ = max(|lo|, |hi|) per output, noised at ε/2 each: a bigger range means more noise.
     expect(data.outputs[1].expectedStdDev).toBeGreaterThan(data.outputs[0].expectedStdDev * 40);

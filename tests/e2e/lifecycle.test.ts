@@ -61,7 +61,7 @@ describe.each(availableAdapters())("the exchange's lifecycle on %s", (adapter) =
     await ex.close();
     await expect(get(`${ex.url}/health`)).rejects.toThrow(/ECONNREFUSED/);
     // The services of a closed exchange refuse too: their store is closed.
-    await expect(services.accounts.createAccount("late@life.test", "Correct-Horse-42-battery", ["BUYER"])).rejects.toThrow(/closed|not open|not connected/i);
+    await expect(services.accounts.createAccount("late@life.test", "Correct-Horse-42-battery", ["BUYER"])).rejects.toThrow(/closed|not open|must be connected/i);
     await ex.stop();
   });
 

@@ -178,10 +178,10 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     const data = q.body.data?.quoteQuery.data;
     expect(data, JSON.stringify(q.body)).toBeDefined();
     expect(data.statistics.map((s: { kind: string }) => s.kind)).toEqual(["COUNT_UNITS", "GROUP_THRESHOLD"]);
-    expect(data.statistics.map((s: { epsilon: string }) => s.epsilon)).toEqual(["0.5", "0.5"]);
+    expect(data.statistics.map((s: { epsilon: number }) => s.epsilon)).toEqual([0.5, 0.5]);
     expect(data.delta).toBe(1e-7);
     // t = Δ/ε = 1/0.5 = 2; τ = k + ⌈2·ln(1/1e-7)⌉ = 5 + 33
-    expect(data.groupThreshold).toMatchObject({ minGroupSize: K, tau: K + Math.ceil(2 * Math.log(1e7)), delta: 1e-7, deltaPerGroup: 1e-7, epsilon: "0.5" });
+    expect(data.groupThreshold).toMatchObject({ minGroupSize: K, tau: K + Math.ceil(2 * Math.log(1e7)), delta: 1e-7, deltaPerGroup: 1e-7, epsilon: 0.5 });
     const publicOnly = await ex.gql(QUOTE, { input: { listingId: listingGid, groupBy: ["district"], aggregates: [{ kind: "COUNT_UNITS" }] } }, tokens.analyst);
     expect(publicOnly.body.data.quoteQuery.data).toMatchObject({ delta: 0, groupThreshold: null });
   });

@@ -101,11 +101,11 @@ describe.each(availableAdapters())("queries over HTTP on %s", (adapter) => {
     const q = await ex.gql(QUOTE, { input: { listingId: listingGid, ...QUERY } }, tokens.buyer);
     const data = q.body.data?.quoteQuery.data;
     expect(data, JSON.stringify(q.body)).toBeDefined();
-    expect(data).toMatchObject({ rowsToScan: 400, epsilon: "0.5", cached: false, buyerEpsilonRemaining: 1 });
+    expect(data).toMatchObject({ rowsToScan: 400, epsilon: 0.5, cached: false, buyerEpsilonRemaining: 1 });
     // Public keys only: pure ε-DP, no release threshold.
     expect(data).toMatchObject({ delta: 0, groupThreshold: null });
     expect(data.statistics.map((s: { kind: string }) => s.kind)).toEqual(["COUNT_UNITS", "SUM", "AVG", "AVG:COUNT"]);
-    expect(data.statistics.every((s: { epsilon: string; expectedStdDev: number }) => s.epsilon === "0.125" && s.expectedStdDev > 0)).toBe(true);
+    expect(data.statistics.every((s: { epsilon: number; expectedStdDev: number }) => s.epsilon === 0.125 && s.expectedStdDev > 0)).toBe(true);
     expect(data.price).toEqual({ amount: 100 + 500, currency: "cny" });
   });
 

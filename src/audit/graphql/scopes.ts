@@ -1,4 +1,4 @@
-import { GraphQLError } from "graphql";
+import { codedError } from "../../graphql/coded-error.ts";
 import { InvalidInput } from "../../errors.ts";
 import { parseEventFilter, type EventFilter } from "../search.ts";
 
@@ -10,7 +10,7 @@ export function filterOrBadInput(input: unknown): EventFilter {
   try {
     return parseEventFilter(input);
   } catch (e) {
-    if (e instanceof InvalidInput) throw new GraphQLError(e.message, { extensions: { code: "BAD_USER_INPUT", issues: e.issues } });
+    if (e instanceof InvalidInput) throw codedError("BAD_USER_INPUT", e.message, { issues: e.issues });
     throw e;
   }
 }

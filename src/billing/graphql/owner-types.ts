@@ -1,5 +1,6 @@
 /** What an owner sees of their money: earnings, sales, payouts and the payout account. */
 import { builder } from "../../graphql/builder.ts";
+import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import type { Stored } from "../../store/port.ts";
 import type { Earnings } from "../service.ts";
 import type { MeterRecord, Payee, Payout } from "../model.ts";
@@ -29,7 +30,7 @@ SaleRef.implement({
     price: t.field({ type: MinorUnits, resolve: (r) => r.price }),
     platformFee: t.field({ type: MinorUnits, resolve: (r) => r.platformFee }),
     ownerShare: t.field({ type: MinorUnits, resolve: (r) => r.ownerShare }),
-    epsilon: t.exposeFloat("epsilon"),
+    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

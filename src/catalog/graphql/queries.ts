@@ -1,5 +1,6 @@
 /** Reading listings: one by id, your own, and the public catalog search. */
-import { GraphQLError } from "graphql";
+import type { GraphQLError } from "graphql";
+import { codedError } from "../../graphql/coded-error.ts";
 import { builder } from "../../graphql/builder.ts";
 import { hasRole } from "../../graphql/context.ts";
 import { pageRequest, toConnection } from "../../graphql/connections.ts";
@@ -108,5 +109,5 @@ builder.queryField("searchListings", (t) =>
 );
 
 function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT" } });
+  return codedError("BAD_USER_INPUT", message);
 }

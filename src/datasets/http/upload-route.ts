@@ -19,6 +19,7 @@ import type { Context, Middleware } from "koa";
 import type { Logger } from "../../logger.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
 import { HttpError } from "../../http/errors.ts";
+import type { ErrorCode } from "../../error-codes.ts";
 import { requireViewer } from "../../http/viewer.ts";
 import type { DatasetsService } from "../service.ts";
 import { UploadRejected } from "../errors.ts";
@@ -54,7 +55,7 @@ export function datasetUploadRoute(options: { datasets: DatasetsService; log: Lo
 }
 
 async function upload(ctx: Context, datasets: DatasetsService, log: Logger): Promise<void> {
-    const fail = (status: number, error: { code: string; message: string } & Record<string, unknown>, extra: Record<string, unknown> = {}): never => {
+    const fail = (status: number, error: { code: ErrorCode; message: string } & Record<string, unknown>, extra: Record<string, unknown> = {}): never => {
       const { code, message, ...details } = error;
       throw new HttpError(status, code, message, details, extra);
     };

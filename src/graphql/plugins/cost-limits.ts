@@ -2,7 +2,7 @@
  * Refuses operations whose static cost exceeds the limit (saying the cost), charges each
  * operation's cost to its caller's leaky bucket, and reports both in `extensions.cost`.
  */
-import { GraphQLError } from "graphql";
+import { codedError } from "../coded-error.ts";
 import type { Plugin } from "graphql-yoga";
 import { operationCost } from "../cost.ts";
 import type { LeakyBuckets } from "../rate-limit.ts";
@@ -17,9 +17,7 @@ export function useCostLimits(options: { maxCost: number; buckets: LeakyBuckets 
       if (cost > maxCost) {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(`operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first) or fewer fields`, {
-              extensions: { code: "COST_LIMIT_EXCEEDED", cost, limit: maxCost },
-            }),
+            codedError("COST_LIMIT_EXCEEDED", `operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first) or fewer fields`, { cost, limit: maxCost }),
           ],
         });
         return;
@@ -30,8 +28,10 @@ export function useCostLimits(options: { maxCost: number; buckets: LeakyBuckets 
         const retryAfterSeconds = Number.isFinite(decision.retryAfterMs) ? Math.ceil(decision.retryAfterMs / 1000) : null;
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(`rate limit: this operation costs ${cost} and only ${decision.remaining} is left; retry in ${retryAfterSeconds ?? "—"} s`, {
-              extensions: { code: "RATE_LIMITED", cost, retryAfterSeconds, http: { status: 429 } },
+            codedError("RATE_LIMITED", `rate limit: this operation costs ${cost} and only ${decision.remaining} is left; retry in ${retryAfterSeconds ?? "—"} s`, {
+              cost,
+              retryAfterSeconds,
+              http: { status: 429 },
             }),
           ],
           extensions: { cost: report },

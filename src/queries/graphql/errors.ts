@@ -1,6 +1,11 @@
 import { builder } from "../../graphql/builder.ts";
 import { DomainErrorInterface } from "../../graphql/error-types.ts";
-import { PolicyViolation } from "../errors.ts";
+import { POLICY_RULES, PolicyViolation } from "../errors.ts";
+
+export const PolicyRuleEnum = builder.enumType("PolicyRule", {
+  description: "The rule a refused query or analysis broke (see README, Queries).",
+  values: POLICY_RULES,
+});
 
 builder.objectType(PolicyViolation, {
   name: "PolicyViolation",
@@ -8,10 +13,7 @@ builder.objectType(PolicyViolation, {
   interfaces: [DomainErrorInterface],
   isTypeOf: (v) => v instanceof PolicyViolation,
   fields: (t) => ({
-    rule: t.exposeString("rule", {
-      description:
-        "UNKNOWN_COLUMN, COLUMN_NOT_ALLOWED, AGGREGATE_NOT_ALLOWED, VALUE_NOT_IN_KEY_SET, BAD_FILTER, TOO_MANY_AGGREGATES, TOO_MANY_GROUPS, EPSILON_ABOVE_LIMIT, NO_ENTITLEMENT, BUDGET_TOO_SMALL, DERIVED_KEYS_UNAVAILABLE",
-    }),
+    rule: t.expose("rule", { type: PolicyRuleEnum }),
     path: t.exposeString("path"),
   }),
 });

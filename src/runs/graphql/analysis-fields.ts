@@ -1,5 +1,6 @@
 /** quoteAnalysis and runAnalysis: the buyer runs the approved revision of their analysis. */
 import { builder } from "../../graphql/builder.ts";
+import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
 import { BudgetDebitConflict, BudgetExhausted, QueryInProgress } from "../../privacy/budget/index.ts";
 import { PolicyViolation } from "../../queries/index.ts";
@@ -16,7 +17,7 @@ const QuotedOutputRef = builder.objectRef<AnalysisQuote["outputs"][number]>("Ana
     name: t.exposeString("name"),
     lo: t.exposeFloat("lo"),
     hi: t.exposeFloat("hi"),
-    epsilon: t.exposeString("epsilon"),
+    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
     granularity: t.exposeFloat("granularity", { description: "Released values are exact multiples of this power of two." }),
     expectedStdDev: t.exposeFloat("expectedStdDev"),
   }),
@@ -32,11 +33,11 @@ const AnalysisQuoteRef = builder.objectRef<AnalysisQuote>("AnalysisQuote").imple
     datasetVersion: t.exposeInt("datasetVersion"),
     rowsToScan: t.exposeInt("rowsToScan"),
     maxRowsPerUnit: t.exposeInt("maxRowsPerUnit", { description: "map gets at most this many rows of one unit." }),
-    epsilon: t.exposeString("epsilon", { description: "Total ε, split evenly over the outputs." }),
+    epsilon: t.expose("epsilon", { type: EpsilonScalar, description: "Total ε, split evenly over the outputs." }),
     outputs: t.field({ type: [QuotedOutputRef], resolve: (q) => q.outputs }),
     price: t.field({ type: PriceRef, nullable: true, resolve: (q) => q.price, description: "Null when cached or when billing is off." }),
-    buyerEpsilonRemaining: t.exposeFloat("buyerEpsilonRemaining"),
-    datasetEpsilonRemaining: t.exposeFloat("datasetEpsilonRemaining"),
+    buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: EpsilonScalar }),
+    datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: EpsilonScalar }),
     cached: t.exposeBoolean("cached"),
     releaseAfterMs: t.exposeInt("releaseAfterMs", { description: "The answer is released this long after the run starts, however long the code takes." }),
   }),
@@ -61,14 +62,14 @@ const AnalysisRunRef = builder.objectRef<AnalysisRun>("AnalysisRun").implement({
 const QuoteAnalysisInput = builder.inputType("QuoteAnalysisInput", {
   fields: (t) => ({
     analysisId: t.globalID({ required: true }),
-    epsilon: t.string({ description: "Total ε to spend, e.g. \"0.5\"; the policy's per-query ε when omitted." }),
+    epsilon: t.field({ type: EpsilonScalar, description: "Total ε to spend; the policy's per-query ε when omitted." }),
   }),
 });
 
 const RunAnalysisInput = builder.inputType("RunAnalysisInput", {
   fields: (t) => ({
     analysisId: t.globalID({ required: true }),
-    epsilon: t.string(),
+    epsilon: t.field({ type: EpsilonScalar }),
     idempotencyKey: t.string({ description: "Retrying with the same key never charges or spends twice." }),
     maxPrice: t.int({ description: "Refuse to run if the price (minor units) is above this." }),
   }),
@@ -84,7 +85,7 @@ builder.queryField("quoteAnalysis", (t) =>
     errors: { types: [...RUN_ERRORS] },
     args: { input: t.arg({ type: QuoteAnalysisInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      ctx.services.analysisRuns.quote(ctx.principal!.account._id, { analysisId: analysisId(input.analysisId), epsilon: input.epsilon ?? null }),
+      ctx.services.analysisRuns.quote(ctx.principal!.account._id, { analysisId: analysisId(input.analysisId), epsilon: epsilonText(input.epsilon) }),
   }),
 );
 
@@ -98,9 +99,14 @@ builder.mutationField("runAnalysis", (t) =>
     resolve: (_root, { input }, ctx) =>
       ctx.services.analysisRuns.run(ctx.principal!.account._id, {
         analysisId: analysisId(input.analysisId),
-        epsilon: input.epsilon ?? null,
+        epsilon: epsilonText(input.epsilon),
         idempotencyKey: input.idempotencyKey ?? null,
         maxPrice: input.maxPrice ?? null,
       }),
   }),
 );
+
+/** The runner takes ε as text; the scalar's number prints as the exact decimal asked for (≤ 6 places). */
+function epsilonText(epsilon: number | null | undefined): string | null {
+  return epsilon == null ? null : String(epsilon);
+}

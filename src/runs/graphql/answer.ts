@@ -2,12 +2,19 @@ import { builder } from "../../graphql/builder.ts";
 import type { QueryAnswer } from "../index.ts";
 import type { ReleasedGroup } from "../../queries/index.ts";
 import { QuoteRef } from "./quote.ts";
+import { LiteralScalar } from "./inputs.ts";
 
 type Key = ReleasedGroup["key"][number];
 type Value = ReleasedGroup["values"][number];
 
 const GroupKeyRef = builder.objectRef<Key>("GroupKey").implement({
-  fields: (t) => ({ column: t.exposeString("column"), value: t.exposeString("value") }),
+  fields: (t) => ({
+    column: t.exposeString("column"),
+    value: t.expose("value", {
+      type: LiteralScalar,
+      description: 'Typed like its column (string, number or boolean) for a key set; the bucket\'s label "[lo, hi)" for edges.',
+    }),
+  }),
 });
 
 const AggregateValueRef = builder.objectRef<Value>("AggregateValue").implement({

@@ -1,6 +1,7 @@
 /** GraphQL input for an aggregate query; turned into the IR by `toQueryRequest`. */
 import { GraphQLError, Kind } from "graphql";
 import { builder } from "../../graphql/builder.ts";
+import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import { AGGREGATES } from "../../privacy/policy/index.ts";
 import type { AggregateIR, FilterIR, Literal } from "../../queries/index.ts";
 import type { QueryRequest } from "../index.ts";
@@ -47,7 +48,7 @@ export const QueryInput = builder.inputType("QueryInput", {
     filters: t.field({ type: [FilterInput], required: false }),
     groupBy: t.stringList({ required: false }),
     aggregates: t.field({ type: [AggregateInput], required: true }),
-    epsilon: t.string({ required: false, description: 'Total ε, as a decimal like "0.1"; the policy\'s per-query ε when omitted.' }),
+    epsilon: t.field({ type: EpsilonScalar, required: false, description: "Total ε; the policy's per-query ε when omitted." }),
   }),
 });
 
@@ -63,7 +64,7 @@ type FilterArg = { column: string; in?: Literal[] | null; gte?: Literal | null; 
 type AggregateArg = { kind: (typeof AGGREGATES)[number]; column?: string | null; bins?: number | null };
 
 export function toQueryRequest(
-  input: { filters?: FilterArg[] | null; groupBy?: string[] | null; aggregates: AggregateArg[]; epsilon?: string | null },
+  input: { filters?: FilterArg[] | null; groupBy?: string[] | null; aggregates: AggregateArg[]; epsilon?: number | null },
   listingId: string,
 ): QueryRequest {
   const filters: FilterIR[] = (input.filters ?? []).map((f) =>
@@ -75,5 +76,6 @@ export function toQueryRequest(
     if (a.kind === "HISTOGRAM") return { kind: a.kind, column, bins: a.bins ?? 10 };
     return { kind: a.kind, column };
   });
-  return { listingId, filters, groupBy: input.groupBy ?? [], aggregates, epsilon: input.epsilon ?? null };
+  // The scalar's number prints as the exact decimal asked for (≤ 6 places): the IR keeps ε as text.
+  return { listingId, filters, groupBy: input.groupBy ?? [], aggregates, epsilon: input.epsilon == null ? null : String(input.epsilon) };
 }

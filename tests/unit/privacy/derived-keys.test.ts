@@ -239,7 +239,7 @@ describe("kernel and release over derived keys", () => {
     const units = { "k-1 units": K - 1, "exactly k": K, big: tau + 200, alpha: 0, "zeta 小店": 3 };
     const totals = totalsFor(p, units);
     const runs = 20_000;
-    const hits = new Map<string, number>();
+    const hits = new Map<string | number | boolean, number>();
     for (let r = 0; r < runs; r++) {
       const answer = releaseAnswer(p, totals);
       for (const g of answer.groups) hits.set(g.key[0]!.value, (hits.get(g.key[0]!.value) ?? 0) + 1);
