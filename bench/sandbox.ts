@@ -122,7 +122,16 @@ async function perUnit() {
   const sandbox = new Sandbox();
   try {
     await sandbox.warm();
-    const call = { source, units: [units], outputDim: 2, ranges: [[0, 10], [0, 100]] as Array<[number, number]>, defaultVector: [0, 0] };
+    const call = {
+      source,
+      units: [units],
+      outputDim: 2,
+      ranges: [
+        [0, 10],
+        [0, 100],
+      ] as Array<[number, number]>,
+      defaultVector: [0, 0],
+    };
     await sandbox.runPerUnit(call);
     const ms = await timeIt(() => sandbox.runPerUnit(call), 3);
     line("unit_pool_us", (ms * 1000) / UNITS);

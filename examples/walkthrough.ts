@@ -46,9 +46,13 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   const signUp = async (who: string, roles: string[]) =>
     ok(
       (
-        await gql(null, `mutation ($i: SignUpInput!) { signUp(input: $i) { __typename ... on MutationSignUpSuccess { data { token account { id } } } ... on DomainError { code message } } }`, {
-          i: { email: `${who}-${tag}@walkthrough.example`, password: "Correct-Horse-42", roles },
-        })
+        await gql(
+          null,
+          `mutation ($i: SignUpInput!) { signUp(input: $i) { __typename ... on MutationSignUpSuccess { data { token account { id } } } ... on DomainError { code message } } }`,
+          {
+            i: { email: `${who}-${tag}@walkthrough.example`, password: "Correct-Horse-42", roles },
+          },
+        )
       ).signUp,
       `${who} sign-up`,
     ) as { token: string; account: { id: string } };
@@ -56,7 +60,15 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   // ── Owner: upload, policy, listing ────────────────────────────────────────────────────────
   const owner = await signUp("owner", ["OWNER"]);
   say("owner signed up");
-  const dataset = ok((await gql(owner.token, `mutation { createDataset(input: {name: "出租车行程 taxi trips"}) { __typename ... on MutationCreateDatasetSuccess { data { id } } ... on DomainError { message } } }`)).createDataset, "createDataset");
+  const dataset = ok(
+    (
+      await gql(
+        owner.token,
+        `mutation { createDataset(input: {name: "出租车行程 taxi trips"}) { __typename ... on MutationCreateDatasetSuccess { data { id } } ... on DomainError { message } } }`,
+      )
+    ).createDataset,
+    "createDataset",
+  );
   const datasetRawId = Buffer.from(dataset.id, "base64").toString("utf8").split(":")[1]!;
   const districts = ["浦东新区", "黄浦区", "徐汇区"];
   const csv = ["vehicle_id,district,hour,fare"];
@@ -70,39 +82,54 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   say(`owner uploaded ${csv.length - 1} rows`);
   ok(
     (
-      await gql(owner.token, `mutation ($i: DeclarePrivacyPolicyInput!) { declarePrivacyPolicy(input: $i) { __typename ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
-        i: {
-          datasetId: dataset.id,
-          privacyUnit: "vehicle_id",
-          dimensions: [{ column: "district", keys: districts }, { column: "hour", edges: [0, 7, 10, 24] }],
-          measures: [{ column: "fare", lo: 0, hi: 300 }],
-          aggregates: ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG"],
-          epsilonPerQuery: 0.5,
-          buyerEpsilonBudget: 2,
-          datasetEpsilonBudget: 10,
+      await gql(
+        owner.token,
+        `mutation ($i: DeclarePrivacyPolicyInput!) { declarePrivacyPolicy(input: $i) { __typename ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`,
+        {
+          i: {
+            datasetId: dataset.id,
+            privacyUnit: "vehicle_id",
+            dimensions: [
+              { column: "district", keys: districts },
+              { column: "hour", edges: [0, 7, 10, 24] },
+            ],
+            measures: [{ column: "fare", lo: 0, hi: 300 }],
+            aggregates: ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG"],
+            epsilonPerQuery: 0.5,
+            buyerEpsilonBudget: 2,
+            datasetEpsilonBudget: 10,
+          },
         },
-      })
+      )
     ).declarePrivacyPolicy,
     "declarePrivacyPolicy",
   );
   const listing = ok(
     (
-      await gql(owner.token, `mutation ($i: CreateListingInput!) { createListing(input: $i) { __typename ... on MutationCreateListingSuccess { data { id } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
-        i: {
-          datasetId: dataset.id,
-          title: { zh: `上海出租车行程 ${tag}`, en: `Shanghai taxi trips ${tag}` },
-          description: { zh: "按区和小时统计的出租车行程", en: "Taxi trips by district and hour" },
-          category: "TRANSPORT",
-          licence: "CC BY-NC 4.0",
-          permittedUse: "交通规划研究 / transport planning research",
-          tags: ["交通", "taxi"],
-          pricePlan: { perQueryFee: 15_000, pricePerEpsilon: 0 },
+      await gql(
+        owner.token,
+        `mutation ($i: CreateListingInput!) { createListing(input: $i) { __typename ... on MutationCreateListingSuccess { data { id } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`,
+        {
+          i: {
+            datasetId: dataset.id,
+            title: { zh: `上海出租车行程 ${tag}`, en: `Shanghai taxi trips ${tag}` },
+            description: { zh: "按区和小时统计的出租车行程", en: "Taxi trips by district and hour" },
+            category: "TRANSPORT",
+            licence: "CC BY-NC 4.0",
+            permittedUse: "交通规划研究 / transport planning research",
+            tags: ["交通", "taxi"],
+            pricePlan: { perQueryFee: 15_000, pricePerEpsilon: 0 },
+          },
         },
-      })
+      )
     ).createListing,
     "createListing",
   );
-  ok((await gql(owner.token, `mutation ($id: ID!) { publishListing(id: $id) { __typename ... on DomainError { message } } }`, { id: listing.id })).publishListing, "publishListing");
+  ok(
+    (await gql(owner.token, `mutation ($id: ID!) { publishListing(id: $id) { __typename ... on DomainError { message } } }`, { id: listing.id }))
+      .publishListing,
+    "publishListing",
+  );
   say("owner published a listing");
 
   // ── Buyer: find, request access ───────────────────────────────────────────────────────────
@@ -112,9 +139,13 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   say("buyer found the listing by searching 出租车");
   const request = ok(
     (
-      await gql(buyer.token, `mutation ($i: RequestAccessInput!) { requestAccess(input: $i) { __typename ... on MutationRequestAccessSuccess { data { id status } } ... on DomainError { message } } }`, {
-        i: { listingId: listing.id, purpose: "研究早高峰各区出行需求 morning-peak demand research" },
-      })
+      await gql(
+        buyer.token,
+        `mutation ($i: RequestAccessInput!) { requestAccess(input: $i) { __typename ... on MutationRequestAccessSuccess { data { id status } } ... on DomainError { message } } }`,
+        {
+          i: { listingId: listing.id, purpose: "研究早高峰各区出行需求 morning-peak demand research" },
+        },
+      )
     ).requestAccess,
     "requestAccess",
   );
@@ -122,9 +153,13 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   // ── Owner approves ────────────────────────────────────────────────────────────────────────
   ok(
     (
-      await gql(owner.token, `mutation ($i: DecideAccessRequestInput!) { decideAccessRequest(input: $i) { __typename ... on DomainError { message } } }`, {
-        i: { requestId: request.id, decision: "APPROVE", reason: "research use fits the licence" },
-      })
+      await gql(
+        owner.token,
+        `mutation ($i: DecideAccessRequestInput!) { decideAccessRequest(input: $i) { __typename ... on DomainError { message } } }`,
+        {
+          i: { requestId: request.id, decision: "APPROVE", reason: "research use fits the licence" },
+        },
+      )
     ).decideAccessRequest,
     "decideAccessRequest",
   );
@@ -140,7 +175,11 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
     "grantCredit",
   );
   const regulator = await signUp("regulator", ["BUYER"]);
-  ok((await gql(adminKey, `mutation ($id: ID!) { grantRole(accountId: $id, role: REGULATOR) { __typename } }`, { id: regulator.account.id })).grantRole, "grantRole");
+  ok(
+    (await gql(adminKey, `mutation ($id: ID!) { grantRole(accountId: $id, role: REGULATOR) { __typename } }`, { id: regulator.account.id }))
+      .grantRole,
+    "grantRole",
+  );
   say("admin granted credit and a regulator role");
 
   // ── Buyer: quote, run ─────────────────────────────────────────────────────────────────────
@@ -152,15 +191,25 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
     epsilon: "0.5",
   };
   const quote = ok(
-    (await gql(buyer.token, `query ($i: QueryInput!) { quoteQuery(input: $i) { __typename ... on QueryQuoteQuerySuccess { data { epsilon price { amount currency } statistics { kind expectedStdDev } } } ... on DomainError { message } } }`, { i: query })).quoteQuery,
+    (
+      await gql(
+        buyer.token,
+        `query ($i: QueryInput!) { quoteQuery(input: $i) { __typename ... on QueryQuoteQuerySuccess { data { epsilon price { amount currency } statistics { kind expectedStdDev } } } ... on DomainError { message } } }`,
+        { i: query },
+      )
+    ).quoteQuery,
     "quoteQuery",
   );
   say(`buyer got a quote: ε ${quote.epsilon}, ${quote.price.amount} ${quote.price.currency}`);
   const answer = ok(
     (
-      await gql(buyer.token, `mutation ($i: RunQueryInput!) { runQuery(input: $i) { __typename ... on MutationRunQuerySuccess { data { charged { amount currency } groups { key { value } values { kind value } } } } ... on DomainError { message } } }`, {
-        i: { query, idempotencyKey: `walkthrough-${tag}`, maxPrice: quote.price.amount },
-      })
+      await gql(
+        buyer.token,
+        `mutation ($i: RunQueryInput!) { runQuery(input: $i) { __typename ... on MutationRunQuerySuccess { data { charged { amount currency } groups { key { value } values { kind value } } } } ... on DomainError { message } } }`,
+        {
+          i: { query, idempotencyKey: `walkthrough-${tag}`, maxPrice: quote.price.amount },
+        },
+      )
     ).runQuery,
     "runQuery",
   );
@@ -170,23 +219,28 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   const source = "function map(rows) {\n  let fares = 0;\n  for (const r of rows) fares += r.fare;\n  return [rows.length, fares];\n}\n";
   const submitted = ok(
     (
-      await gql(buyer.token, `mutation ($i: SubmitAnalysisInput!) { submitAnalysis(input: $i) { __typename ... on MutationSubmitAnalysisSuccess { data { id status } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`, {
-        i: {
-          listingId: listing.id,
-          title: "trips and fares per vehicle",
-          source,
-          columns: ["fare"],
-          outputs: [
-            { name: "trips", lo: 0, hi: 50 },
-            { name: "fares", lo: 0, hi: 5000 },
-          ],
+      await gql(
+        buyer.token,
+        `mutation ($i: SubmitAnalysisInput!) { submitAnalysis(input: $i) { __typename ... on MutationSubmitAnalysisSuccess { data { id status } } ... on DomainError { message } ... on InvalidInput { issues { path message } } } }`,
+        {
+          i: {
+            listingId: listing.id,
+            title: "trips and fares per vehicle",
+            source,
+            columns: ["fare"],
+            outputs: [
+              { name: "trips", lo: 0, hi: 50 },
+              { name: "fares", lo: 0, hi: 5000 },
+            ],
+          },
         },
-      })
+      )
     ).submitAnalysis,
     "submitAnalysis",
   );
   say(`buyer submitted analysis code (${submitted.status})`);
-  const pending = (await gql(owner.token, `{ analysesForMyListings(status: PENDING_REVIEW) { edges { node { id latest { codeHash source } } } } }`)).analysesForMyListings.edges;
+  const pending = (await gql(owner.token, `{ analysesForMyListings(status: PENDING_REVIEW) { edges { node { id latest { codeHash source } } } } }`))
+    .analysesForMyListings.edges;
   const review = pending.find((e: Json) => e.node.id === submitted.id)?.node;
   if (!review) throw new Error("the owner does not see the analysis to review");
   ok(
@@ -199,23 +253,46 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   );
   say("owner read the code and approved its hash");
   const analysisQuote = ok(
-    (await gql(buyer.token, `query ($i: QuoteAnalysisInput!) { quoteAnalysis(input: $i) { __typename ... on QueryQuoteAnalysisSuccess { data { epsilon releaseAfterMs price { amount } outputs { name expectedStdDev } } } ... on DomainError { message } } }`, { i: { analysisId: submitted.id, epsilon: "0.5" } })).quoteAnalysis,
+    (
+      await gql(
+        buyer.token,
+        `query ($i: QuoteAnalysisInput!) { quoteAnalysis(input: $i) { __typename ... on QueryQuoteAnalysisSuccess { data { epsilon releaseAfterMs price { amount } outputs { name expectedStdDev } } } ... on DomainError { message } } }`,
+        { i: { analysisId: submitted.id, epsilon: "0.5" } },
+      )
+    ).quoteAnalysis,
     "quoteAnalysis",
   );
   const analysisRun = ok(
     (
-      await gql(buyer.token, `mutation ($i: RunAnalysisInput!) { runAnalysis(input: $i) { __typename ... on MutationRunAnalysisSuccess { data { outputs { name value } charged { amount currency } } } ... on DomainError { message } } }`, {
-        i: { analysisId: submitted.id, epsilon: "0.5", idempotencyKey: `walkthrough-analysis-${tag}`, maxPrice: analysisQuote.price.amount },
-      })
+      await gql(
+        buyer.token,
+        `mutation ($i: RunAnalysisInput!) { runAnalysis(input: $i) { __typename ... on MutationRunAnalysisSuccess { data { outputs { name value } charged { amount currency } } } ... on DomainError { message } } }`,
+        {
+          i: { analysisId: submitted.id, epsilon: "0.5", idempotencyKey: `walkthrough-analysis-${tag}`, maxPrice: analysisQuote.price.amount },
+        },
+      )
     ).runAnalysis,
     "runAnalysis",
   );
-  say(`buyer ran the approved analysis: ${analysisRun.outputs.map((o: Json) => `${o.name} ≈ ${Math.round(o.value)}`).join(", ")} (released after ${analysisQuote.releaseAfterMs} ms)`);
+  say(
+    `buyer ran the approved analysis: ${analysisRun.outputs.map((o: Json) => `${o.name} ≈ ${Math.round(o.value)}`).join(", ")} (released after ${analysisQuote.releaseAfterMs} ms)`,
+  );
 
   // ── Owner: earnings and payout ────────────────────────────────────────────────────────────
   const earnings = (await gql(owner.token, `{ earnings { earned payable canRequestPayout currency } }`)).earnings;
-  ok((await gql(owner.token, `mutation { startPayoutOnboarding { __typename ... on DomainError { code message } } }`)).startPayoutOnboarding, "startPayoutOnboarding");
-  const payout = ok((await gql(owner.token, `mutation { requestPayout { __typename ... on MutationRequestPayoutSuccess { data { amount status } } ... on DomainError { code message } } }`)).requestPayout, "requestPayout");
+  ok(
+    (await gql(owner.token, `mutation { startPayoutOnboarding { __typename ... on DomainError { code message } } }`)).startPayoutOnboarding,
+    "startPayoutOnboarding",
+  );
+  const payout = ok(
+    (
+      await gql(
+        owner.token,
+        `mutation { requestPayout { __typename ... on MutationRequestPayoutSuccess { data { amount status } } ... on DomainError { code message } } }`,
+      )
+    ).requestPayout,
+    "requestPayout",
+  );
   say(`owner earned ${earnings.earned} ${earnings.currency} and was paid out ${payout.amount} (${payout.status})`);
 
   // ── Regulator: export the log and verify it offline ───────────────────────────────────────

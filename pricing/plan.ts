@@ -71,7 +71,10 @@ export const pricePlanSchema = z
       .min(0, "cannot be negative")
       .max(10_000, "cannot exceed 10000 (100 %)"),
     freeTier: z.object(allowanceFields).strict().nullable(),
-    subscription: z.object({ ...allowanceFields, monthlyFee: minor("monthlyFee") }).strict().nullable(),
+    subscription: z
+      .object({ ...allowanceFields, monthlyFee: minor("monthlyFee") })
+      .strict()
+      .nullable(),
     monthlySpendingCap: minor("monthlySpendingCap").nullable(),
   })
   .strict();

@@ -108,22 +108,12 @@ export function priceQuery(
 }
 
 /** The price quoted before a query runs, from the planner's estimate. */
-export function quoteQuery(
-  plan: PricePlan,
-  estimate: QueryUsage,
-  month?: MonthToDate,
-  entitlement?: Entitlement,
-): QueryPrice {
+export function quoteQuery(plan: PricePlan, estimate: QueryUsage, month?: MonthToDate, entitlement?: Entitlement): QueryPrice {
   return priceQuery(plan, estimate, month, entitlement);
 }
 
 /** The price of what a query actually used, against the same month it was quoted in. */
-export function rateUsage(
-  plan: PricePlan,
-  measured: QueryUsage,
-  month?: MonthToDate,
-  entitlement?: Entitlement,
-): QueryPrice {
+export function rateUsage(plan: PricePlan, measured: QueryUsage, month?: MonthToDate, entitlement?: Entitlement): QueryPrice {
   return priceQuery(plan, measured, month, entitlement);
 }
 

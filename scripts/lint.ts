@@ -34,9 +34,11 @@ export function moduleOf(path: string): string {
 
 process.chdir(root);
 const ruleSet = require(join(root, ".dependency-cruiser.cjs"));
-const result = (await cruise(["src", "sandbox", "pricing"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
-  tsConfig: require("typescript").readConfigFile("tsconfig.json", require("typescript").sys.readFile).config,
-})).output as ICruiseResult;
+const result = (
+  await cruise(["src", "sandbox", "pricing"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
+    tsConfig: require("typescript").readConfigFile("tsconfig.json", require("typescript").sys.readFile).config,
+  })
+).output as ICruiseResult;
 
 let back = 0;
 let crossDomain = 0;
@@ -56,7 +58,8 @@ for (const mod of result.modules as IModule[]) {
 }
 
 const violations = result.summary.violations;
-for (const v of violations) console.log(`lint: ${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle: ${v.cycle.map((c) => c.name).join(" → ")})` : ""}`);
+for (const v of violations)
+  console.log(`lint: ${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle: ${v.cycle.map((c) => c.name).join(" → ")})` : ""}`);
 for (const b of backList) console.log(`lint: back import ${b}`);
 
 let formatOk = true;
@@ -65,11 +68,18 @@ try {
 } catch (e) {
   formatOk = false;
   const out = e as { stdout?: Buffer; stderr?: Buffer };
-  console.log(`lint: formatting differs from Biome's; run ./nodew npx biome format --write .\n${String(out.stderr ?? "").split("\n").slice(-20).join("\n")}`);
+  console.log(
+    `lint: formatting differs from Biome's; run ./nodew npx biome format --write .\n${String(out.stderr ?? "")
+      .split("\n")
+      .slice(-20)
+      .join("\n")}`,
+  );
 }
 
 const ok = violations.length === 0 && formatOk && back <= GOALS.back && crossDomain <= GOALS.crossDomain;
-console.log(`lint: ${result.summary.totalCruised} files, ${result.summary.totalDependenciesCruised} imports, ${violations.length} rule violations, formatting ${formatOk ? "ok" : "differs"}`);
+console.log(
+  `lint: ${result.summary.totalCruised} files, ${result.summary.totalDependenciesCruised} imports, ${violations.length} rule violations, formatting ${formatOk ? "ok" : "differs"}`,
+);
 console.log(`back_imports=${back}`);
 console.log(`cross_domain_imports=${crossDomain}`);
 if (!ok) process.exit(1);

@@ -47,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
   else {
     for (const n of report.notes) process.stdout.write(`  ${n}\n`);
     if (report.ok) {
-      process.stdout.write(`OK: ${report.entries} entries verified against the signed checkpoint of size ${report.treeSize} (${report.mode} export)\n`);
+      process.stdout.write(
+        `OK: ${report.entries} entries verified against the signed checkpoint of size ${report.treeSize} (${report.mode} export)\n`,
+      );
     } else {
       for (const f of report.failures) {
         const where = [f.index !== null ? `index ${f.index}` : null, f.line !== null ? `line ${f.line}` : null].filter(Boolean).join(", ");

@@ -29,7 +29,11 @@ export async function seedDemoDatasets(
   for (const make of Object.values(DEMO_TABLES)) {
     const table = make({ rows, seed: options.seed ?? DEFAULT_SEED });
     const ds = await services.datasets.createDataset(ownerId, { name: `${table.title.zh} / ${table.title.en}`, description: table.description });
-    const { version } = await services.datasets.uploadVersion(ownerId, ds._id, { source: csvStream(table), format: "csv", filename: `${table.key}.csv` });
+    const { version } = await services.datasets.uploadVersion(ownerId, ds._id, {
+      source: csvStream(table),
+      format: "csv",
+      filename: `${table.key}.csv`,
+    });
     out.push({ key: table.key, datasetId: ds._id, version: version.version, rows: version.rowCount, privacyUnit: table.privacyUnit });
   }
   options.log?.info({ datasets: out.map((d) => ({ key: d.key, rows: d.rows })) }, "seeded demo datasets");

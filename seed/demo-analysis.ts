@@ -27,7 +27,10 @@ export async function seedDemoAnalysis(
   ids: { ownerId: string; buyerId: string; adminId: string; taxiListingId: string },
   log?: Logger,
 ): Promise<SeededAnalysis> {
-  await services.access.request(ids.buyerId, { listingId: ids.taxiListingId, purpose: "演示：各车辆的行程与车费分布 demo: trips and fares per vehicle" });
+  await services.access.request(ids.buyerId, {
+    listingId: ids.taxiListingId,
+    purpose: "演示：各车辆的行程与车费分布 demo: trips and fares per vehicle",
+  });
   await services.billing.grantCredit(ids.adminId, ids.buyerId, { amount: 100_000, idempotencyKey: "demo-buyer-credit" });
   const submitted = await services.analyses.submit(ids.buyerId, {
     listingId: ids.taxiListingId,
@@ -40,7 +43,12 @@ export async function seedDemoAnalysis(
       { name: "distance_km", lo: 0, hi: 5_000 },
     ],
   });
-  await services.analyses.decide(ids.ownerId, { analysisId: submitted._id, codeHash: submitted.latestCodeHash, decision: "APPROVE", reason: "demo: reads fares and distances only" });
+  await services.analyses.decide(ids.ownerId, {
+    analysisId: submitted._id,
+    codeHash: submitted.latestCodeHash,
+    decision: "APPROVE",
+    reason: "demo: reads fares and distances only",
+  });
   log?.info({ analysisId: submitted._id }, "seeded demo analysis");
   return { analysisId: submitted._id, listingId: ids.taxiListingId };
 }

@@ -134,7 +134,8 @@ export const DEMO_LISTINGS: Record<string, DemoListingSpec> = {
       tags: ["医疗", "门诊", "health", "hospital", "上海"],
       category: "HEALTH",
       licence: "仅限获批研究 / approved research only",
-      permittedUse: "公共卫生与医疗服务研究；禁止任何再识别尝试。Public health and health-services research; any re-identification attempt is forbidden.",
+      permittedUse:
+        "公共卫生与医疗服务研究；禁止任何再识别尝试。Public health and health-services research; any re-identification attempt is forbidden.",
       pricePlan: { perQueryFee: 500, pricePerEpsilon: 10000 },
       instantAccess: false,
     },
@@ -170,7 +171,8 @@ export const DEMO_LISTINGS: Record<string, DemoListingSpec> = {
       tags: ["金融", "信用", "credit", "enterprise", "上海"],
       category: "FINANCE",
       licence: "商业许可（仅聚合结果）/ commercial licence, aggregates only",
-      permittedUse: "行业风险分析与信贷政策研究；不得用于评估单个企业。Sector risk analysis and credit policy research; never to assess a single enterprise.",
+      permittedUse:
+        "行业风险分析与信贷政策研究；不得用于评估单个企业。Sector risk analysis and credit policy research; never to assess a single enterprise.",
       pricePlan: { perQueryFee: 300, pricePerEpsilon: 5000, subscription: { monthlyFee: 9900, queries: 100, epsilon: 2 } },
       instantAccess: false,
     },

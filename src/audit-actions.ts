@@ -124,7 +124,10 @@ type EventOf<A extends keyof AuditEventShapes> = {
 };
 
 /** Builds a well-typed AuditEventInput for a catalogued action (with a deterministic eventId if given). */
-export function auditEvent<A extends keyof AuditEventShapes>(action: A, event: EventOf<A> & { eventId: string }): AuditEventInput & { eventId: string };
+export function auditEvent<A extends keyof AuditEventShapes>(
+  action: A,
+  event: EventOf<A> & { eventId: string },
+): AuditEventInput & { eventId: string };
 export function auditEvent<A extends keyof AuditEventShapes>(action: A, event: EventOf<A>): AuditEventInput;
 export function auditEvent<A extends keyof AuditEventShapes>(action: A, event: EventOf<A>): AuditEventInput {
   return {

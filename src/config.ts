@@ -20,8 +20,16 @@ const schema = z.object({
     .string()
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, "must start with mongodb:// or mongodb+srv://")
     .optional(),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, _ or -").default("exchange"),
-  SESSION_TTL_HOURS: z.coerce.number({ message: "must be a number of hours" }).int("must be an integer").min(1).max(24 * 90).default(24),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, _ or -")
+    .default("exchange"),
+  SESSION_TTL_HOURS: z.coerce
+    .number({ message: "must be a number of hours" })
+    .int("must be an integer")
+    .min(1)
+    .max(24 * 90)
+    .default(24),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GRAPHIQL: bool.optional(),
   SEED_DEMO: bool.optional(),
@@ -31,7 +39,12 @@ const schema = z.object({
   RATE_LIMIT_CAPACITY: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).default(20_000),
   RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
-  UPLOAD_MAX_BYTES: z.coerce.number({ message: "must be a number of bytes" }).int("must be an integer").min(1).max(Number.MAX_SAFE_INTEGER).default(5 * 1024 ** 3),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number({ message: "must be a number of bytes" })
+    .int("must be an integer")
+    .min(1)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(5 * 1024 ** 3),
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
   AUDIT_ORIGIN: z

@@ -40,10 +40,7 @@ export class InvalidInput extends DomainError {
 }
 
 /** Converts a zod error into InvalidInput, prefixing paths with the argument name. */
-export function invalidInputFromZod(
-  error: { issues: Array<{ path: PropertyKey[]; message: string }> },
-  prefix = "input",
-): InvalidInput {
+export function invalidInputFromZod(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, prefix = "input"): InvalidInput {
   return new InvalidInput(
     error.issues.map((i) => ({
       path: [prefix, ...i.path.map(String)].filter(Boolean).join("."),

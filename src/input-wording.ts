@@ -41,7 +41,9 @@ export function inputWording(issue: Issue): string {
       return unit ? `must have ${relation} ${String(bound)} ${unit}` : `must be ${relation} ${String(bound)}`;
     }
     case "invalid_value":
-      return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return issue.values.length === 1
+        ? `must be ${JSON.stringify(issue.values[0])}`
+        : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "invalid_format":
       return "is not in the expected format";
     case "not_multiple_of":

@@ -43,7 +43,8 @@ export function enterpriseCredit(options: GeneratorOptions = {}): GeneratedTable
   return {
     key: "enterprise_credit",
     title: { zh: "上海企业信用月度报告", en: "Shanghai enterprise credit reports (monthly)" },
-    description: "Monthly credit reports per enterprise: industry, district, registered capital, employees, revenue, credit score, overdue count, loan balance and rating.",
+    description:
+      "Monthly credit reports per enterprise: industry, district, registered capital, employees, revenue, credit score, overdue count, loan balance and rating.",
     privacyUnit: "enterprise_id",
     header: [
       "report_month",

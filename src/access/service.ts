@@ -69,7 +69,8 @@ export class AccessService {
     if (!parsed.success) throw invalidInputFromZod(parsed.error);
     const listing = await this.catalog.findListing(parsed.data.listingId);
     if (!listing || listing.status !== "PUBLISHED") throw new NotFound("listing");
-    if (listing.ownerId === buyerId) throw new InvalidInput([{ path: "input.listingId", message: "this is your own listing; you need no access to it" }]);
+    if (listing.ownerId === buyerId)
+      throw new InvalidInput([{ path: "input.listingId", message: "this is your own listing; you need no access to it" }]);
     const now = this.now().toISOString();
     const id = newId("acr");
     const purpose = parsed.data.purpose;
@@ -77,7 +78,12 @@ export class AccessService {
     const instant = listing.instantAccess;
     const subject = { requestId: id, datasetId: listing.datasetId, ownerId: listing.ownerId, buyerId, listingId: listing._id };
     const requested = withId(
-      auditEvent(ACTIONS.accessRequested, { actor: buyerId, subject, data: { purpose: `sha256:${purposeSha256}` }, eventId: `${ACTIONS.accessRequested}:${id}` }),
+      auditEvent(ACTIONS.accessRequested, {
+        actor: buyerId,
+        subject,
+        data: { purpose: `sha256:${purposeSha256}` },
+        eventId: `${ACTIONS.accessRequested}:${id}`,
+      }),
     );
     const approved = instant
       ? withId(
@@ -152,13 +158,21 @@ export class AccessService {
     if (req.status !== "APPROVED") throw new AccessRequestConflict(req.status, `only approved access can be revoked; this request is ${req.status}`);
     const revocation = { by: ownerId, at: this.now().toISOString(), reason: why.data };
     const event = this.decisionEvent(ownerId, req, "revoked", why.data);
-    const updated = await this.conditionally(event, { _id: req._id, status: "APPROVED" }, { status: "REVOKED", openKey: `closed:${req._id}`, revocation });
+    const updated = await this.conditionally(
+      event,
+      { _id: req._id, status: "APPROVED" },
+      { status: "REVOKED", openKey: `closed:${req._id}`, revocation },
+    );
     if (!updated) throw new AccessRequestConflict("REVOKED", "this access was already revoked");
     return updated;
   }
 
   /** One conditional update carrying its audit event; null when the condition no longer holds. */
-  private async conditionally(event: AuditEventInput & { eventId: string }, filter: Filter, set: Record<string, unknown>): Promise<Stored<AccessRequest> | null> {
+  private async conditionally(
+    event: AuditEventInput & { eventId: string },
+    filter: Filter,
+    set: Record<string, unknown>,
+  ): Promise<Stored<AccessRequest> | null> {
     return this.audit.drift
       .withEvent(event, async () => {
         const done = await this.requests.updateOne(filter, { $set: set as never, $push: { auditEventIds: event.eventId } });

@@ -5,9 +5,7 @@ const PARAMS = { N: 1 << 15, r: 8, p: 1 } as const;
 const KEY_LEN = 32;
 
 function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
 function options(N: number, r: number, p: number): ScryptOptions {
@@ -33,8 +31,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
 export const DECOY_HASH_PROMISE: Promise<string> = hashPassword(randomBytes(18).toString("base64url"));
 
 const COMMON = new Set([
-  "password", "password1", "password123", "1234567890", "12345678910", "qwertyuiop", "iloveyou123",
-  "letmein123", "admin12345", "welcome123", "abc1234567", "1q2w3e4r5t", "qwerty12345", "11111111111",
+  "password",
+  "password1",
+  "password123",
+  "1234567890",
+  "12345678910",
+  "qwertyuiop",
+  "iloveyou123",
+  "letmein123",
+  "admin12345",
+  "welcome123",
+  "abc1234567",
+  "1q2w3e4r5t",
+  "qwerty12345",
+  "11111111111",
 ]);
 
 /** Why a password is too weak, or an empty list when it is fine. */

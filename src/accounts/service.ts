@@ -160,10 +160,7 @@ export class AccountsService {
 
   /** Ends a session; returns false when it was already ended. */
   async signOut(sessionId: string): Promise<boolean> {
-    const ended = await this.sessions.updateOne(
-      { _id: sessionId, revokedAt: null },
-      { $set: { revokedAt: this.now().toISOString() } },
-    );
+    const ended = await this.sessions.updateOne({ _id: sessionId, revokedAt: null }, { $set: { revokedAt: this.now().toISOString() } });
     return ended !== null;
   }
 
@@ -201,7 +198,12 @@ export class AccountsService {
     if (active >= 50) throw new InvalidInput([{ path: "input", message: "at most 50 active API keys per account; revoke one first" }]);
     const { secret, prefix } = newApiKeySecret();
     const id = newId("key");
-    const event = auditEvent(ACTIONS.apiKeyCreated, { eventId: `${ACTIONS.apiKeyCreated}:${id}`, actor: accountId, subject: { accountId, apiKeyId: id }, data: {} });
+    const event = auditEvent(ACTIONS.apiKeyCreated, {
+      eventId: `${ACTIONS.apiKeyCreated}:${id}`,
+      actor: accountId,
+      subject: { accountId, apiKeyId: id },
+      data: {},
+    });
     const apiKey = await this.audit.drift.withEvent(event, () =>
       this.apiKeys.insert({
         _id: id,
@@ -227,7 +229,12 @@ export class AccountsService {
     const key = await this.apiKeys.get(keyId);
     if (!key || key.accountId !== accountId) throw new NotFound("API key");
     if (key.revokedAt) return key;
-    const event = auditEvent(ACTIONS.apiKeyRevoked, { eventId: `${ACTIONS.apiKeyRevoked}:${keyId}`, actor: accountId, subject: { accountId, apiKeyId: keyId }, data: {} });
+    const event = auditEvent(ACTIONS.apiKeyRevoked, {
+      eventId: `${ACTIONS.apiKeyRevoked}:${keyId}`,
+      actor: accountId,
+      subject: { accountId, apiKeyId: keyId },
+      data: {},
+    });
     const revoked = await this.audit.drift.withEvent(event, () =>
       this.apiKeys.updateOne({ _id: keyId, revokedAt: null }, { $set: { revokedAt: this.now().toISOString() } }),
     );

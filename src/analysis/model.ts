@@ -66,10 +66,7 @@ export interface Analysis {
 
 export const ANALYSIS_COLLECTION: { name: string; indexes: IndexSpec[] } = {
   name: "analyses",
-  indexes: [
-    { fields: ["buyerId", "updatedAt"] },
-    { fields: ["ownerId", "updatedAt"] },
-  ],
+  indexes: [{ fields: ["buyerId", "updatedAt"] }, { fields: ["ownerId", "updatedAt"] }],
 };
 
 export const REVISION_COLLECTION: { name: string; indexes: IndexSpec[] } = {

@@ -7,7 +7,17 @@
  * power-of-two granularity g_i (the sandbox rounds every unit's output to g_i, so the sum is an
  * exact multiple): the total loss is Σ_i ε/d = ε.
  */
-import { divideEpsilon, expectedNoiseStdDev, fromUnits, granularityFor, maxUnits, releaseInteger, cryptoBytes, type ByteSource, type Epsilon } from "../privacy/mechanism/index.ts";
+import {
+  divideEpsilon,
+  expectedNoiseStdDev,
+  fromUnits,
+  granularityFor,
+  maxUnits,
+  releaseInteger,
+  cryptoBytes,
+  type ByteSource,
+  type Epsilon,
+} from "../privacy/mechanism/index.ts";
 import type { AnalysisOutput } from "./model.ts";
 
 export interface PlannedOutput extends AnalysisOutput {

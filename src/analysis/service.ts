@@ -73,7 +73,11 @@ export class AnalysisService {
     if (!(await this.deps.access.hasEntitlement(buyerId, { listingId: listing._id }))) {
       throw new PolicyViolation("NO_ENTITLEMENT", "input.listingId", "you have no access to this listing: request access first (requestAccess)");
     }
-    const spec = checkSpec(input, policy, version.schema.columns.map((c) => c.name));
+    const spec = checkSpec(
+      input,
+      policy,
+      version.schema.columns.map((c) => c.name),
+    );
     checkSyntax(spec.source);
     const id = newId("ana");
     const now = this.now().toISOString();
@@ -106,7 +110,9 @@ export class AnalysisService {
     const a = await this.get(input.analysisId, buyerId);
     if (a.buyerId !== buyerId) throw new NotFound("analysis");
     if (a.latestRevision >= ANALYSIS_LIMITS.maxRevisions) {
-      throw new InvalidInput([{ path: "input.analysisId", message: `this analysis has ${ANALYSIS_LIMITS.maxRevisions} revisions; submit a new analysis` }]);
+      throw new InvalidInput([
+        { path: "input.analysisId", message: `this analysis has ${ANALYSIS_LIMITS.maxRevisions} revisions; submit a new analysis` },
+      ]);
     }
     const latest = await this.revision(a._id, a.latestRevision);
     const { version, policy } = await this.deps.catalog.queryable(a.listingId);
@@ -131,14 +137,24 @@ export class AnalysisService {
     }
     const updated = await this.analyses.updateOne(
       { _id: a._id, latestRevision: a.latestRevision },
-      { $set: { latestRevision: next, latestCodeHash: codeHash, status: codeHash === a.approvedCodeHash ? "APPROVED" : "PENDING_REVIEW", updatedAt: now } },
+      {
+        $set: {
+          latestRevision: next,
+          latestCodeHash: codeHash,
+          status: codeHash === a.approvedCodeHash ? "APPROVED" : "PENDING_REVIEW",
+          updatedAt: now,
+        },
+      },
     );
     if (!updated) throw new AnalysisConflict(a.status, "the analysis changed meanwhile (another revision was submitted); reload it and try again");
     return updated;
   }
 
   /** The listing's owner approves or denies the latest revision, named by the hash they reviewed. */
-  async decide(ownerId: string, input: { analysisId: string; codeHash: string; decision: AnalysisDecision; reason?: string | null }): Promise<Stored<Analysis>> {
+  async decide(
+    ownerId: string,
+    input: { analysisId: string; codeHash: string; decision: AnalysisDecision; reason?: string | null },
+  ): Promise<Stored<Analysis>> {
     const why = reason.safeParse(input.reason ?? "");
     if (!why.success) throw invalidInputFromZod(why.error, "input.reason");
     const approve = input.decision === "APPROVE";
@@ -146,7 +162,10 @@ export class AnalysisService {
     const a = await this.get(input.analysisId, ownerId);
     if (a.ownerId !== ownerId) throw new NotFound("analysis");
     if (input.codeHash !== a.latestCodeHash) {
-      throw new AnalysisConflict(a.status, "this hash is not the latest revision's: the buyer changed the code since you loaded it; review the new revision");
+      throw new AnalysisConflict(
+        a.status,
+        "this hash is not the latest revision's: the buyer changed the code since you loaded it; review the new revision",
+      );
     }
     if (a.status !== "PENDING_REVIEW") throw new AnalysisConflict(a.status, `the latest revision was already decided (${a.status})`);
     const at = this.now().toISOString();
@@ -196,7 +215,14 @@ export class AnalysisService {
     if (a.ownerId !== ownerId) throw new NotFound("analysis");
     if (a.approvedRevision === 0) throw new AnalysisConflict(a.status, "no revision of this analysis is approved");
     const at = this.now().toISOString();
-    const record: AnalysisDecisionRecord = { revision: a.approvedRevision, codeHash: a.approvedCodeHash, decision: "REVOKED", by: ownerId, at, reason: why.data };
+    const record: AnalysisDecisionRecord = {
+      revision: a.approvedRevision,
+      codeHash: a.approvedCodeHash,
+      decision: "REVOKED",
+      by: ownerId,
+      at,
+      reason: why.data,
+    };
     const done = await this.analyses.updateOne(
       { _id: a._id, approvedRevision: a.approvedRevision },
       {
@@ -229,7 +255,8 @@ export class AnalysisService {
       throw new AnalysisConflict(analysis.status, "no revision of this analysis is approved by the listing's owner yet");
     }
     const revision = await this.revision(analysis._id, analysis.approvedRevision);
-    if (codeHashOf(revision) !== analysis.approvedCodeHash) throw new Error(`analysis ${analysis._id}: approved revision does not match its pinned hash`);
+    if (codeHashOf(revision) !== analysis.approvedCodeHash)
+      throw new Error(`analysis ${analysis._id}: approved revision does not match its pinned hash`);
     return { analysis, revision };
   }
 

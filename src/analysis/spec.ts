@@ -59,7 +59,8 @@ export function checkSpec(input: SpecInput, policy: PolicyRules, columnNames: re
     const path = `input.columns[${i}]`;
     if (columns.includes(c)) issues.push({ path, message: `column ${JSON.stringify(c)} is listed twice` });
     else if (!columnNames.includes(c)) issues.push({ path, message: `column ${JSON.stringify(c)} does not exist in this dataset` });
-    else if (c === policy.privacyUnit) issues.push({ path, message: `column ${JSON.stringify(c)} is the privacy unit: map gets one unit's rows, never its id` });
+    else if (c === policy.privacyUnit)
+      issues.push({ path, message: `column ${JSON.stringify(c)} is the privacy unit: map gets one unit's rows, never its id` });
     else if (!allowed.has(c)) issues.push({ path, message: `column ${JSON.stringify(c)} is neither a dimension nor a measure of the policy` });
     columns.push(c);
   });
@@ -72,5 +73,7 @@ export function checkSpec(input: SpecInput, policy: PolicyRules, columnNames: re
 }
 
 export function codeHashOf(spec: AnalysisSpec): string {
-  return createHash("sha256").update(canonicalize({ source: spec.source, columns: spec.columns, outputs: spec.outputs })!).digest("hex");
+  return createHash("sha256")
+    .update(canonicalize({ source: spec.source, columns: spec.columns, outputs: spec.outputs })!)
+    .digest("hex");
 }

@@ -15,7 +15,11 @@ export function leafHash(entry: Uint8Array | string): Buffer {
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash("sha256").update(Buffer.from([0x01])).update(left).update(right).digest();
+  return createHash("sha256")
+    .update(Buffer.from([0x01]))
+    .update(left)
+    .update(right)
+    .digest();
 }
 
 /** The root of the empty tree: SHA-256 of nothing. */

@@ -66,7 +66,17 @@ export function registerAuditRoutes(router: Router, audit: AuditLog): void {
         const one = (k: string) => (typeof q[k] === "string" ? (q[k] as string) : undefined);
         const actions = q.action === undefined ? undefined : ([] as string[]).concat(q.action as string | string[]);
         filter = parseEventFilter(
-          { from: one("from"), to: one("to"), actions, actorId: one("actorId"), datasetId: one("datasetId"), ownerId: one("ownerId"), buyerId: one("buyerId"), subjectId: one("subjectId"), seq: one("seq") },
+          {
+            from: one("from"),
+            to: one("to"),
+            actions,
+            actorId: one("actorId"),
+            datasetId: one("datasetId"),
+            ownerId: one("ownerId"),
+            buyerId: one("buyerId"),
+            subjectId: one("subjectId"),
+            seq: one("seq"),
+          },
           "query",
         );
       } catch (e) {

@@ -84,7 +84,9 @@ export async function tradeReport(audit: AuditLog, filter: EventFilter, period: 
     row.amountMinor += num(entry.data.amountMinor);
     rows.set(k, row);
   }
-  return [...rows.values()].sort((a, b) => a.period.localeCompare(b.period) || a.groupId.localeCompare(b.groupId) || a.currency.localeCompare(b.currency));
+  return [...rows.values()].sort(
+    (a, b) => a.period.localeCompare(b.period) || a.groupId.localeCompare(b.groupId) || a.currency.localeCompare(b.currency),
+  );
 }
 
 /** ε is what the privacy budget charged (privacy.budget_debited, micro-ε); queries and rows from query.executed. */
@@ -102,9 +104,7 @@ export async function epsilonReport(audit: AuditLog, filter: EventFilter): Promi
     }
     rows.set(datasetId, row);
   }
-  return [...rows.values()]
-    .map(({ micro, ...r }) => ({ ...r, epsilon: micro / 1_000_000 }))
-    .sort((a, b) => a.datasetId.localeCompare(b.datasetId));
+  return [...rows.values()].map(({ micro, ...r }) => ({ ...r, epsilon: micro / 1_000_000 })).sort((a, b) => a.datasetId.localeCompare(b.datasetId));
 }
 
 export async function accessDecisions(audit: AuditLog, filter: EventFilter, first: number, after: string | null) {

@@ -16,7 +16,10 @@ const eventFilterSchema = z
   .object({
     from: iso.optional(),
     to: iso.optional(),
-    actions: z.array(z.string().regex(/^[a-z][a-z0-9_.]*$/, "must be an action like \"query.executed\"")).max(50).optional(),
+    actions: z
+      .array(z.string().regex(/^[a-z][a-z0-9_.]*$/, 'must be an action like "query.executed"'))
+      .max(50)
+      .optional(),
     actorId: id.optional(),
     datasetId: id.optional(),
     ownerId: id.optional(),

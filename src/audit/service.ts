@@ -55,7 +55,20 @@ const ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const SUBJECT_KEY = /^[A-Za-z][A-Za-z0-9_]{0,40}$/;
 const EVENT_ID = /^[A-Za-z0-9_.:+/=-]{1,200}$/;
 /** Data keys that would mean content, not evidence, went into the log: refused outright. */
-const FORBIDDEN_DATA_KEYS = new Set(["password", "passwordhash", "secret", "token", "apikey", "email", "rows", "row", "values", "result", "results", "answer"]);
+const FORBIDDEN_DATA_KEYS = new Set([
+  "password",
+  "passwordhash",
+  "secret",
+  "token",
+  "apikey",
+  "email",
+  "rows",
+  "row",
+  "values",
+  "result",
+  "results",
+  "answer",
+]);
 
 export interface InclusionBundle {
   index: number;
@@ -409,8 +422,9 @@ function sameContent(storedEntry: string, e: Required<AuditEventInput>): boolean
 /** Programming errors in an event are thrown as plain errors: a module sent something wrong. */
 function validate(input: AuditEventInput): Required<AuditEventInput> {
   const problems: string[] = [];
-  if (typeof input.actor !== "string" || !ACTOR.test(input.actor)) problems.push("actor must be an account id or \"system\" (never an email)");
-  if (typeof input.action !== "string" || !ACTION.test(input.action)) problems.push("action must be a dotted lower-case verb like \"dataset.version_created\"");
+  if (typeof input.actor !== "string" || !ACTOR.test(input.actor)) problems.push('actor must be an account id or "system" (never an email)');
+  if (typeof input.action !== "string" || !ACTION.test(input.action))
+    problems.push('action must be a dotted lower-case verb like "dataset.version_created"');
   const subject = input.subject ?? {};
   for (const [k, v] of Object.entries(subject)) {
     if (!SUBJECT_KEY.test(k)) problems.push(`subject key ${JSON.stringify(k)} must be an identifier`);
@@ -420,7 +434,8 @@ function validate(input: AuditEventInput): Required<AuditEventInput> {
   if (!EVENT_ID.test(eventId)) problems.push("eventId must be 1-200 characters of [A-Za-z0-9_.:+/=-]");
   const data = input.data ?? {};
   const forbidden = forbiddenKeys(data);
-  if (forbidden.length > 0) problems.push(`data must not carry ${forbidden.join(", ")}: log ids, numbers and hashes, never rows, results, emails or secrets`);
+  if (forbidden.length > 0)
+    problems.push(`data must not carry ${forbidden.join(", ")}: log ids, numbers and hashes, never rows, results, emails or secrets`);
   if (problems.length === 0) {
     const size = Buffer.byteLength(canonicalJson(data as JsonValue));
     if (size > MAX_EVENT_BYTES) problems.push(`data is ${size} bytes of canonical JSON; at most ${MAX_EVENT_BYTES} (store hashes, not content)`);

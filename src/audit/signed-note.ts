@@ -85,7 +85,8 @@ export function parseVerifierKey(vkey: string): VerifierKey {
   assertKeyName(name);
   if (!/^[0-9a-f]{8}$/.test(idHex)) throw new Error("verifier key id must be 8 lower-case hex digits");
   const blob = Buffer.from(b64, "base64");
-  if (blob.length !== 33 || blob.toString("base64") !== b64) throw new Error("verifier key must hold a type byte and a 32-byte Ed25519 key in base64");
+  if (blob.length !== 33 || blob.toString("base64") !== b64)
+    throw new Error("verifier key must hold a type byte and a 32-byte Ed25519 key in base64");
   const type = blob[0]!;
   if (type !== ED25519 && type !== COSIGNATURE_V1) throw new Error(`unsupported verifier key type 0x${type.toString(16)}`);
   const raw = blob.subarray(1);

@@ -83,7 +83,12 @@ export async function verifyExport(
       return done();
     }
     if (trusted.origin !== cp.origin) fail(null, null, `trusted checkpoint is for log ${trusted.origin}, not ${cp.origin}`);
-    if (trusted.size > cp.size) fail(null, null, `trusted checkpoint (${trusted.size}) is larger than the checkpoint (${cp.size}): the log shrank or the checkpoints are swapped`);
+    if (trusted.size > cp.size)
+      fail(
+        null,
+        null,
+        `trusted checkpoint (${trusted.size}) is larger than the checkpoint (${cp.size}): the log shrank or the checkpoints are swapped`,
+      );
     if (trusted.size === cp.size && !trusted.root.equals(cp.root)) {
       fail(null, null, `FORK: two different trees of size ${cp.size} are signed by ${key.name}: the log rewrote its history`);
     }
@@ -104,7 +109,11 @@ export async function verifyExport(
   }
   if (header.format !== EXPORT_FORMAT) fail(null, 1, `line 1: format is ${JSON.stringify(header.format)}, expected ${EXPORT_FORMAT}`);
   if (header.treeSize !== cp.size) {
-    fail(null, 1, `the export was made against tree size ${String(header.treeSize)}, the checkpoint is of size ${cp.size}: use the checkpoint from the export's header`);
+    fail(
+      null,
+      1,
+      `the export was made against tree size ${String(header.treeSize)}, the checkpoint is of size ${cp.size}: use the checkpoint from the export's header`,
+    );
     return done();
   }
   const filtered = header.filter !== null && header.filter !== undefined;
@@ -219,7 +228,11 @@ async function verifyComplete(
     return;
   }
   if (rows.length < cp.size) {
-    fail(rows.length, null, `the export ends after ${rows.length} entries; the checkpoint covers ${cp.size}: entry ${rows.length} onwards is missing`);
+    fail(
+      rows.length,
+      null,
+      `the export ends after ${rows.length} entries; the checkpoint covers ${cp.size}: entry ${rows.length} onwards is missing`,
+    );
     return;
   }
   if (rows.length > cp.size) {
@@ -228,12 +241,20 @@ async function verifyComplete(
   }
   if (historyFailure) {
     const { after, upTo } = historyFailure;
-    fail(after, rows[after]?.line ?? null, upTo - after === 1
-      ? `entry ${after} was altered: the signed checkpoint of size ${upTo} no longer matches`
-      : `an entry in [${after}, ${upTo}) was altered (entry ${after} is the first that can be to blame): the signed checkpoint of size ${upTo} no longer matches`);
+    fail(
+      after,
+      rows[after]?.line ?? null,
+      upTo - after === 1
+        ? `entry ${after} was altered: the signed checkpoint of size ${upTo} no longer matches`
+        : `an entry in [${after}, ${upTo}) was altered (entry ${after} is the first that can be to blame): the signed checkpoint of size ${upTo} no longer matches`,
+    );
     return;
   }
-  fail(null, null, "the recomputed root does not match the signed checkpoint, and the altered entry cannot be located (its recorded leaf hash was rewritten too)");
+  fail(
+    null,
+    null,
+    "the recomputed root does not match the signed checkpoint, and the altered entry cannot be located (its recorded leaf hash was rewritten too)",
+  );
 }
 
 async function verifyFiltered(
@@ -271,9 +292,7 @@ async function verifyFiltered(
   if (report.failures.length === 0) report.notes.push(`all ${count} entries proven included in the signed tree`);
 }
 
-type ParsedLine =
-  | { entryText: string; seq: unknown; leafHash: Buffer; proof: Buffer[] | null }
-  | { error: string };
+type ParsedLine = { entryText: string; seq: unknown; leafHash: Buffer; proof: Buffer[] | null } | { error: string };
 
 function parseEntryLine(text: string): ParsedLine {
   let value: unknown;

@@ -53,7 +53,13 @@ export async function acceptCosignatures(
       throw bad((e as Error).message);
     }
     try {
-      await ctx.cosignatures.insert({ _id: `${cp.size}:${witness.name}`, size: cp.size, witness: witness.name, line: sig.line, receivedAt: ctx.now().toISOString() });
+      await ctx.cosignatures.insert({
+        _id: `${cp.size}:${witness.name}`,
+        size: cp.size,
+        witness: witness.name,
+        line: sig.line,
+        receivedAt: ctx.now().toISOString(),
+      });
     } catch (e) {
       if (!(e instanceof DuplicateKeyError)) throw e;
     }

@@ -48,7 +48,12 @@ export class BillingAudit {
     );
   }
 
-  async stripeEvent(eventId: string, type: string, accountId: string | null, amount: { amountMinor: number; currency: string } | null): Promise<void> {
+  async stripeEvent(
+    eventId: string,
+    type: string,
+    accountId: string | null,
+    amount: { amountMinor: number; currency: string } | null,
+  ): Promise<void> {
     await this.recorder.record(
       auditEvent(ACTIONS.stripeEventReceived, {
         actor: SYSTEM_ACTOR,

@@ -31,29 +31,41 @@ export const billingEnv = {
     .string()
     .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, "must be a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)")
     .optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9_+/=]+$/, "must be a webhook signing secret (whsec_…)").optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9_+/=]+$/, "must be a webhook signing secret (whsec_…)")
+    .optional(),
   STRIPE_API_BASE: z
     .string()
     .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, "must be an http(s) base URL such as http://127.0.0.1:12111")
     .optional(),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number({ message: "must be seconds" }).int().min(10).max(3600).default(300),
-  BILLING_CURRENCY: z.string().regex(/^[a-z]{3}$/, 'must be an ISO 4217 code in lower case, e.g. "cny"').default("cny"),
+  BILLING_CURRENCY: z
+    .string()
+    .regex(/^[a-z]{3}$/, 'must be an ISO 4217 code in lower case, e.g. "cny"')
+    .default("cny"),
   PAYOUT_THRESHOLD: z.coerce
     .number({ message: "must be an amount in minor units" })
     .int("must be whole minor units (e.g. fen)")
     .min(0, "cannot be negative")
     .max(1_000_000_000_000)
     .default(10_000),
-  HOLD_TTL_MINUTES: z.coerce.number({ message: "must be minutes" }).int().min(1).max(7 * 24 * 60).default(60),
-  PUBLIC_URL: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL").optional(),
+  HOLD_TTL_MINUTES: z.coerce
+    .number({ message: "must be minutes" })
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
+    .optional(),
 };
 
 type BillingEnv = z.output<z.ZodObject<typeof billingEnv>>;
 
 /** Derives billing's config; returns the problems (each naming its variable) instead of throwing. */
-export function billingConfigFrom(
-  c: BillingEnv & { NODE_ENV: string; HOST: string; PORT: number },
-): { config: BillingConfig; problems: string[] } {
+export function billingConfigFrom(c: BillingEnv & { NODE_ENV: string; HOST: string; PORT: number }): { config: BillingConfig; problems: string[] } {
   const problems: string[] = [];
   const production = c.NODE_ENV === "production";
   const gateway = c.PAYMENTS_GATEWAY ?? (c.STRIPE_SECRET_KEY ? "stripe" : production ? "none" : "offline");

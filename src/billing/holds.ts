@@ -181,40 +181,61 @@ export class Holds {
         const seen = t.rejection?.seen ?? {};
         const available = (seen["balance"] ?? 0) - (seen["held"] ?? 0);
         const err = new InsufficientCredit(hold.amount, available, hold.currency);
-        hold = await this.move(hold, { state: "opening", attempt: hold.attempt }, {
-          state: "rejected",
-          rejection: { code: err.code, message: err.message, required: hold.amount, available },
-          resolvedAt: this.options.now().toISOString(),
-        });
+        hold = await this.move(
+          hold,
+          { state: "opening", attempt: hold.attempt },
+          {
+            state: "rejected",
+            rejection: { code: err.code, message: err.message, required: hold.amount, available },
+            resolvedAt: this.options.now().toISOString(),
+          },
+        );
         continue;
       }
       // "stale": another query of this buyer on this listing changed the month first.
       if (abandoned) {
-        hold = await this.move(hold, { state: "opening", attempt: hold.attempt }, {
-          state: "rejected",
-          rejection: { code: "ABANDONED", message: "the query that opened this hold stopped before it was held", required: hold.amount, available: 0 },
-          resolvedAt: this.options.now().toISOString(),
-        });
+        hold = await this.move(
+          hold,
+          { state: "opening", attempt: hold.attempt },
+          {
+            state: "rejected",
+            rejection: {
+              code: "ABANDONED",
+              message: "the query that opened this hold stopped before it was held",
+              required: hold.amount,
+              available: 0,
+            },
+            resolvedAt: this.options.now().toISOString(),
+          },
+        );
         continue;
       }
       const { quote, basis, basisSeq } = await this.quote(hold.plan, hold.estimate, hold.buyerId, hold.listingId, hold.month, hold.subscribed);
       if (maxAmount !== null && quote.amount > maxAmount) {
         const err = new PriceChanged(maxAmount, quote.amount);
-        await this.move(hold, { state: "opening", attempt: hold.attempt }, {
-          state: "rejected",
-          // For a price change: `required` is the new price, `available` the agreed maximum.
-          rejection: { code: err.code, message: err.message, required: quote.amount, available: maxAmount },
-          resolvedAt: this.options.now().toISOString(),
-        });
+        await this.move(
+          hold,
+          { state: "opening", attempt: hold.attempt },
+          {
+            state: "rejected",
+            // For a price change: `required` is the new price, `available` the agreed maximum.
+            rejection: { code: err.code, message: err.message, required: quote.amount, available: maxAmount },
+            resolvedAt: this.options.now().toISOString(),
+          },
+        );
         throw err;
       }
-      hold = await this.move(hold, { state: "opening", attempt: hold.attempt }, {
-        attempt: hold.attempt + 1,
-        amount: quote.amount,
-        quote,
-        basis,
-        basisSeq,
-      });
+      hold = await this.move(
+        hold,
+        { state: "opening", attempt: hold.attempt },
+        {
+          attempt: hold.attempt + 1,
+          amount: quote.amount,
+          quote,
+          basis,
+          basisSeq,
+        },
+      );
     }
     throw new Error(`hold ${hold._id}: the buyer's month kept changing; gave up after ${MAX_REQUOTES} quotes`);
   }
@@ -311,7 +332,8 @@ export class Holds {
     const legs: TransferLeg[] = [];
     const buyer = accountKey.buyerCredit(hold.buyerId, hold.currency);
     if (hold.amount > 0 || r.charged > 0) legs.push({ journal: "money", account: buyer, delta: { balance: -r.charged, held: -hold.amount } });
-    if (r.ownerShare > 0) legs.push({ journal: "money", account: accountKey.ownerPayable(hold.ownerId, hold.currency), delta: { balance: r.ownerShare } });
+    if (r.ownerShare > 0)
+      legs.push({ journal: "money", account: accountKey.ownerPayable(hold.ownerId, hold.currency), delta: { balance: r.ownerShare } });
     if (r.platformFee > 0) legs.push({ journal: "money", account: accountKey.platformRevenue(hold.currency), delta: { balance: r.platformFee } });
     if (planHasMonthlyState(hold.plan)) {
       const adjust = { charged: r.charged - hold.amount, microEpsilon: r.rated.microEpsilon - hold.quote.microEpsilon };
@@ -331,8 +353,10 @@ export class Holds {
     const done =
       hold.state === "posted"
         ? hold
-        : ((await this.docs.updateOne({ _id: hold._id, state: "resolving" }, { $set: { state: "posted", resolvedAt: this.options.now().toISOString() } })) ??
-          (await this.docs.get(hold._id))!);
+        : ((await this.docs.updateOne(
+            { _id: hold._id, state: "resolving" },
+            { $set: { state: "posted", resolvedAt: this.options.now().toISOString() } },
+          )) ?? (await this.docs.get(hold._id))!);
     return { hold: done, meter };
   }
 
@@ -350,8 +374,10 @@ export class Holds {
     if (t.state !== "posted") throw new Error(`release of hold ${hold._id} was refused: ${t.rejection?.reason}`);
     if (hold.state === "voided") return hold;
     return (
-      (await this.docs.updateOne({ _id: hold._id, state: "resolving" }, { $set: { state: "voided", resolvedAt: this.options.now().toISOString() } })) ??
-      (await this.docs.get(hold._id))!
+      (await this.docs.updateOne(
+        { _id: hold._id, state: "resolving" },
+        { $set: { state: "voided", resolvedAt: this.options.now().toISOString() } },
+      )) ?? (await this.docs.get(hold._id))!
     );
   }
 

@@ -65,7 +65,11 @@ export class Payees {
   }
 
   /** A status from the rail as of `asOf` (Stripe's event time); ignored if an newer one was applied. */
-  async applyStatus(externalAccountId: string, status: { detailsSubmitted: boolean; payoutsEnabled: boolean }, asOf: string): Promise<Stored<Payee> | null> {
+  async applyStatus(
+    externalAccountId: string,
+    status: { detailsSubmitted: boolean; payoutsEnabled: boolean },
+    asOf: string,
+  ): Promise<Stored<Payee> | null> {
     const payee = await this.docs.findOne({ externalAccountId });
     if (!payee) return null;
     const updated = await this.docs.updateOne(
@@ -75,7 +79,12 @@ export class Payees {
     return updated ?? (await this.docs.get(payee._id));
   }
 
-  private async save(ownerId: string, rail: Payee["rail"], externalAccountId: string, status: { detailsSubmitted: boolean; payoutsEnabled: boolean }): Promise<Stored<Payee>> {
+  private async save(
+    ownerId: string,
+    rail: Payee["rail"],
+    externalAccountId: string,
+    status: { detailsSubmitted: boolean; payoutsEnabled: boolean },
+  ): Promise<Stored<Payee>> {
     const now = this.now().toISOString();
     const fields = { rail, externalAccountId, detailsSubmitted: status.detailsSubmitted, payoutsEnabled: status.payoutsEnabled, statusAsOf: now };
     try {

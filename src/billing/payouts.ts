@@ -111,7 +111,10 @@ export class Payouts {
     let n = 0;
     let after: string | null = null;
     do {
-      const page: Page<Stored<Payout>> = await this.docs.find({ state: { $in: ["requested", "ledgered"] } }, { limit: 100, ...(after ? { after } : {}) });
+      const page: Page<Stored<Payout>> = await this.docs.find(
+        { state: { $in: ["requested", "ledgered"] } },
+        { limit: 100, ...(after ? { after } : {}) },
+      );
       for (let p of page.items) {
         if (p.state === "requested") p = await this.debit(p);
         if (p.state === "ledgered" && this.options.gateway?.rail === p.rail) await this.send(p).catch(() => undefined);
@@ -128,7 +131,12 @@ export class Payouts {
       kind: "payout",
       currency: p.currency,
       legs: [
-        { journal: "money", account: accountKey.ownerPayable(p.ownerId, p.currency), delta: { balance: -p.amount }, guard: { kind: "nonNegative", field: "balance" } },
+        {
+          journal: "money",
+          account: accountKey.ownerPayable(p.ownerId, p.currency),
+          delta: { balance: -p.amount },
+          guard: { kind: "nonNegative", field: "balance" },
+        },
         { journal: "money", account: accountKey.clearing(p.rail, p.currency), delta: { balance: p.amount } },
       ],
       refs: { payoutId: p._id, ownerId: p.ownerId },

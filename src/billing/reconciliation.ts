@@ -115,7 +115,13 @@ export async function reconcile(deps: {
   const holdsAgree = inFlight > 0 || openAmount === heldOnAccounts;
   return {
     generatedAt: deps.now().toISOString(),
-    balanced: integrity.ok && integrity.sumOfBalances === 0 && meterAgrees && holdsAgree && rail.mismatches.length === 0 && rail.clearing.every((c) => c.agrees),
+    balanced:
+      integrity.ok &&
+      integrity.sumOfBalances === 0 &&
+      meterAgrees &&
+      holdsAgree &&
+      rail.mismatches.length === 0 &&
+      rail.clearing.every((c) => c.agrees),
     integrity,
     currencies: [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
     meter: { ...meterTotals, capturedByLedger, postedHolds, agrees: meterAgrees },
@@ -149,17 +155,58 @@ async function checkRail(
         checked++;
         const obj = top.checkoutSessionId ? await gw.fetchTopUp(top.checkoutSessionId) : null;
         const paid = top.paidAmount ?? 0;
-        if (!obj) mismatches.push({ kind: "top_up", id: top._id, externalId: top.checkoutSessionId, ledgerAmount: paid, railAmount: null, problem: "not found on Stripe" });
-        else if (!obj.settled) mismatches.push({ kind: "top_up", id: top._id, externalId: obj.id, ledgerAmount: paid, railAmount: obj.amount, problem: "credited, but Stripe says unpaid" });
-        else if (obj.amount !== paid) mismatches.push({ kind: "top_up", id: top._id, externalId: obj.id, ledgerAmount: paid, railAmount: obj.amount, problem: "amounts differ" });
+        if (!obj)
+          mismatches.push({
+            kind: "top_up",
+            id: top._id,
+            externalId: top.checkoutSessionId,
+            ledgerAmount: paid,
+            railAmount: null,
+            problem: "not found on Stripe",
+          });
+        else if (!obj.settled)
+          mismatches.push({
+            kind: "top_up",
+            id: top._id,
+            externalId: obj.id,
+            ledgerAmount: paid,
+            railAmount: obj.amount,
+            problem: "credited, but Stripe says unpaid",
+          });
+        else if (obj.amount !== paid)
+          mismatches.push({ kind: "top_up", id: top._id, externalId: obj.id, ledgerAmount: paid, railAmount: obj.amount, problem: "amounts differ" });
       }
       for await (const p of scan(deps.payouts.docs, { rail: "stripe", state: "paid" })) {
         if (checked >= 2 * limit) break;
         checked++;
         const obj = p.externalId ? await gw.fetchPayout(p.externalId) : null;
-        if (!obj) mismatches.push({ kind: "payout", id: p._id, externalId: p.externalId, ledgerAmount: p.amount, railAmount: null, problem: "not found on Stripe" });
-        else if (!obj.settled) mismatches.push({ kind: "payout", id: p._id, externalId: obj.id, ledgerAmount: p.amount, railAmount: obj.amount, problem: "paid out, but Stripe says reversed" });
-        else if (obj.amount !== p.amount) mismatches.push({ kind: "payout", id: p._id, externalId: obj.id, ledgerAmount: p.amount, railAmount: obj.amount, problem: "amounts differ" });
+        if (!obj)
+          mismatches.push({
+            kind: "payout",
+            id: p._id,
+            externalId: p.externalId,
+            ledgerAmount: p.amount,
+            railAmount: null,
+            problem: "not found on Stripe",
+          });
+        else if (!obj.settled)
+          mismatches.push({
+            kind: "payout",
+            id: p._id,
+            externalId: obj.id,
+            ledgerAmount: p.amount,
+            railAmount: obj.amount,
+            problem: "paid out, but Stripe says reversed",
+          });
+        else if (obj.amount !== p.amount)
+          mismatches.push({
+            kind: "payout",
+            id: p._id,
+            externalId: obj.id,
+            ledgerAmount: p.amount,
+            railAmount: obj.amount,
+            problem: "amounts differ",
+          });
       }
     }
   } catch (e) {
@@ -184,4 +231,3 @@ async function* scan<T extends object>(c: Collection<T>, filter: Filter): AsyncG
     after = page.nextCursor;
   } while (after);
 }
-

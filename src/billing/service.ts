@@ -133,7 +133,10 @@ export class BillingService {
           store,
           { topUps, payees, subscriptions, audit },
           {
-            stripe: gateway instanceof StripeGateway ? gateway.stripe : createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }),
+            stripe:
+              gateway instanceof StripeGateway
+                ? gateway.stripe
+                : createStripeClient({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase }),
             secret: config.stripe.webhookSecret,
             toleranceSeconds: config.stripe.webhookToleranceSeconds,
             now,
@@ -141,13 +144,31 @@ export class BillingService {
           },
         )
       : null;
-    return new BillingService({ ledger, metering, holds, topUps, payees, payouts, subscriptions, webhooks, gateway, config, now, listingPrices: options.listingPrices });
+    return new BillingService({
+      ledger,
+      metering,
+      holds,
+      topUps,
+      payees,
+      payouts,
+      subscriptions,
+      webhooks,
+      gateway,
+      config,
+      now,
+      listingPrices: options.listingPrices,
+    });
   }
 
   // ---- the query engine's API -------------------------------------------------------------
 
   /** What the query would cost now for this buyer (allowances, subscription, cap applied). Writes nothing. */
-  async quoteForQuery(input: { buyerId: string; listingId: string; plan: PricePlan; estimate: { epsilon: number; rowsScanned: number } }): Promise<QueryPrice> {
+  async quoteForQuery(input: {
+    buyerId: string;
+    listingId: string;
+    plan: PricePlan;
+    estimate: { epsilon: number; rowsScanned: number };
+  }): Promise<QueryPrice> {
     const now = this.now();
     const month = planHasMonthlyState(input.plan) ? (await this.ledger.monthToDate(input.buyerId, input.listingId, monthOf(now))).month : EMPTY_MONTH;
     const subscribed = await this.subscriptions.isActive(input.buyerId, input.listingId, now);
@@ -207,7 +228,10 @@ export class BillingService {
     let paidOut = 0;
     let after: string | null = null;
     do {
-      const page: Page<Stored<Payout>> = await this.payouts.docs.find({ ownerId, currency, state: { $in: ["ledgered", "paid"] } }, { limit: 100, ...(after ? { after } : {}) });
+      const page: Page<Stored<Payout>> = await this.payouts.docs.find(
+        { ownerId, currency, state: { $in: ["ledgered", "paid"] } },
+        { limit: 100, ...(after ? { after } : {}) },
+      );
       for (const p of page.items) paidOut += p.amount;
       after = page.nextCursor;
     } while (after);

@@ -37,7 +37,13 @@ export class Subscriptions {
     this.publicUrl = publicUrl;
   }
 
-  static async open(store: DocumentStore, ledger: Ledger, gateway: PaymentGateway | null, now: () => Date, publicUrl: string): Promise<Subscriptions> {
+  static async open(
+    store: DocumentStore,
+    ledger: Ledger,
+    gateway: PaymentGateway | null,
+    now: () => Date,
+    publicUrl: string,
+  ): Promise<Subscriptions> {
     const docs = await store.collection<ListingSubscription>(COLLECTIONS.subscriptions.name, COLLECTIONS.subscriptions.indexes);
     return new Subscriptions(docs, ledger, gateway, now, publicUrl);
   }
@@ -68,9 +74,15 @@ export class Subscriptions {
     const doc = await this.ensure(buyerId, to, "credit");
     const { platformFee, ownerShare } = splitPlatformFee(sub.monthlyFee, to.plan.platformFeeBasisPoints);
     const legs: TransferLeg[] = [
-      { journal: "money", account: accountKey.buyerCredit(buyerId, to.plan.currency), delta: { balance: -sub.monthlyFee }, guard: { kind: "available" } },
+      {
+        journal: "money",
+        account: accountKey.buyerCredit(buyerId, to.plan.currency),
+        delta: { balance: -sub.monthlyFee },
+        guard: { kind: "available" },
+      },
     ];
-    if (ownerShare > 0) legs.push({ journal: "money", account: accountKey.ownerPayable(to.ownerId, to.plan.currency), delta: { balance: ownerShare } });
+    if (ownerShare > 0)
+      legs.push({ journal: "money", account: accountKey.ownerPayable(to.ownerId, to.plan.currency), delta: { balance: ownerShare } });
     if (platformFee > 0) legs.push({ journal: "money", account: accountKey.platformRevenue(to.plan.currency), delta: { balance: platformFee } });
     // One payment per month: attempt n of the month is keyed …:<month>:<n>; a refused attempt
     // (not enough credit) does not block a later one, a posted one ends the search.
@@ -144,7 +156,8 @@ export class Subscriptions {
     if (!doc) return false;
     const { platformFee, ownerShare } = splitPlatformFee(input.amountPaid, doc.platformFeeBasisPoints);
     const legs: TransferLeg[] = [{ journal: "money", account: accountKey.clearing("stripe", input.currency), delta: { balance: -input.amountPaid } }];
-    if (ownerShare > 0) legs.push({ journal: "money", account: accountKey.ownerPayable(doc.ownerId, input.currency), delta: { balance: ownerShare } });
+    if (ownerShare > 0)
+      legs.push({ journal: "money", account: accountKey.ownerPayable(doc.ownerId, input.currency), delta: { balance: ownerShare } });
     if (platformFee > 0) legs.push({ journal: "money", account: accountKey.platformRevenue(input.currency), delta: { balance: platformFee } });
     if (input.amountPaid > 0) {
       await this.ledger.transfers.execute({
@@ -158,7 +171,13 @@ export class Subscriptions {
     const periodEnd = input.periodEnd ?? startOfNextMonth(new Date(input.asOf)).toISOString();
     await this.docs.updateOne(
       { _id: doc._id },
-      { $set: { state: "active", currentPeriodEnd: maxIso(doc.currentPeriodEnd, periodEnd), ...(input.externalSubscriptionId ? { externalId: input.externalSubscriptionId } : {}) } },
+      {
+        $set: {
+          state: "active",
+          currentPeriodEnd: maxIso(doc.currentPeriodEnd, periodEnd),
+          ...(input.externalSubscriptionId ? { externalId: input.externalSubscriptionId } : {}),
+        },
+      },
     );
     return true;
   }

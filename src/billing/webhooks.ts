@@ -100,7 +100,8 @@ export class StripeWebhooks {
       const outcome = await this.dispatch(event).catch((e: unknown) => {
         // A second event about the same object that disagrees with the first (e.g. another
         // amount): the first one stands; retrying would never succeed, so do not ask Stripe to.
-        if (e instanceof IdempotencyConflict) return { handled: false, note: "conflicts with an earlier event about the same object; the first stands", accountId: null, amount: null };
+        if (e instanceof IdempotencyConflict)
+          return { handled: false, note: "conflicts with an earlier event about the same object; the first stands", accountId: null, amount: null };
         throw e;
       });
       // Logged before it is marked done: a crash in between replays it, and both steps are idempotent.
@@ -142,7 +143,8 @@ export class StripeWebhooks {
         const amount = s.amount_total ?? topUp.amount;
         const currency = (s.currency ?? topUp.currency).toLowerCase();
         await this.topUps.confirmPaid(topUp._id, amount, currency);
-        const note = amount !== topUp.amount || currency !== topUp.currency ? `paid ${amount} ${currency}, asked ${topUp.amount} ${topUp.currency}` : null;
+        const note =
+          amount !== topUp.amount || currency !== topUp.currency ? `paid ${amount} ${currency}, asked ${topUp.amount} ${topUp.currency}` : null;
         return { handled: true, note, accountId: topUp.buyerId, amount: { amountMinor: amount, currency } };
       }
       case "checkout.session.expired": {
@@ -154,7 +156,11 @@ export class StripeWebhooks {
       }
       case "account.updated": {
         const a = event.data.object;
-        const payee = await this.payees.applyStatus(a.id, { detailsSubmitted: a.details_submitted === true, payoutsEnabled: a.payouts_enabled === true }, asOf);
+        const payee = await this.payees.applyStatus(
+          a.id,
+          { detailsSubmitted: a.details_submitted === true, payoutsEnabled: a.payouts_enabled === true },
+          asOf,
+        );
         return { handled: payee !== null, note: payee ? null : "not an exchange payee", accountId: payee?._id ?? null, amount: null };
       }
       case "invoice.paid": {
@@ -171,7 +177,12 @@ export class StripeWebhooks {
           periodEnd: periodEnd ? new Date(periodEnd * 1000).toISOString() : null,
           asOf,
         });
-        return { handled: ok, note: ok ? null : "not an exchange subscription", accountId: null, amount: { amountMinor: inv.amount_paid, currency: inv.currency.toLowerCase() } };
+        return {
+          handled: ok,
+          note: ok ? null : "not an exchange subscription",
+          accountId: null,
+          amount: { amountMinor: inv.amount_paid, currency: inv.currency.toLowerCase() },
+        };
       }
       case "customer.subscription.deleted": {
         await this.subscriptions.cancelled(event.data.object.id, asOf);

@@ -21,7 +21,7 @@ export const listingFields = {
   description: bilingual(5000, "description"),
   tags,
   category: z.enum(CATEGORIES),
-  licence: z.string().trim().min(1, "is required (e.g. \"CC BY-NC 4.0\" or your own terms)").max(200, "must be at most 200 characters"),
+  licence: z.string().trim().min(1, 'is required (e.g. "CC BY-NC 4.0" or your own terms)').max(200, "must be at most 200 characters"),
   permittedUse: z.string().trim().min(1, "is required: say what buyers may use answers for").max(2000, "must be at most 2000 characters"),
   // Checked by buildPricePlan (the pricing library's rules), which needs the platform fee.
   pricePlan: z.unknown(),

@@ -9,16 +9,7 @@ import type { PricePlan } from "./price-plan.ts";
 export const LISTING_STATUSES = ["DRAFT", "PUBLISHED", "SUSPENDED"] as const;
 export type ListingStatus = (typeof LISTING_STATUSES)[number];
 
-export const CATEGORIES = [
-  "TRANSPORT",
-  "ENVIRONMENT",
-  "HEALTH",
-  "FINANCE",
-  "RETAIL",
-  "ENERGY",
-  "GOVERNMENT",
-  "OTHER",
-] as const;
+export const CATEGORIES = ["TRANSPORT", "ENVIRONMENT", "HEALTH", "FINANCE", "RETAIL", "ENERGY", "GOVERNMENT", "OTHER"] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** Text in both languages the exchange serves; either may be empty, not both. */

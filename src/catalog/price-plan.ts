@@ -23,12 +23,18 @@ export const pricePlanInputSchema = z.object({
   perQueryFee: z.number().default(0),
   pricePerEpsilon: z.number().default(0),
   pricePerMillionRows: z.number().default(0),
-  freeTier: z.object({ queries: z.number().default(0), epsilon: z.number().default(0) }).nullish().transform((v) => v ?? null),
+  freeTier: z
+    .object({ queries: z.number().default(0), epsilon: z.number().default(0) })
+    .nullish()
+    .transform((v) => v ?? null),
   subscription: z
     .object({ monthlyFee: z.number(), queries: z.number().default(0), epsilon: z.number().default(0) })
     .nullish()
     .transform((v) => v ?? null),
-  monthlySpendingCap: z.number().nullish().transform((v) => v ?? null),
+  monthlySpendingCap: z
+    .number()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 export type PricePlanInput = z.input<typeof pricePlanInputSchema>;

@@ -65,9 +65,15 @@ export function normaliseTag(tag: string): string {
 export function storeSort(sort: SearchSort): Sort {
   switch (sort) {
     case "PRICE_ASC":
-      return [["indicativeQueryPrice", 1], ["publishedAt", -1]];
+      return [
+        ["indicativeQueryPrice", 1],
+        ["publishedAt", -1],
+      ];
     case "PRICE_DESC":
-      return [["indicativeQueryPrice", -1], ["publishedAt", -1]];
+      return [
+        ["indicativeQueryPrice", -1],
+        ["publishedAt", -1],
+      ];
     default:
       return [["publishedAt", -1]];
   }
@@ -150,12 +156,7 @@ export function compareKeys(a: Key, b: Key, sort: SearchSort): number {
 }
 
 /** Orders ranked results and returns the page after `afterKey`. */
-export function pageRanked(
-  results: Scored[],
-  sort: SearchSort,
-  first: number,
-  afterKey: Key | null,
-): { items: Scored[]; hasNext: boolean } {
+export function pageRanked(results: Scored[], sort: SearchSort, first: number, afterKey: Key | null): { items: Scored[]; hasNext: boolean } {
   const ordered = [...results].sort((a, b) => compareKeys(rankKey(a, sort), rankKey(b, sort), sort));
   const rest = afterKey ? ordered.filter((r) => compareKeys(rankKey(r, sort), afterKey, sort) > 0) : ordered;
   return { items: rest.slice(0, first), hasNext: rest.length > first };

@@ -124,29 +124,38 @@ export class CatalogService {
     const pricePlan = buildPricePlan(p.pricePlan as PricePlanInput | undefined, this.platformFeeBasisPoints);
     const prices = derivedPrices(pricePlan, version.rowCount);
     const id = newId("lst");
-    const event = stateEvent(actorId, { _id: id, datasetId: dataset._id, ownerId: actorId }, null, "DRAFT", prices.indicativeQueryPrice, pricePlan.currency);
-    return this.audit.drift.withEvent(event, () => this.listings.insert({
-      _id: id,
-      ownerId: actorId,
-      datasetId: dataset._id,
-      datasetVersion: version.version,
-      title: p.title,
-      description: p.description,
-      tags: p.tags,
-      category: p.category,
-      licence: p.licence,
-      permittedUse: p.permittedUse,
-      pricePlan,
-      ...prices,
-      instantAccess: p.instantAccess,
-      status: "DRAFT",
-      statusHistory: [],
-      searchTerms: termsOf(p),
-      auditEventIds: [event.eventId],
-      createdAt: now,
-      updatedAt: now,
-      publishedAt: "",
-    }));
+    const event = stateEvent(
+      actorId,
+      { _id: id, datasetId: dataset._id, ownerId: actorId },
+      null,
+      "DRAFT",
+      prices.indicativeQueryPrice,
+      pricePlan.currency,
+    );
+    return this.audit.drift.withEvent(event, () =>
+      this.listings.insert({
+        _id: id,
+        ownerId: actorId,
+        datasetId: dataset._id,
+        datasetVersion: version.version,
+        title: p.title,
+        description: p.description,
+        tags: p.tags,
+        category: p.category,
+        licence: p.licence,
+        permittedUse: p.permittedUse,
+        pricePlan,
+        ...prices,
+        instantAccess: p.instantAccess,
+        status: "DRAFT",
+        statusHistory: [],
+        searchTerms: termsOf(p),
+        auditEventIds: [event.eventId],
+        createdAt: now,
+        updatedAt: now,
+        publishedAt: "",
+      }),
+    );
   }
 
   /** Edits a listing the actor owns. Moving a published listing to another version needs the policy to fit it. */
@@ -180,8 +189,11 @@ export class CatalogService {
       next.searchTerms = termsOf(next);
       next.updatedAt = this.now().toISOString();
       // A change of price is a change of the listing's terms: it goes to the audit log.
-      const priceChanged = next.indicativeQueryPrice !== current.indicativeQueryPrice || JSON.stringify(next.pricePlan) !== JSON.stringify(current.pricePlan);
-      const event = priceChanged ? stateEvent(actorId, current, current.status, current.status, next.indicativeQueryPrice, next.pricePlan.currency) : null;
+      const priceChanged =
+        next.indicativeQueryPrice !== current.indicativeQueryPrice || JSON.stringify(next.pricePlan) !== JSON.stringify(current.pricePlan);
+      const event = priceChanged
+        ? stateEvent(actorId, current, current.status, current.status, next.indicativeQueryPrice, next.pricePlan.currency)
+        : null;
       if (event) next.auditEventIds = [...current.auditEventIds, event.eventId];
       const { _id, _v, ...fields } = next as Stored<Listing>;
       const write = async () => {
@@ -271,10 +283,15 @@ export class CatalogService {
   }
 
   /** `owner`: the caller owns the data (or is an admin), so issues read off its statistics may be named. */
-  private async assertPolicyFits(datasetId: string, version: Stored<DatasetVersion>, as: "owner" | "buyer" = "buyer"): Promise<Stored<PrivacyPolicy>> {
+  private async assertPolicyFits(
+    datasetId: string,
+    version: Stored<DatasetVersion>,
+    as: "owner" | "buyer" = "buyer",
+  ): Promise<Stored<PrivacyPolicy>> {
     const policy = await this.policies.current(datasetId);
     if (!policy) throw new PolicyRequired();
-    const issues = as === "owner" ? this.policies.ownerIssuesAgainst(policy, version) : this.policies.issuesAgainst(policy, version.schema, version.version);
+    const issues =
+      as === "owner" ? this.policies.ownerIssuesAgainst(policy, version) : this.policies.issuesAgainst(policy, version.schema, version.version);
     if (issues.length > 0) throw new InvalidInput(issues);
     return policy;
   }
@@ -427,7 +444,14 @@ export function canSee(listing: Listing, viewer: Viewer): boolean {
  * Search cursors say which mode made them ("r" ranked in memory, "s" store keyset) and for which
  * sort, so a cursor from another search is refused instead of silently misread.
  */
-const cursorShape = z.object({ m: z.enum(["r", "s"]), s: z.string(), k: z.array(z.union([z.string(), z.number()])).min(1).max(4) });
+const cursorShape = z.object({
+  m: z.enum(["r", "s"]),
+  s: z.string(),
+  k: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1)
+    .max(4),
+});
 
 function encodeSearchCursor(mode: "r" | "s", sort: SearchSort, key: Array<string | number>): string {
   return Buffer.from(JSON.stringify({ m: mode, s: sort, k: key }), "utf8").toString("base64url");
@@ -442,7 +466,9 @@ function decodeSearchCursor(cursor: string, mode: "r" | "s", sort: SearchSort): 
   }
   const parsed = cursorShape.safeParse(raw);
   if (!parsed.success || parsed.data.m !== mode || parsed.data.s !== sort) {
-    throw new InvalidInput([{ path: "after", message: "this cursor belongs to another search (query, filters or sort changed); start again without it" }]);
+    throw new InvalidInput([
+      { path: "after", message: "this cursor belongs to another search (query, filters or sort changed); start again without it" },
+    ]);
   }
   return parsed.data.k;
 }

@@ -52,7 +52,8 @@ export class ChunkMissing extends Error {
 
 function columnIndex(version: VersionLayout, column: string | number): number {
   const i = typeof column === "number" ? column : version.schema.columns.findIndex((c) => c.name === column);
-  if (i < 0 || i >= version.schema.columns.length || !Number.isInteger(i)) throw new RangeError(`no column ${JSON.stringify(column)} in this version`);
+  if (i < 0 || i >= version.schema.columns.length || !Number.isInteger(i))
+    throw new RangeError(`no column ${JSON.stringify(column)} in this version`);
   return i;
 }
 
@@ -119,6 +120,11 @@ export async function readDictionary(blobs: BlobStore, version: VersionLayout, c
 }
 
 /** Every chunk of one column, in order. */
-export async function* readColumn(blobs: BlobStore, version: VersionLayout, column: string | number, options: ReadChunkOptions = {}): AsyncGenerator<ColumnChunk> {
+export async function* readColumn(
+  blobs: BlobStore,
+  version: VersionLayout,
+  column: string | number,
+  options: ReadChunkOptions = {},
+): AsyncGenerator<ColumnChunk> {
   for (let k = 0; k < version.chunkCount; k++) yield await readColumnChunk(blobs, version, column, k, options);
 }

@@ -219,7 +219,10 @@ export class DatasetsService {
     const options = parseUploadOptions(input);
     const dataset = await this.getOwnedDataset(ownerId, datasetId);
     if (input.bytesTotal != null && input.bytesTotal > this.#maxBytes) {
-      throw new UploadRejected("too_large", `the upload is ${input.bytesTotal} bytes, larger than the limit of ${this.#maxBytes} bytes (UPLOAD_MAX_BYTES)`);
+      throw new UploadRejected(
+        "too_large",
+        `the upload is ${input.bytesTotal} bytes, larger than the limit of ${this.#maxBytes} bytes (UPLOAD_MAX_BYTES)`,
+      );
     }
     const jobId = newId("upl");
     const blobPrefix = uploadBlobPrefix(dataset._id, jobId);
@@ -272,17 +275,32 @@ export class DatasetsService {
       (await this.#jobs.updateOne(
         { _id: jobId },
         {
-          $set: { state: "succeeded", phase: "done", version: version.version, passes, rowsDone: version.rowCount, bytesDone: version.sourceBytes, updatedAt: finishedAt, finishedAt },
+          $set: {
+            state: "succeeded",
+            phase: "done",
+            version: version.version,
+            passes,
+            rowsDone: version.rowCount,
+            bytesDone: version.sourceBytes,
+            updatedAt: finishedAt,
+            finishedAt,
+          },
         },
       )) ?? job;
-    this.#log?.info({ datasetId: dataset._id, jobId, version: version.version, rows: version.rowCount, bytes: version.sourceBytes }, "dataset version created");
+    this.#log?.info(
+      { datasetId: dataset._id, jobId, version: version.version, rows: version.rowCount, bytes: version.sourceBytes },
+      "dataset version created",
+    );
     return { job, version };
   }
 
   /** Numbers and inserts the version (the commit point), then moves the dataset's latestVersion. */
   async #commit(dataset: Stored<Dataset>, job: Stored<UploadJob>, r: IngestResult): Promise<Stored<DatasetVersion>> {
     // A job the recovery sweep reaped (its heartbeat stalled) must not commit over deleted chunks.
-    const claimed = await this.#jobs.updateOne({ _id: job._id, state: "running" }, { $set: { phase: "committing", updatedAt: this.#now().toISOString() } });
+    const claimed = await this.#jobs.updateOne(
+      { _id: job._id, state: "running" },
+      { $set: { phase: "committing", updatedAt: this.#now().toISOString() } },
+    );
     if (!claimed) throw new Error(`upload ${job._id} was reaped before it could commit`);
     const numbered = await this.#datasets.updateOne({ _id: dataset._id }, { $inc: { versionSeq: 1 } });
     if (!numbered) throw new NotFound("dataset");
@@ -306,7 +324,9 @@ export class DatasetsService {
       uploadId: job._id,
       columns: r.columns,
     } satisfies DatasetVersion & { _id: string };
-    const schemaHash = createHash("sha256").update(JSON.stringify(r.schema.columns.map((c) => [c.name, c.type, c.nullable]))).digest("hex");
+    const schemaHash = createHash("sha256")
+      .update(JSON.stringify(r.schema.columns.map((c) => [c.name, c.type, c.nullable])))
+      .digest("hex");
     // Event ids allow [A-Za-z0-9_.:+/=-] only (no "@"). The row count goes as `rowCount`: the
     // audit log refuses a data key named `rows` (it guards against raw rows), whatever the
     // catalogue in audit/actions.ts says.
@@ -332,13 +352,22 @@ export class DatasetsService {
     const info: UploadErrorInfo =
       error instanceof UploadRejected
         ? error.toInfo()
-        : { rule: "internal_error", message: "the upload failed because of an internal error; nothing was kept", line: null, row: null, column: null };
+        : {
+            rule: "internal_error",
+            message: "the upload failed because of an internal error; nothing was kept",
+            line: null,
+            row: null,
+            column: null,
+          };
     if (!(error instanceof UploadRejected)) this.#log?.error({ err: error, jobId: job._id }, "upload failed");
     try {
       if (await this.#recovery.completeIfCommitted(job)) return;
       await this.#blobs.deletePrefix(job.blobPrefix);
       const at = this.#now().toISOString();
-      await this.#jobs.updateOne({ _id: job._id, state: "running" }, { $set: { state: "failed", phase: "done", error: { ...info }, updatedAt: at, finishedAt: at } });
+      await this.#jobs.updateOne(
+        { _id: job._id, state: "running" },
+        { $set: { state: "failed", phase: "done", error: { ...info }, updatedAt: at, finishedAt: at } },
+      );
     } catch (err) {
       this.#log?.warn({ err, jobId: job._id }, "failed upload not cleaned up yet; the recovery sweep will");
     }

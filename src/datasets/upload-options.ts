@@ -49,9 +49,7 @@ export function parseUploadOptions(input: UploadOptionsInput): UploadOptions {
   }
   const d = delimiter.safeParse(input.delimiter ?? ",");
   if (!d.success) throw invalidInputFromZod(d.error, "input.delimiter");
-  const list = Array.isArray(input.columnTypes)
-    ? input.columnTypes
-    : Object.entries(input.columnTypes ?? {}).map(([name, type]) => ({ name, type }));
+  const list = Array.isArray(input.columnTypes) ? input.columnTypes : Object.entries(input.columnTypes ?? {}).map(([name, type]) => ({ name, type }));
   const cols = declaredList.safeParse(list);
   if (!cols.success) throw invalidInputFromZod(cols.error, "input.columnTypes");
   return { format, delimiter: d.data, declared: new Map(cols.data.map((c) => [c.name, c.type])) };

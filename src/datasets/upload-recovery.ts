@@ -87,7 +87,13 @@ export class UploadRecovery {
             $set: {
               state: "failed",
               phase: "done",
-              error: { rule: "interrupted", message: "the upload was interrupted (the server stopped) and nothing was kept; upload the file again", line: null, row: null, column: null },
+              error: {
+                rule: "interrupted",
+                message: "the upload was interrupted (the server stopped) and nothing was kept; upload the file again",
+                line: null,
+                row: null,
+                column: null,
+              },
               updatedAt: at,
               finishedAt: at,
             },

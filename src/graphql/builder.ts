@@ -61,8 +61,7 @@ export const builder = new SchemaBuilder<{
       self: (accountId: string) => ctx.principal?.account._id === accountId || ctx.signedInNow.has(accountId),
     }),
     // One error for every refusal, whatever the rule: a caller learns nothing from it.
-    unauthorizedError: () =>
-      new GraphQLError("not authorized", { extensions: { code: NOT_AUTHORIZED } }),
+    unauthorizedError: () => new GraphQLError("not authorized", { extensions: { code: NOT_AUTHORIZED } }),
   },
   errors: {
     defaultTypes: [],

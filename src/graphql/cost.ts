@@ -42,7 +42,11 @@ export function operationCost(
   }
   if (!operation) return 0;
   const root =
-    operation.operation === "mutation" ? schema.getMutationType() : operation.operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
+    operation.operation === "mutation"
+      ? schema.getMutationType()
+      : operation.operation === "subscription"
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
   if (!root) return 0;
 
   const argValue = (node: ValueNode | undefined): unknown => {

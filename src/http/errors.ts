@@ -85,7 +85,11 @@ export function errorBodies(log: Logger): Middleware {
 export function requireContentType(ctx: { get(h: string): string; method: string }, types: readonly string[]): void {
   const given = ctx.get("content-type").split(";")[0]!.trim().toLowerCase();
   if (!types.includes(given)) {
-    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `the body must be ${types.join(" or ")}${given ? `, not ${given}` : " (no Content-Type was sent)"}`);
+    throw new HttpError(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      `the body must be ${types.join(" or ")}${given ? `, not ${given}` : " (no Content-Type was sent)"}`,
+    );
   }
 }
 

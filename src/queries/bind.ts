@@ -24,7 +24,11 @@ function asStored(v: Literal): number {
   return typeof v === "boolean" ? (v ? 1 : 0) : Number(v);
 }
 
-export function bindParams(plan: QueryPlan, program: KernelProgram, views: Record<string, ColumnView>): Omit<BoundParams, "partitions" | "partition"> {
+export function bindParams(
+  plan: QueryPlan,
+  program: KernelProgram,
+  views: Record<string, ColumnView>,
+): Omit<BoundParams, "partitions" | "partition"> {
   const view = (name: string): ColumnView => {
     const v = views[name];
     if (!v) throw new Error(`binder: column ${JSON.stringify(name)} was not loaded`);

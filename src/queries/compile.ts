@@ -126,7 +126,9 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
       } else field(`F${i}set`, `new Set(${fp}.set)`);
     } else if (int32(f.column)) {
       // Integers: lo ≤ v < hi ⇔ ⌈lo⌉ ≤ v ≤ ⌈hi⌉ − 1, tested as one unsigned compare (v − lo) ≤ (hi − lo).
-      setup.push(`const F${i}l = ${fp}.lo === null ? -Infinity : Math.ceil(${fp}.lo), F${i}h = ${fp}.hi === null ? Infinity : Math.ceil(${fp}.hi) - 1;`);
+      setup.push(
+        `const F${i}l = ${fp}.lo === null ? -Infinity : Math.ceil(${fp}.lo), F${i}h = ${fp}.hi === null ? Infinity : Math.ceil(${fp}.hi) - 1;`,
+      );
       setup.push(`if (!(F${i}l <= F${i}h && F${i}l <= 2147483647 && F${i}h >= -2147483648)) return { totals: Array.from(totals) };`);
       field(`F${i}lo`, `Math.max(F${i}l, -2147483648) | 0`);
       field(`F${i}hi`, `Math.min(F${i}h, 2147483647) | 0`);
@@ -192,7 +194,9 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   const load = (names: string[]) => `  const ${names.map((n) => `${n} = c.${n}`).join(", ")};`;
 
   emit("'use strict';");
-  emit("function rank(seed, u, g) { let h = (seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; }");
+  emit(
+    "function rank(seed, u, g) { let h = (seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; }",
+  );
   emit("function unclustered() { throw new Error('kernel: rows are not clustered by unit'); }");
 
   // flush(c, u, nt): the end of unit u, which touched nt groups: keep ≤ MG of them (smallest
@@ -204,7 +208,9 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("  if (nt > MG) {");
   emit("    if (MG === 1) {");
   emit("      let best = 0, bg = touched[0], br = rank(c.seed, u, bg);");
-  emit("      for (let k = 1; k < nt; k++) { const g = touched[k], r = rank(c.seed, u, g); if (r < br || (r === br && g < bg)) { best = k; bg = g; br = r; } }");
+  emit(
+    "      for (let k = 1; k < nt; k++) { const g = touched[k], r = rank(c.seed, u, g); if (r < br || (r === br && g < bg)) { best = k; bg = g; br = r; } }",
+  );
   emit("      touched[best] = touched[0]; touched[0] = bg;");
   emit("    } else {");
   // (rank, group) packed in one exact double: rank < 2^32, group < G ≤ 10 000.

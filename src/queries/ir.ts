@@ -40,7 +40,9 @@ export function canonicalIR(ir: QueryIR): QueryIR {
 }
 
 export function irHash(ir: QueryIR): string {
-  return createHash("sha256").update(canonicalize(canonicalIR(ir))!).digest("hex");
+  return createHash("sha256")
+    .update(canonicalize(canonicalIR(ir))!)
+    .digest("hex");
 }
 
 function compareLiterals(a: Literal, b: Literal): number {

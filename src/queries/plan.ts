@@ -12,7 +12,17 @@
  */
 import type { DatasetSchema, ColumnSchema } from "../datasets/index.ts";
 import { POLICY_DEFAULTS, POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/index.ts";
-import { divideEpsilon, compareEpsilon, parseEpsilon, formatEpsilon, expectedNoiseStdDev, granularityFor, maxUnits, releaseThreshold, type Epsilon } from "../privacy/mechanism/index.ts";
+import {
+  divideEpsilon,
+  compareEpsilon,
+  parseEpsilon,
+  formatEpsilon,
+  expectedNoiseStdDev,
+  granularityFor,
+  maxUnits,
+  releaseThreshold,
+  type Epsilon,
+} from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
 
@@ -144,7 +154,12 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   const dimension = (name: string, path: string): DimensionPolicy => {
     column(name, path);
     const d = policy.dimensions.find((x) => x.column === name);
-    if (!d) throw new PolicyViolation("COLUMN_NOT_ALLOWED", path, `column ${JSON.stringify(name)} is not a dimension the policy allows to group or filter on`);
+    if (!d)
+      throw new PolicyViolation(
+        "COLUMN_NOT_ALLOWED",
+        path,
+        `column ${JSON.stringify(name)} is not a dimension the policy allows to group or filter on`,
+      );
     return d;
   };
 
@@ -153,7 +168,11 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
 
   if (ir.aggregates.length === 0) throw new PolicyViolation("NO_AGGREGATE", "input.aggregates", "ask for at least one aggregate");
   if (ir.aggregates.length > PLAN_LIMITS.maxAggregates) {
-    throw new PolicyViolation("TOO_MANY_AGGREGATES", "input.aggregates", `at most ${PLAN_LIMITS.maxAggregates} aggregates per query (got ${ir.aggregates.length})`);
+    throw new PolicyViolation(
+      "TOO_MANY_AGGREGATES",
+      "input.aggregates",
+      `at most ${PLAN_LIMITS.maxAggregates} aggregates per query (got ${ir.aggregates.length})`,
+    );
   }
 
   const groupDims: GroupDim[] = [];
@@ -186,7 +205,11 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     const derivedNote = groupDims.some((g) => g.kind === "keys" && g.derived)
       ? ` (a column with data-derived keys counts as ${POLICY_LIMITS.maxDerivedKeys}, the most distinct values it may have)`
       : "";
-    throw new PolicyViolation("TOO_MANY_GROUPS", "input.groupBy", `this grouping makes up to ${publicGroupBound} groups${derivedNote}; at most ${PLAN_LIMITS.maxGroups}`);
+    throw new PolicyViolation(
+      "TOO_MANY_GROUPS",
+      "input.groupBy",
+      `this grouping makes up to ${publicGroupBound} groups${derivedNote}; at most ${PLAN_LIMITS.maxGroups}`,
+    );
   }
   const anyDerived = groupDims.some((g) => g.kind === "keys" && g.derived === true);
 
@@ -198,23 +221,36 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
         // Keys found in the data are not public, so any string may be asked for; one absent
         // from the data simply matches no row.
         if (f.values.length === 0) throw new PolicyViolation("BAD_FILTER", `${path}.values`, "an `in` filter needs at least one value");
-        if (f.values.length > POLICY_LIMITS.maxKeys) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `an \`in\` filter has at most ${POLICY_LIMITS.maxKeys} values`);
+        if (f.values.length > POLICY_LIMITS.maxKeys)
+          throw new PolicyViolation("BAD_FILTER", `${path}.values`, `an \`in\` filter has at most ${POLICY_LIMITS.maxKeys} values`);
         for (const v of f.values) {
-          if (typeof v !== "string") throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} holds text: give its values as strings`);
-          if (v.length > POLICY_LIMITS.maxKeyLength) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `a value is at most ${POLICY_LIMITS.maxKeyLength} characters`);
+          if (typeof v !== "string")
+            throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} holds text: give its values as strings`);
+          if (v.length > POLICY_LIMITS.maxKeyLength)
+            throw new PolicyViolation("BAD_FILTER", `${path}.values`, `a value is at most ${POLICY_LIMITS.maxKeyLength} characters`);
         }
         return { column: f.column, kind: "in", values: f.values };
       }
-      if (!d.keys) throw new PolicyViolation("BAD_FILTER", `${path}.values`, `column ${JSON.stringify(f.column)} has bucket edges, not a key set: filter it with a range`);
+      if (!d.keys)
+        throw new PolicyViolation(
+          "BAD_FILTER",
+          `${path}.values`,
+          `column ${JSON.stringify(f.column)} has bucket edges, not a key set: filter it with a range`,
+        );
       if (f.values.length === 0) throw new PolicyViolation("BAD_FILTER", `${path}.values`, "an `in` filter needs at least one value");
       for (const v of f.values) {
         if (!d.keys.some((k) => k === v)) {
-          throw new PolicyViolation("VALUE_NOT_IN_KEY_SET", `${path}.values`, `${JSON.stringify(v)} is not in the public key set of ${JSON.stringify(f.column)}`);
+          throw new PolicyViolation(
+            "VALUE_NOT_IN_KEY_SET",
+            `${path}.values`,
+            `${JSON.stringify(v)} is not in the public key set of ${JSON.stringify(f.column)}`,
+          );
         }
       }
       return { column: f.column, kind: "in", values: f.values };
     }
-    if (d.derivedKeys === true) throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(f.column)} is not numeric: filter it with \`in\``);
+    if (d.derivedKeys === true)
+      throw new PolicyViolation("BAD_FILTER", path, `column ${JSON.stringify(f.column)} is not numeric: filter it with \`in\``);
     const isDate = d.dateEdges !== null;
     const colType = column(f.column, `${path}.column`).type;
     const toNumber = (v: number | string | null, side: string): number | null => {
@@ -224,7 +260,8 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
         if (Number.isNaN(ms)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a date range bound must be an ISO date");
         return storedTime(ms, colType);
       }
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a range bound must be a finite number");
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new PolicyViolation("BAD_FILTER", `${path}.${side}`, "a range bound must be a finite number");
       return v;
     };
     if (d.keys && d.keys.some((k) => typeof k !== "number")) {
@@ -257,7 +294,12 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     if ("column" in a) {
       column(a.column, `${path}.column`);
       measure = policy.measures.find((x) => x.column === a.column) ?? null;
-      if (!measure) throw new PolicyViolation("COLUMN_NOT_ALLOWED", `${path}.column`, `column ${JSON.stringify(a.column)} is not a measure the policy allows to aggregate`);
+      if (!measure)
+        throw new PolicyViolation(
+          "COLUMN_NOT_ALLOWED",
+          `${path}.column`,
+          `column ${JSON.stringify(a.column)} is not a measure the policy allows to aggregate`,
+        );
       if (!measures.some((x) => x.column === measure!.column)) measures.push(measure);
     }
     let bins = 1;
@@ -326,7 +368,11 @@ export function requestedEpsilon(requested: string | number, perQueryLimit: numb
     throw new PolicyViolation("BAD_EPSILON", "input.epsilon", (e as Error).message);
   }
   if (compareEpsilon(epsilon, parseEpsilon(perQueryLimit)) > 0) {
-    throw new PolicyViolation("EPSILON_ABOVE_LIMIT", "input.epsilon", `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${perQueryLimit} per query`);
+    throw new PolicyViolation(
+      "EPSILON_ABOVE_LIMIT",
+      "input.epsilon",
+      `ε ${formatEpsilon(epsilon)} is above this dataset's limit of ${perQueryLimit} per query`,
+    );
   }
   return epsilon;
 }

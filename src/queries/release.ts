@@ -77,7 +77,7 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
           return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + measureSlot(a.column)]!, s.granularity, s), bins: null };
         }
         case "AVG": {
-          const [sumStat, countStat] = stats as [typeof stats[0], typeof stats[0]];
+          const [sumStat, countStat] = stats as [(typeof stats)[0], (typeof stats)[0]];
           const slot = measureSlot(a.column);
           const sum = noisy(totals[o + slot]!, sumStat!.granularity, sumStat!);
           const count = noisy(totals[o + slot + 1]!, 1, countStat!);

@@ -23,7 +23,15 @@ import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
 import { budgetStanding } from "./budget-check.ts";
 import { InvalidInput } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { type AnalysisService, type AnalysisRevision, checkSpec, planOutputs, releaseVector, type PlannedOutput, type ReleasedOutput } from "../analysis/index.ts";
+import {
+  type AnalysisService,
+  type AnalysisRevision,
+  checkSpec,
+  planOutputs,
+  releaseVector,
+  type PlannedOutput,
+  type ReleasedOutput,
+} from "../analysis/index.ts";
 import { rowsByUnit, unitBatches } from "./analysis-units.ts";
 import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from "./release-deadline.ts";
 
@@ -98,7 +106,11 @@ export class AnalysisRunService {
       throw new PolicyViolation("NO_ENTITLEMENT", "input.analysisId", "you have no access to this analysis's listing any more: request access again");
     }
     // The policy or the schema may have changed since approval: the columns must still be allowed.
-    checkSpec(revision, policy, version.schema.columns.map((c) => c.name));
+    checkSpec(
+      revision,
+      policy,
+      version.schema.columns.map((c) => c.name),
+    );
     const epsilon = requestedEpsilon(input.epsilon ?? String(policy.epsilonPerQuery), policy.epsilonPerQuery);
     const planned = planOutputs(revision.outputs, epsilon);
     const hash = createHash("sha256")
@@ -114,7 +126,10 @@ export class AnalysisRunService {
       what: "analysis",
     });
     const estimate = { epsilon: epsilonToNumber(epsilon), rowsScanned: version.rowCount };
-    const price = this.deps.billing && !standing.cached ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate }) : null;
+    const price =
+      this.deps.billing && !standing.cached
+        ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate })
+        : null;
     const quote: AnalysisQuote = {
       analysisId: analysis._id,
       revision: revision.revision,
@@ -125,7 +140,14 @@ export class AnalysisRunService {
       rowsToScan: version.rowCount,
       maxRowsPerUnit: maxRowsPerUnitOf(policy),
       epsilon: formatEpsilon(epsilon),
-      outputs: planned.map((o) => ({ name: o.name, lo: o.lo, hi: o.hi, epsilon: formatEpsilon(o.epsilon), granularity: o.granularity, expectedStdDev: o.expectedStdDev })),
+      outputs: planned.map((o) => ({
+        name: o.name,
+        lo: o.lo,
+        hi: o.hi,
+        epsilon: formatEpsilon(o.epsilon),
+        granularity: o.granularity,
+        expectedStdDev: o.expectedStdDev,
+      })),
       price,
       buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
       datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
@@ -135,7 +157,10 @@ export class AnalysisRunService {
     return { quote, revision, planned, epsilon, hash, q };
   }
 
-  async run(buyerId: string, input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null }): Promise<AnalysisRun> {
+  async run(
+    buyerId: string,
+    input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null },
+  ): Promise<AnalysisRun> {
     const p = await this.prepare(buyerId, input);
     const { quote, q } = p;
     const { listing, version } = q;
@@ -157,7 +182,9 @@ export class AnalysisRunService {
           })
         : null;
     if (hold && hold.state === "voided") {
-      throw new InvalidInput([{ path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" }]);
+      throw new InvalidInput([
+        { path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" },
+      ]);
     }
     const started = performance.now();
     let ran = false;
@@ -193,17 +220,32 @@ export class AnalysisRunService {
       }
       if (!answered.cached) {
         await recordReleased(this.deps.audit, {
-            actor: buyerId,
-            subject: { queryId: runId, datasetId: listing.datasetId, ownerId: listing.ownerId, buyerId, listingId: listing._id, versionId: version._id },
-            data: {
-              ir: { kind: "analysis", analysisId: quote.analysisId, revision: quote.revision, codeHash: quote.codeHash, outputs: quote.outputs.map((o) => o.name) },
-              epsilon: epsilonToNumber(p.epsilon),
-              priceMinor: charged?.amount ?? 0,
-              currency: charged?.currency ?? quote.price?.currency ?? "CNY",
-              rowsScanned: version.rowCount,
-              resultDigest: createHash("sha256").update(canonicalize(outputs as unknown as JsonValue)!).digest("hex"),
+          actor: buyerId,
+          subject: {
+            queryId: runId,
+            datasetId: listing.datasetId,
+            ownerId: listing.ownerId,
+            buyerId,
+            listingId: listing._id,
+            versionId: version._id,
+          },
+          data: {
+            ir: {
+              kind: "analysis",
+              analysisId: quote.analysisId,
+              revision: quote.revision,
+              codeHash: quote.codeHash,
+              outputs: quote.outputs.map((o) => o.name),
             },
-          });
+            epsilon: epsilonToNumber(p.epsilon),
+            priceMinor: charged?.amount ?? 0,
+            currency: charged?.currency ?? quote.price?.currency ?? "CNY",
+            rowsScanned: version.rowCount,
+            resultDigest: createHash("sha256")
+              .update(canonicalize(outputs as unknown as JsonValue)!)
+              .digest("hex"),
+          },
+        });
       }
       return { runId, quote, outputs, cached: answered.cached, charged };
     } catch (e) {

@@ -15,7 +15,15 @@ export interface BudgetStanding {
 
 export async function budgetStanding(
   budgets: PrivacyBudgetService,
-  req: { buyerId: string; datasetId: string; versionId: string; hash: string; epsilon: Epsilon; caps: ReturnType<typeof policyCaps>; what: "query" | "analysis" },
+  req: {
+    buyerId: string;
+    datasetId: string;
+    versionId: string;
+    hash: string;
+    epsilon: Epsilon;
+    caps: ReturnType<typeof policyCaps>;
+    what: "query" | "analysis";
+  },
 ): Promise<BudgetStanding> {
   const [remaining, cachedAnswer] = await Promise.all([
     budgets.remaining({ buyerId: req.buyerId, datasetId: req.datasetId }, req.caps),

@@ -40,7 +40,6 @@ export interface ClusteredColumns {
   key: string;
 }
 
-
 /** The partition of a numeric unit value: the kernels' rule (compile.ts `own`). */
 const numericPartition = (u: number, p: number) => ((u * 2654435761) >>> 0) % p;
 
@@ -140,7 +139,12 @@ export function reorderColumn(view: ColumnView, layout: UnitLayout): ColumnView 
 }
 
 /** Clusters in-memory columns (tests, the bench); the service goes through ColumnLoader.loadClustered. */
-export function clusterColumns(views: Record<string, ColumnView>, unitColumn: string, names: readonly string[], partitions: number): ClusteredColumns {
+export function clusterColumns(
+  views: Record<string, ColumnView>,
+  unitColumn: string,
+  names: readonly string[],
+  partitions: number,
+): ClusteredColumns {
   const unit = views[unitColumn];
   if (!unit) throw new Error(`column ${JSON.stringify(unitColumn)} was not loaded`);
   const layout = unitLayout(unit, partitions);
@@ -154,7 +158,10 @@ export function clusterColumns(views: Record<string, ColumnView>, unitColumn: st
 }
 
 function clusteredKey(versionId: string, unitColumn: string, partitions: number, names: readonly string[]): string {
-  const digest = createHash("sha256").update(JSON.stringify([unitColumn, partitions, names])).digest("hex").slice(0, 32);
+  const digest = createHash("sha256")
+    .update(JSON.stringify([unitColumn, partitions, names]))
+    .digest("hex")
+    .slice(0, 32);
   return `${versionId.slice(0, 200)}:clustered:${digest}`;
 }
 
@@ -177,7 +184,8 @@ export class ColumnLoader {
   /** Columns in file order. */
   async load(version: Version, names: string[]): Promise<Record<string, ColumnView>> {
     const out: Record<string, ColumnView> = {};
-    for (const name of names) out[name] = (await this.cached(JSON.stringify(["raw", version._id, name]), () => this.read(version, name))) as ColumnView;
+    for (const name of names)
+      out[name] = (await this.cached(JSON.stringify(["raw", version._id, name]), () => this.read(version, name))) as ColumnView;
     return out;
   }
 

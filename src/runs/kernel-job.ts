@@ -6,7 +6,18 @@
  */
 import type { ColumnInput, KernelPart } from "../../sandbox/index.ts";
 import type { DatasetVersion } from "../datasets/index.ts";
-import { type QueryPlan, type KernelOutput, type KernelProgram, compileClusteredKernel, kernelColumns, kernelShape, bindParams, mergeTotals, runKernelInProcess, type BoundParams } from "../queries/index.ts";
+import {
+  type QueryPlan,
+  type KernelOutput,
+  type KernelProgram,
+  compileClusteredKernel,
+  kernelColumns,
+  kernelShape,
+  bindParams,
+  mergeTotals,
+  runKernelInProcess,
+  type BoundParams,
+} from "../queries/index.ts";
 import type { ClusteredColumns, ColumnLoader } from "./columns.ts";
 
 type Bound = Omit<BoundParams, "partitions" | "partition">;
@@ -35,7 +46,9 @@ export function clusteredParts(clustered: ClusteredColumns, bound: Bound): Kerne
 
 /** A clustered kernel's parts run one after another in this process (tests, the bench), merged. */
 export function runClusteredInProcess(program: KernelProgram, clustered: ClusteredColumns, bound: Bound): KernelOutput {
-  const parts = clusteredParts(clustered, bound).map((p) => runKernelInProcess(program, clustered.views, p.params as BoundParams, p.rowStart, p.rowEnd));
+  const parts = clusteredParts(clustered, bound).map((p) =>
+    runKernelInProcess(program, clustered.views, p.params as BoundParams, p.rowStart, p.rowEnd),
+  );
   return { totals: mergeTotals(parts) };
 }
 

@@ -26,7 +26,19 @@ import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
 import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
-import { derivedKeyColumns, planQuery, type QueryPlan, mergeTotals, type KernelOutput, releaseAnswer, type ReleasedAnswer, PolicyViolation, type AggregateIR, type FilterIR, type QueryIR } from "../queries/index.ts";
+import {
+  derivedKeyColumns,
+  planQuery,
+  type QueryPlan,
+  mergeTotals,
+  type KernelOutput,
+  releaseAnswer,
+  type ReleasedAnswer,
+  PolicyViolation,
+  type AggregateIR,
+  type FilterIR,
+  type QueryIR,
+} from "../queries/index.ts";
 import { POLICY_LIMITS } from "../privacy/policy/index.ts";
 import { prepareQueryKernel } from "./kernel-job.ts";
 import { ColumnLoader } from "./columns.ts";
@@ -241,7 +253,9 @@ export class QueryService {
         : null;
     if (hold && hold.state === "voided") {
       // A replayed key whose first run failed: its hold is gone for good; a new run needs a new key.
-      throw new InvalidInput([{ path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" }]);
+      throw new InvalidInput([
+        { path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" },
+      ]);
     }
     let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
     try {
@@ -267,23 +281,29 @@ export class QueryService {
       if (hold && billing) {
         if (answered.cached) await billing.voidQuery(hold._id, "answered from cache");
         else {
-          const receipt = await billing.postQuery(hold._id, { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: metering.rows, cpuMs: metering.cpuMs });
+          const receipt = await billing.postQuery(hold._id, {
+            epsilon: epsilonToNumber(plan.epsilon),
+            rowsScanned: metering.rows,
+            cpuMs: metering.cpuMs,
+          });
           charged = { amount: receipt.meter.price, currency: receipt.meter.currency };
         }
       }
       if (!answered.cached) {
         await recordReleased(this.deps.audit, {
-            actor: buyerId,
-            subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
-            data: {
-              ir: auditedIR(plan, p.policy),
-              epsilon: epsilonToNumber(plan.epsilon),
-              priceMinor: charged?.amount ?? 0,
-              currency: charged?.currency ?? quote.price?.currency ?? "CNY",
-              rowsScanned: metering.rows,
-              resultDigest: createHash("sha256").update(canonicalize(answer as unknown as JsonValue)!).digest("hex"),
-            },
-          });
+          actor: buyerId,
+          subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
+          data: {
+            ir: auditedIR(plan, p.policy),
+            epsilon: epsilonToNumber(plan.epsilon),
+            priceMinor: charged?.amount ?? 0,
+            currency: charged?.currency ?? quote.price?.currency ?? "CNY",
+            rowsScanned: metering.rows,
+            resultDigest: createHash("sha256")
+              .update(canonicalize(answer as unknown as JsonValue)!)
+              .digest("hex"),
+          },
+        });
       }
       this.deps.metrics.queryDuration.observe({ outcome: answered.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
       return { queryId, quote, answer, cached: answered.cached, charged, metering };

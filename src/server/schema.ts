@@ -5,6 +5,7 @@
 import type { GraphQLSchema } from "graphql";
 import { builder } from "../graphql/builder.ts";
 import "../graphql/error-types.ts";
+import "../privacy/mechanism/graphql/index.ts";
 import "../accounts/graphql/index.ts";
 import "../datasets/graphql/index.ts";
 import "../audit/graphql/index.ts";

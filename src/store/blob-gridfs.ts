@@ -147,9 +147,7 @@ class GridFsBlobStore implements BlobStore {
 
   /** Deletes every file of `key` older than the newest one (by uploadDate, then _id). */
   async #removeOlder(key: string): Promise<void> {
-    const files = await this.#files
-      .find({ filename: key }, { projection: { _id: 1, uploadDate: 1 } })
-      .toArray();
+    const files = await this.#files.find({ filename: key }, { projection: { _id: 1, uploadDate: 1 } }).toArray();
     if (files.length <= 1) return;
     files.sort(newestFirst);
     await this.#deleteFiles(files.slice(1).map((f) => f._id));

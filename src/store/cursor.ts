@@ -39,11 +39,7 @@ export function decodeCursor(sort: Sort, cursor: string): Scalar[] {
   } catch {
     throw new StoreUsageError("malformed cursor");
   }
-  if (
-    !Array.isArray(values) ||
-    values.length !== keys.length ||
-    !values.every((v) => typeof v === "string" || typeof v === "number")
-  ) {
+  if (!Array.isArray(values) || values.length !== keys.length || !values.every((v) => typeof v === "string" || typeof v === "number")) {
     throw new StoreUsageError("malformed cursor");
   }
   return values as Scalar[];

@@ -71,10 +71,7 @@ export async function openMongoStore(uri: string, dbName: string): Promise<Mongo
     ferret = typeof info["ferretdbVersion"] === "string" || info["ferretdbFeatures"] !== undefined;
   } catch (e) {
     await client.close().catch(() => {});
-    throw new Error(
-      `cannot reach a MongoDB-wire server at ${where} within ${SERVER_SELECTION_TIMEOUT_MS} ms: ${messageOf(e)}`,
-      { cause: e },
-    );
+    throw new Error(`cannot reach a MongoDB-wire server at ${where} within ${SERVER_SELECTION_TIMEOUT_MS} ms: ${messageOf(e)}`, { cause: e });
   }
   return new MongoDocumentStore(client, client.db(dbName), ferret, `${uri}\u0000${dbName}`);
 }
@@ -200,9 +197,7 @@ class MongoCollectionAdapter<T extends object> implements Collection<T> {
       portFilter = { $and: [filter, afterCursorFilter(sortKeys, after)] };
     }
     const query = translateFilter(portFilter, "filter");
-    const docs = await this.#coll
-      .find(query, limit === undefined ? { sort: mongoSort } : { sort: mongoSort, limit: limit + 1 })
-      .toArray();
+    const docs = await this.#coll.find(query, limit === undefined ? { sort: mongoSort } : { sort: mongoSort, limit: limit + 1 }).toArray();
     const more = limit !== undefined && docs.length > limit;
     const items = (more ? docs.slice(0, limit) : docs).map((d) => toPlain(d, this.#ferret) as Stored<T>);
     const last = items[items.length - 1];
@@ -232,9 +227,7 @@ class MongoCollectionAdapter<T extends object> implements Collection<T> {
       const scoped = fixedId !== null ? query : withId(query, id);
       const lockKey = `${this.name}/${id}`;
       // Queue in-process first, so that only other processes make us poll the lock.
-      const doc = await serialise(`${this.#queuePrefix}\u0000${id}`, () =>
-        locks.withLock(lockKey, () => this.#findOneAndUpdate(scoped, change)),
-      );
+      const doc = await serialise(`${this.#queuePrefix}\u0000${id}`, () => locks.withLock(lockKey, () => this.#findOneAndUpdate(scoped, change)));
       // Null with a free choice of document: it stopped matching before we held it; look again.
       if (doc !== null || fixedId !== null) return doc;
     }
@@ -292,7 +285,10 @@ class MongoCollectionAdapter<T extends object> implements Collection<T> {
     if (isPlainObject(keyPattern) && Object.keys(keyPattern).length > 0) return Object.keys(keyPattern);
 
     const message = typeof e.message === "string" ? e.message : "";
-    const indexes = await this.#coll.listIndexes().toArray().catch(() => [] as Document[]);
+    const indexes = await this.#coll
+      .listIndexes()
+      .toArray()
+      .catch(() => [] as Document[]);
     const fieldsOf = (ix: Document): string[] => Object.keys((ix["key"] ?? {}) as object);
 
     const mongoName = /index: (\S+) dup key/.exec(message)?.[1];
@@ -314,8 +310,7 @@ class MongoCollectionAdapter<T extends object> implements Collection<T> {
     }
 
     if (inserted === null) return null;
-    const exists = async (probe: Document): Promise<boolean> =>
-      (await this.#coll.findOne(probe, { projection: { _id: 1 } })) !== null;
+    const exists = async (probe: Document): Promise<boolean> => (await this.#coll.findOne(probe, { projection: { _id: 1 } })) !== null;
     if (await exists({ _id: inserted["_id"] as string })) return ["_id"];
     probing: for (const ix of indexes) {
       if (ix["unique"] !== true || ix["name"] === "_id_") continue;
@@ -547,11 +542,7 @@ function stringEquality(cond: unknown): string | null {
   return keys.length === 1 && keys[0] === "$eq" && typeof cond["$eq"] === "string" ? cond["$eq"] : null;
 }
 
-function translateCondition(
-  path: string,
-  cond: unknown,
-  where: string,
-): { condition: Document; clauses: Document[] } {
+function translateCondition(path: string, cond: unknown, where: string): { condition: Document; clauses: Document[] } {
   if (cond === undefined) throw new StoreUsageError(`${where}: condition is undefined`);
   const guard = !NEVER_ARRAY.has(path);
   const notArray = { $not: { $type: "array" } };

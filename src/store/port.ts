@@ -183,10 +183,7 @@ export interface BlobStore {
 
 /** Blob keys: segments of [A-Za-z0-9._-] separated by "/", no empty or dot-only segment. */
 export function assertBlobKey(key: string): void {
-  const ok =
-    key.length > 0 &&
-    key.length <= 512 &&
-    key.split("/").every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..");
+  const ok = key.length > 0 && key.length <= 512 && key.split("/").every((s) => /^[A-Za-z0-9._-]+$/.test(s) && s !== "." && s !== "..");
   if (!ok) throw new StoreUsageError(`invalid blob key ${JSON.stringify(key)}`);
 }
 

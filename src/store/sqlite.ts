@@ -91,9 +91,11 @@ class SqliteStore implements DocumentStore {
           `ON ${quoteIdent(name)} (${columns})`,
       );
     }
-    this.#db.transaction(() => {
-      for (const stmt of ddl) this.#db.exec(stmt);
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        for (const stmt of ddl) this.#db.exec(stmt);
+      })
+      .immediate();
     return new SqliteCollection<T>(this, name);
   }
 
@@ -156,9 +158,7 @@ class SqliteCollection<T extends object> implements Collection<T> {
 
   async get(id: string): Promise<Stored<T> | null> {
     if (typeof id !== "string") throw new StoreUsageError(`get from ${this.name}: id must be a string`);
-    const row = this.#store.statement(`SELECT doc FROM ${this.#table} WHERE id = ?`).get(id) as
-      | Pick<Row, "doc">
-      | undefined;
+    const row = this.#store.statement(`SELECT doc FROM ${this.#table} WHERE id = ?`).get(id) as Pick<Row, "doc"> | undefined;
     return row ? (JSON.parse(row.doc) as Stored<T>) : null;
   }
 
@@ -198,9 +198,9 @@ class SqliteCollection<T extends object> implements Collection<T> {
 
   async count(filter: Filter = {}): Promise<number> {
     const where = compileFilter(filter);
-    const row = this.#store
-      .statement(`SELECT count(*) AS n FROM ${this.#table} AS ${TABLE_ALIAS} WHERE ${where.text}`)
-      .get(...where.params) as { n: number };
+    const row = this.#store.statement(`SELECT count(*) AS n FROM ${this.#table} AS ${TABLE_ALIAS} WHERE ${where.text}`).get(...where.params) as {
+      n: number;
+    };
     return row.n;
   }
 
@@ -243,9 +243,7 @@ class SqliteCollection<T extends object> implements Collection<T> {
 
   async deleteMany(filter: Filter): Promise<number> {
     const where = compileFilter(filter);
-    return this.#store
-      .statement(`DELETE FROM ${this.#table} AS ${TABLE_ALIAS} WHERE ${where.text}`)
-      .run(...where.params).changes;
+    return this.#store.statement(`DELETE FROM ${this.#table} AS ${TABLE_ALIAS} WHERE ${where.text}`).run(...where.params).changes;
   }
 
   /** SQLite unique violations → DuplicateKeyError with the clashing index's fields. */
@@ -461,10 +459,7 @@ function containsSql(path: string, value: Scalar, params: Param[]): string {
     params.push(value);
     elem = typeof value === "number" ? `je.type IN ('integer', 'real') AND je.value = ?` : `je.type = 'text' AND je.value = ?`;
   }
-  return (
-    `(json_type(${TABLE_ALIAS}.doc, ${p}) IS 'array' AND ` +
-    `EXISTS (SELECT 1 FROM json_each(${TABLE_ALIAS}.doc, ${p}) AS je WHERE ${elem}))`
-  );
+  return `(json_type(${TABLE_ALIAS}.doc, ${p}) IS 'array' AND ` + `EXISTS (SELECT 1 FROM json_each(${TABLE_ALIAS}.doc, ${p}) AS je WHERE ${elem}))`;
 }
 
 function scalarOperand(path: string, op: string, value: unknown): Scalar {

@@ -56,7 +56,11 @@ describe("the HTTP edge", () => {
 
   it("gives one 401 for a bad credential on GraphQL, exports and uploads, each in its route's shape", async () => {
     const auth = { authorization: "Bearer dxk_not_a_real_key_at_all_000000000000" };
-    const gql = await call("/graphql", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: "{ viewer { email } }" }) });
+    const gql = await call("/graphql", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ viewer { email } }" }),
+    });
     expect(gql.status).toBe(401);
     expect(gql.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
     const exp = await call("/audit/export.ndjson", { headers: auth });

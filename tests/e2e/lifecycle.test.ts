@@ -61,7 +61,9 @@ describe.each(availableAdapters())("the exchange's lifecycle on %s", (adapter) =
     await ex.close();
     await expect(get(`${ex.url}/health`)).rejects.toThrow(/ECONNREFUSED/);
     // The services of a closed exchange refuse too: their store is closed.
-    await expect(services.accounts.createAccount("late@life.test", "Correct-Horse-42-battery", ["BUYER"])).rejects.toThrow(/closed|not open|must be connected/i);
+    await expect(services.accounts.createAccount("late@life.test", "Correct-Horse-42-battery", ["BUYER"])).rejects.toThrow(
+      /closed|not open|must be connected/i,
+    );
     await ex.stop();
   });
 
@@ -80,7 +82,9 @@ describe.each(availableAdapters())("the exchange's lifecycle on %s", (adapter) =
     try {
       const r = await get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/health`);
       expect(r.status).toBe(503);
-      expect(JSON.parse(r.body)).toEqual({ error: { code: "SHUTTING_DOWN", message: expect.stringMatching(/shutting down/), requestId: expect.any(String) } });
+      expect(JSON.parse(r.body)).toEqual({
+        error: { code: "SHUTTING_DOWN", message: expect.stringMatching(/shutting down/), requestId: expect.any(String) },
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
       await ex.stop();

@@ -51,14 +51,25 @@ describe("README GraphQL examples", () => {
   };
 
   beforeAll(async () => {
-    ex = await startTestExchange("sqlite", {}, {
-      beforeListen: async (services) => {
-        credentials = (await seedDemo(services, { dataDir: join(process.env.TMPDIR ?? "/tmp", `readme-${process.pid}`), production: false, print: () => undefined })) ?? [];
+    ex = await startTestExchange(
+      "sqlite",
+      {},
+      {
+        beforeListen: async (services) => {
+          credentials =
+            (await seedDemo(services, {
+              dataDir: join(process.env.TMPDIR ?? "/tmp", `readme-${process.pid}`),
+              production: false,
+              print: () => undefined,
+            })) ?? [];
+        },
       },
-    });
+    );
     const owner = keyOf("owner@demo.exchange");
     const datasets = await ex.gql(`{ datasets(first: 20) { edges { node { id name uploads(first: 1) { id } } } } }`, {}, owner);
-    const taxi = datasets.body.data.datasets.edges.map((e: { node: { id: string; name: string; uploads: Array<{ id: string }> } }) => e.node).find((d: { name: string }) => /taxi/i.test(d.name));
+    const taxi = datasets.body.data.datasets.edges
+      .map((e: { node: { id: string; name: string; uploads: Array<{ id: string }> } }) => e.node)
+      .find((d: { name: string }) => /taxi/i.test(d.name));
     vars["datasetId"] = taxi.id;
     vars["jobId"] = taxi.uploads[0].id;
     const listings = await ex.gql(`{ myListings(first: 20) { edges { node { id datasetId } } } }`, {}, owner);
@@ -93,7 +104,11 @@ describe("README GraphQL examples", () => {
   }
 
   it("the upload-progress example as it used to be written (a union without fragments) is refused, so the check above can fail", async () => {
-    const r = await ex.gql(`query ($datasetId: ID!) { dataset(id: $datasetId) { uploads { state phase rowsDone bytesDone } } }`, { datasetId: vars["datasetId"] }, keyOf("owner@demo.exchange"));
+    const r = await ex.gql(
+      `query ($datasetId: ID!) { dataset(id: $datasetId) { uploads { state phase rowsDone bytesDone } } }`,
+      { datasetId: vars["datasetId"] },
+      keyOf("owner@demo.exchange"),
+    );
     expect(r.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
   });
 
@@ -102,9 +117,19 @@ describe("README GraphQL examples", () => {
     const CREATE = `mutation ($input: CreateListingInput!) { createListing(input: $input) { __typename
       ... on MutationCreateListingSuccess { data { status pricePlan { perQueryFee pricePerEpsilon } } }
       ... on InvalidInput { issues { path message } } } }`;
-    const base = { datasetId: vars["datasetId"], title: { en: "Taxi, again" }, description: { en: "A second listing" }, category: "TRANSPORT", licence: "CC0", permittedUse: "research" };
+    const base = {
+      datasetId: vars["datasetId"],
+      title: { en: "Taxi, again" },
+      description: { en: "A second listing" },
+      category: "TRANSPORT",
+      licence: "CC0",
+      permittedUse: "research",
+    };
     const free = await ex.gql(CREATE, { input: base }, owner);
-    expect(free.body.data.createListing, JSON.stringify(free.body)).toMatchObject({ __typename: "MutationCreateListingSuccess", data: { status: "DRAFT", pricePlan: { perQueryFee: 0, pricePerEpsilon: 0 } } });
+    expect(free.body.data.createListing, JSON.stringify(free.body)).toMatchObject({
+      __typename: "MutationCreateListingSuccess",
+      data: { status: "DRAFT", pricePlan: { perQueryFee: 0, pricePerEpsilon: 0 } },
+    });
     const bad = await ex.gql(CREATE, { input: { ...base, title: { en: "" }, licence: " " } }, owner);
     expect(bad.body.data.createListing.__typename).toBe("InvalidInput");
     const issues = bad.body.data.createListing.issues as Array<{ path: string; message: string }>;
@@ -113,7 +138,11 @@ describe("README GraphQL examples", () => {
   });
 
   it("an ε with spaces around it is refused in our words, before anything runs", async () => {
-    const r = await ex.gql(`query ($l: ID!, $e: Epsilon) { quoteQuery(input: { listingId: $l, aggregates: [{ kind: COUNT_UNITS }], epsilon: $e }) { __typename } }`, { l: vars["listingId"], e: " 0.1" }, keyOf("buyer@demo.exchange"));
+    const r = await ex.gql(
+      `query ($l: ID!, $e: Epsilon) { quoteQuery(input: { listingId: $l, aggregates: [{ kind: COUNT_UNITS }], epsilon: $e }) { __typename } }`,
+      { l: vars["listingId"], e: " 0.1" },
+      keyOf("buyer@demo.exchange"),
+    );
     expect(r.body.errors?.[0]?.message).toMatch(/ε must be written without spaces/);
   });
 });

@@ -1,7 +1,7 @@
 /** The Epsilon scalar: what it accepts (in variables and literals), what it refuses, how it prints. */
 import { describe, expect, it } from "vitest";
 import { getNamedType, graphql, isScalarType, GraphQLObjectType, GraphQLSchema, GraphQLFloat } from "graphql";
-import { EPSILON_MAX, EpsilonScalar, parseEpsilonInput } from "../../src/graphql/epsilon-scalar.ts";
+import { EPSILON_MAX, EpsilonScalar, parseEpsilonInput } from "../../src/privacy/mechanism/graphql/epsilon-scalar.ts";
 import { buildSchema } from "../../src/server/schema.ts";
 
 // The scalar as the real schema registers it.
@@ -26,7 +26,8 @@ describe("Epsilon", () => {
         const named = getNamedType(f.type).name;
         // Allowances of a price plan count ε but 0 means "none" and is the default: Float (see the report).
         const allowance = /^Price(Allowance|Subscription)(Input)?$/.test(type.name);
-        if (/epsilon/i.test(f.name) && !/^pricePerEpsilon$/.test(f.name) && !allowance && named !== "Epsilon") offenders.push(`${type.name}.${f.name}: ${named}`);
+        if (/epsilon/i.test(f.name) && !/^pricePerEpsilon$/.test(f.name) && !allowance && named !== "Epsilon")
+          offenders.push(`${type.name}.${f.name}: ${named}`);
       }
     }
     expect(offenders).toEqual([]);

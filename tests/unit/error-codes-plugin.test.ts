@@ -29,7 +29,11 @@ const schema = createSchema({
 
 async function errorsOf(withPlugin: boolean, query: string, variables: Record<string, unknown> = {}) {
   const yoga = createYoga({ schema, plugins: withPlugin ? [useErrorCodes()] : [], logging: false });
-  const res = await yoga.fetch("http://x/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+  const res = await yoga.fetch("http://x/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
   return ((await res.json()) as { errors?: Array<{ message: string; path?: unknown; extensions?: { code?: string } }> }).errors ?? [];
 }
 

@@ -30,8 +30,14 @@ describe("error codes", () => {
     const listed = readmeErrorCodes(readFileSync(join(ROOT, "README.md"), "utf8"));
     expect(listed.length).toBeGreaterThan(0);
     expect(new Set(listed).size, "a code listed twice").toBe(listed.length);
-    expect(listed.filter((c) => !isErrorCode(c)), "in README but not in ERROR_CODES").toEqual([]);
-    expect(ERROR_CODES.filter((c) => !listed.includes(c)), "in ERROR_CODES but not in README").toEqual([]);
+    expect(
+      listed.filter((c) => !isErrorCode(c)),
+      "in README but not in ERROR_CODES",
+    ).toEqual([]);
+    expect(
+      ERROR_CODES.filter((c) => !listed.includes(c)),
+      "in ERROR_CODES but not in README",
+    ).toEqual([]);
   });
 
   it("reads the table it claims to read (a code missing from it is noticed)", () => {
@@ -43,7 +49,12 @@ describe("error codes", () => {
     const schema = buildSchema();
     const en = schema.getType("ErrorCode");
     if (!isEnumType(en)) throw new Error("ErrorCode is not an enum");
-    expect(en.getValues().map((v) => v.name).sort()).toEqual([...ERROR_CODES].sort());
+    expect(
+      en
+        .getValues()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual([...ERROR_CODES].sort());
     const iface = schema.getType("DomainError") as import("graphql").GraphQLInterfaceType;
     expect(String(iface.getFields()["code"]!.type)).toBe("ErrorCode!");
   });

@@ -42,11 +42,20 @@ describe("input wording", () => {
   }
 
   it("a schema's own message still wins", () => {
-    expect(issues(z.object({ s: z.string().max(2, "must be at most 2 characters, please") }), { s: "abc" })[0]!.message).toBe("must be at most 2 characters, please");
+    expect(issues(z.object({ s: z.string().max(2, "must be at most 2 characters, please") }), { s: "abc" })[0]!.message).toBe(
+      "must be at most 2 characters, please",
+    );
   });
 
   it("createListing without a price plan is not refused (free when omitted)", () => {
-    const parsed = createListingSchema.safeParse({ datasetId: "ds_1", title: { en: "t" }, description: { en: "d" }, category: "TRANSPORT", licence: "CC0", permittedUse: "any" });
+    const parsed = createListingSchema.safeParse({
+      datasetId: "ds_1",
+      title: { en: "t" },
+      description: { en: "d" },
+      category: "TRANSPORT",
+      licence: "CC0",
+      permittedUse: "any",
+    });
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
   });
 

@@ -5,19 +5,17 @@ import type { Stored } from "../../store/port.ts";
 import type { ApiKey } from "../model.ts";
 import { ApiKeyRef } from "./api-key.ts";
 
-const CreatedApiKey = builder
-  .objectRef<{ apiKey: Stored<ApiKey>; secret: string }>("CreatedApiKey")
-  .implement({
-    fields: (t) => ({
-      apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
-      secret: t.exposeString("secret", {
-        description: "The full key. Shown only now; store it safely. Send it as `Authorization: Bearer <secret>`.",
-      }),
+const CreatedApiKey = builder.objectRef<{ apiKey: Stored<ApiKey>; secret: string }>("CreatedApiKey").implement({
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
+    secret: t.exposeString("secret", {
+      description: "The full key. Shown only now; store it safely. Send it as `Authorization: Bearer <secret>`.",
     }),
-  });
+  }),
+});
 
 const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
-  fields: (t) => ({ name: t.string({ required: true, description: "What the key is for, e.g. \"analytics job\"." }) }),
+  fields: (t) => ({ name: t.string({ required: true, description: 'What the key is for, e.g. "analytics job".' }) }),
 });
 
 builder.mutationField("createApiKey", (t) =>

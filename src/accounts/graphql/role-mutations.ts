@@ -4,7 +4,10 @@ import { InvalidInput, NotFound } from "../../errors.ts";
 import { AccountRef } from "./account.ts";
 import { RoleEnum } from "./role.ts";
 
-for (const [name, present] of [["grantRole", true], ["revokeRole", false]] as const) {
+for (const [name, present] of [
+  ["grantRole", true],
+  ["revokeRole", false],
+] as const) {
   builder.mutationField(name, (t) =>
     t.field({
       type: AccountRef,

@@ -21,7 +21,10 @@ const SubmitAnalysisInput = builder.inputType("SubmitAnalysisInput", {
   fields: (t) => ({
     listingId: t.globalID({ required: true }),
     title: t.string({ required: true }),
-    source: t.string({ required: true, description: "JavaScript defining `function map(rows)` that returns an array of d numbers (at most 64 KiB)." }),
+    source: t.string({
+      required: true,
+      description: "JavaScript defining `function map(rows)` that returns an array of d numbers (at most 64 KiB).",
+    }),
     columns: t.stringList({ required: true, description: "Columns each row gets: the policy's dimensions and measures only." }),
     outputs: t.field({ type: [AnalysisOutputInput], required: true, description: "The d outputs (1–32), in the order map returns them." }),
   }),

@@ -13,19 +13,17 @@ export const AuditCheckpointRef = builder.objectRef<AuditCheckpointDoc>("AuditCh
   }),
 });
 
-export const AuditLogInfoRef = builder
-  .objectRef<{ origin: string; verifierKey: string }>("AuditLogInfo")
-  .implement({
-    description: "Who signs the audit log, and how to check it.",
-    fields: (t) => ({
-      origin: t.exposeString("origin", { description: "The checkpoints' origin line and the signing key's name." }),
-      verifierKey: t.exposeString("verifierKey", {
-        description: "The Ed25519 public key as a C2SP verifier key `<name>+<key id>+<base64(0x01 ‖ key)>`; `npm run verify-log` takes it.",
-      }),
-      latestCheckpoint: t.field({
-        type: AuditCheckpointRef,
-        description: "A checkpoint of every event recorded so far (signed now if needed).",
-        resolve: (_i, _a, ctx) => ctx.services.audit.checkpoint(),
-      }),
+export const AuditLogInfoRef = builder.objectRef<{ origin: string; verifierKey: string }>("AuditLogInfo").implement({
+  description: "Who signs the audit log, and how to check it.",
+  fields: (t) => ({
+    origin: t.exposeString("origin", { description: "The checkpoints' origin line and the signing key's name." }),
+    verifierKey: t.exposeString("verifierKey", {
+      description: "The Ed25519 public key as a C2SP verifier key `<name>+<key id>+<base64(0x01 ‖ key)>`; `npm run verify-log` takes it.",
     }),
-  });
+    latestCheckpoint: t.field({
+      type: AuditCheckpointRef,
+      description: "A checkpoint of every event recorded so far (signed now if needed).",
+      resolve: (_i, _a, ctx) => ctx.services.audit.checkpoint(),
+    }),
+  }),
+});

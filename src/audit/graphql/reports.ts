@@ -1,5 +1,4 @@
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import type { AccessDecisionRow, EpsilonReportRow, TradeReportRow } from "../reports.ts";
 
 export const ReportPeriodEnum = builder.enumType("AuditReportPeriod", { values: ["DAY", "MONTH"] as const });
@@ -21,7 +20,7 @@ export const EpsilonReportRowRef = builder.objectRef<EpsilonReportRow>("AuditEps
   fields: (t) => ({
     datasetId: t.exposeString("datasetId"),
     debits: t.exposeInt("debits", { description: "Budget debits." }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar, description: "Total ε charged by those debits." }),
+    epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε charged by those debits." }),
     queries: t.exposeInt("queries", { description: "Queries answered." }),
     rowsScanned: t.exposeFloat("rowsScanned"),
   }),

@@ -29,16 +29,14 @@ const RailMismatchRef = builder.objectRef<RailMismatch>("RailMismatch").implemen
   }),
 });
 
-const ClearingCheckRef = builder
-  .objectRef<ReconciliationReport["rail"]["clearing"][number]>("ClearingCheck")
-  .implement({
-    fields: (t) => ({
-      currency: t.exposeString("currency"),
-      ledger: t.field({ type: MinorUnits, description: "Stripe clearing balance in the ledger.", resolve: (c) => c.ledger }),
-      fromRecords: t.field({ type: MinorUnits, description: "What paid top-ups, payouts and invoices add up to.", resolve: (c) => c.fromRecords }),
-      agrees: t.exposeBoolean("agrees"),
-    }),
-  });
+const ClearingCheckRef = builder.objectRef<ReconciliationReport["rail"]["clearing"][number]>("ClearingCheck").implement({
+  fields: (t) => ({
+    currency: t.exposeString("currency"),
+    ledger: t.field({ type: MinorUnits, description: "Stripe clearing balance in the ledger.", resolve: (c) => c.ledger }),
+    fromRecords: t.field({ type: MinorUnits, description: "What paid top-ups, payouts and invoices add up to.", resolve: (c) => c.fromRecords }),
+    agrees: t.exposeBoolean("agrees"),
+  }),
+});
 
 const RailCheckRef = builder.objectRef<ReconciliationReport["rail"]>("RailCheck").implement({
   fields: (t) => ({

@@ -79,7 +79,11 @@ builder.mutationField("topUpCredit", (t) =>
     errors: { types: [InvalidInput, IdempotencyConflict, PaymentsUnavailable, PaymentRailError] },
     args: { input: t.arg({ type: TopUpInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      ctx.services.billing.topUp(ctx.principal!.account._id, { amount: input.amount, currency: input.currency ?? null, idempotencyKey: input.idempotencyKey }),
+      ctx.services.billing.topUp(ctx.principal!.account._id, {
+        amount: input.amount,
+        currency: input.currency ?? null,
+        idempotencyKey: input.idempotencyKey,
+      }),
   }),
 );
 

@@ -1,6 +1,5 @@
 /** What a buyer sees of their money: credit, holds, receipts, top-ups. */
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import type { Stored } from "../../store/port.ts";
 import type { Balance } from "../ledger/ledger.ts";
 import type { MeterRecord, QueryHold, TopUp } from "../model.ts";
@@ -63,8 +62,11 @@ QueryReceiptRef.implement({
     currency: t.exposeString("currency"),
     quoted: t.field({ type: MinorUnits, description: "The price quoted and held.", resolve: (r) => r.quoted }),
     price: t.field({ type: MinorUnits, description: "The price charged (never more than quoted).", resolve: (r) => r.price }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
-    rowsScanned: t.float({ description: "Rows the query scanned (a whole number; Float because it may exceed 2^31).", resolve: (r) => r.rowsScanned }),
+    epsilon: t.expose("epsilon", { type: "Epsilon" }),
+    rowsScanned: t.float({
+      description: "Rows the query scanned (a whole number; Float because it may exceed 2^31).",
+      resolve: (r) => r.rowsScanned,
+    }),
     cpuMs: t.exposeFloat("cpuMs"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

@@ -1,6 +1,5 @@
 /** What an owner sees of their money: earnings, sales, payouts and the payout account. */
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import type { Stored } from "../../store/port.ts";
 import type { Earnings } from "../service.ts";
 import type { MeterRecord, Payee, Payout } from "../model.ts";
@@ -14,7 +13,11 @@ export const EarningsRef = builder.objectRef<Earnings>("Earnings").implement({
     payable: t.field({ type: MinorUnits, resolve: (e) => e.payable }),
     paidOut: t.field({ type: MinorUnits, resolve: (e) => e.paidOut }),
     earned: t.field({ type: MinorUnits, resolve: (e) => e.earned }),
-    payoutThreshold: t.field({ type: MinorUnits, description: "A payout can be requested once `payable` reaches this.", resolve: (e) => e.payoutThreshold }),
+    payoutThreshold: t.field({
+      type: MinorUnits,
+      description: "A payout can be requested once `payable` reaches this.",
+      resolve: (e) => e.payoutThreshold,
+    }),
     canRequestPayout: t.boolean({ resolve: (e) => e.payable > 0 && e.payable >= e.payoutThreshold }),
   }),
 });
@@ -30,7 +33,7 @@ SaleRef.implement({
     price: t.field({ type: MinorUnits, resolve: (r) => r.price }),
     platformFee: t.field({ type: MinorUnits, resolve: (r) => r.platformFee }),
     ownerShare: t.field({ type: MinorUnits, resolve: (r) => r.ownerShare }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
+    epsilon: t.expose("epsilon", { type: "Epsilon" }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -75,6 +78,9 @@ PayoutAccountRef.implement({
 export const PayoutOnboardingRef = builder.objectRef<Onboarding>("PayoutOnboarding").implement({
   fields: (t) => ({
     account: t.field({ type: PayoutAccountRef, resolve: (o) => o.payee }),
-    onboardingUrl: t.exposeString("onboardingUrl", { nullable: true, description: "Open it to finish onboarding on Stripe; null when nothing is left to do." }),
+    onboardingUrl: t.exposeString("onboardingUrl", {
+      nullable: true,
+      description: "Open it to finish onboarding on Stripe; null when nothing is left to do.",
+    }),
   }),
 });

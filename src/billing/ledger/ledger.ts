@@ -78,7 +78,10 @@ export class Ledger {
     const out: Array<{ account: string; kind: string; currency: string } & Balance> = [];
     let after: string | null = null;
     do {
-      const page: Page<Stored<{ kind: string; currency: string }>> = await this.transfers.accounts.find({}, { limit: 100, ...(after ? { after } : {}) });
+      const page: Page<Stored<{ kind: string; currency: string }>> = await this.transfers.accounts.find(
+        {},
+        { limit: 100, ...(after ? { after } : {}) },
+      );
       for (const a of page.items) out.push({ account: a._id, kind: a.kind, currency: a.currency, ...(await this.balance(a._id)) });
       after = page.nextCursor;
     } while (after);
@@ -165,7 +168,12 @@ function safeKind(account: string): string | null {
 
 /** Every document of a collection, in (account, seq) order for journals, by _id otherwise. */
 async function* scan<T extends object>(c: Collection<T>): AsyncGenerator<Stored<T>> {
-  const sort: Sort = c.name.endsWith("_entries") ? [["account", 1], ["seq", 1]] : [];
+  const sort: Sort = c.name.endsWith("_entries")
+    ? [
+        ["account", 1],
+        ["seq", 1],
+      ]
+    : [];
   let after: string | null = null;
   do {
     const page: Page<Stored<T>> = await c.find({}, { sort, limit: 500, ...(after ? { after } : {}) });

@@ -15,17 +15,7 @@ import { derivedId, fingerprint } from "../keys.ts";
 import type { Journal, LegGuard, Totals } from "./journal.ts";
 import { describeAccount, type LedgerAccount } from "./accounts.ts";
 
-export const TRANSFER_KINDS = [
-  "topup",
-  "grant",
-  "hold",
-  "capture",
-  "release",
-  "payout",
-  "payout_reversal",
-  "subscription",
-  "refund",
-] as const;
+export const TRANSFER_KINDS = ["topup", "grant", "hold", "capture", "release", "payout", "payout_reversal", "subscription", "refund"] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
 export interface TransferLeg {

@@ -60,10 +60,7 @@ export class StripeGateway implements PaymentGateway {
 
   async createPayee(ownerId: string, idempotencyKey: string): Promise<{ externalAccountId: string } & PayeeStatus> {
     const account = await call(() =>
-      this.stripe.accounts.create(
-        { type: "express", metadata: { ownerId }, capabilities: { transfers: { requested: true } } },
-        { idempotencyKey },
-      ),
+      this.stripe.accounts.create({ type: "express", metadata: { ownerId }, capabilities: { transfers: { requested: true } } }, { idempotencyKey }),
     );
     return { externalAccountId: account.id, ...statusOf(account) };
   }

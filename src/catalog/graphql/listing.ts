@@ -51,7 +51,11 @@ const ListingColumnRef = builder.objectRef<ColumnView>("ListingColumn").implemen
 const SampleCellRef = builder.objectRef<SampleRow[number]>("SampleCell").implement({
   fields: (t) => ({
     column: t.exposeString("column"),
-    value: t.string({ nullable: true, description: "Null for columns not in the policy.", resolve: (c) => (c.value === null ? null : String(c.value)) }),
+    value: t.string({
+      nullable: true,
+      description: "Null for columns not in the policy.",
+      resolve: (c) => (c.value === null ? null : String(c.value)),
+    }),
   }),
 });
 
@@ -123,7 +127,15 @@ ListingRef.implement({
           const dim = policy?.dimensions.some((d) => d.column === c.name) ?? false;
           const measure = policy?.measures.some((m) => m.column === c.name) ?? false;
           const role: ColumnView["role"] =
-            policy?.privacyUnit === c.name ? "PRIVACY_UNIT" : dim && measure ? "DIMENSION_AND_MEASURE" : dim ? "DIMENSION" : measure ? "MEASURE" : "NOT_QUERYABLE";
+            policy?.privacyUnit === c.name
+              ? "PRIVACY_UNIT"
+              : dim && measure
+                ? "DIMENSION_AND_MEASURE"
+                : dim
+                  ? "DIMENSION"
+                  : measure
+                    ? "MEASURE"
+                    : "NOT_QUERYABLE";
           return { name: c.name, type: c.type, nullable: c.nullable, role };
         });
       },

@@ -71,7 +71,8 @@ builder.mutationField("updateListing", (t) =>
     authScopes: { owner: true },
     errors: { types: [NotFound, InvalidInput, PolicyRequired] },
     args: { id: t.arg.globalID({ required: true }), input: t.arg({ type: UpdateListingInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => ctx.services.catalog.updateListing(ctx.principal!.account._id, listingId(id), dropNulls(input) as UpdateListingInputShape),
+    resolve: (_root, { id, input }, ctx) =>
+      ctx.services.catalog.updateListing(ctx.principal!.account._id, listingId(id), dropNulls(input) as UpdateListingInputShape),
   }),
 );
 
@@ -95,7 +96,6 @@ builder.mutationField("suspendListing", (t) =>
     authScopes: { $any: { owner: true, admin: true } },
     errors: { types: [NotFound, InvalidInput, ListingStatusConflict] },
     args: { id: t.arg.globalID({ required: true }), reason: t.arg.string({ required: true }) },
-    resolve: (_root, { id, reason }, ctx) =>
-      ctx.services.catalog.suspend(ctx.principal!.account._id, listingId(id), reason, hasRole(ctx, "ADMIN")),
+    resolve: (_root, { id, reason }, ctx) => ctx.services.catalog.suspend(ctx.principal!.account._id, listingId(id), reason, hasRole(ctx, "ADMIN")),
   }),
 );

@@ -27,7 +27,11 @@ const ColumnStatsRef = builder.objectRef<ColumnStats & { type: ColumnType }>("Co
     distinct: t.exposeInt("distinct", { nullable: true, description: "Distinct values (strings and booleans)." }),
     min: t.string({ nullable: true, resolve: (s) => shown(s.type, s.min) }),
     max: t.string({ nullable: true, resolve: (s) => shown(s.type, s.max) }),
-    mean: t.float({ nullable: true, description: "Numbers only (booleans: the share of true).", resolve: (s) => (s.type === "date" || s.type === "timestamp" ? null : s.mean) }),
+    mean: t.float({
+      nullable: true,
+      description: "Numbers only (booleans: the share of true).",
+      resolve: (s) => (s.type === "date" || s.type === "timestamp" ? null : s.mean),
+    }),
   }),
 });
 

@@ -7,8 +7,7 @@ errorType(DatasetNameTaken, "DatasetNameTaken", "You already have a dataset with
 
 builder.objectType(UploadRejected, {
   name: "UploadRejected",
-  description:
-    "The file was refused and nothing of it was kept: `rule` says why, `line`/`row`/`column` where. Never quotes a value from the file.",
+  description: "The file was refused and nothing of it was kept: `rule` says why, `line`/`row`/`column` where. Never quotes a value from the file.",
   interfaces: [DomainErrorInterface],
   isTypeOf: (v) => v instanceof UploadRejected,
   fields: (t) => ({

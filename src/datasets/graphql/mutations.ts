@@ -7,7 +7,7 @@ import { DatasetRef, DatasetVersionRef } from "./refs.ts";
 
 const CreateDatasetInput = builder.inputType("CreateDatasetInput", {
   fields: (t) => ({
-    name: t.string({ required: true, description: "Unique among your datasets, e.g. \"出租车行程 2024\"." }),
+    name: t.string({ required: true, description: 'Unique among your datasets, e.g. "出租车行程 2024".' }),
     description: t.string({ required: false }),
   }),
 });
@@ -38,7 +38,7 @@ const UploadDatasetVersionInput = builder.inputType("UploadDatasetVersionInput",
     // plain JSON call must still reach the authorization check (and get InvalidInput).
     file: t.field({ type: "File", required: false, description: "Required: the file, sent as a multipart upload." }),
     format: t.field({ type: DatasetFormatEnum, required: false, description: "Detected from the file when left out." }),
-    delimiter: t.string({ required: false, description: "CSV field delimiter: one character, default \",\" (\"\\t\" for tabs)." }),
+    delimiter: t.string({ required: false, description: 'CSV field delimiter: one character, default "," ("\\t" for tabs).' }),
     columnTypes: t.field({ type: [ColumnTypeDeclaration], required: false, description: "Declared types; other columns are inferred." }),
   }),
 });
@@ -55,7 +55,10 @@ builder.mutationField("uploadDatasetVersion", (t) =>
       if (input.datasetId.typename !== "Dataset") throw new NotFound("dataset");
       const datasetId = input.datasetId.id;
       const file = input.file;
-      if (!file) throw new InvalidInput([{ path: "input.file", message: "is required: send the file in a multipart request (GraphQL multipart request spec)" }]);
+      if (!file)
+        throw new InvalidInput([
+          { path: "input.file", message: "is required: send the file in a multipart request (GraphQL multipart request spec)" },
+        ]);
       const { version } = await ctx.services.datasets.uploadVersion(ctx.principal!.account._id, datasetId, {
         source: file.stream() as unknown as AsyncIterable<Uint8Array>,
         filename: file.name ?? null,

@@ -17,7 +17,8 @@ export function useUploadLimits(maxFileBytes = GRAPHQL_UPLOAD_MAX_BYTES): Plugin
   const limits: FormDataLimits = { fileSize: maxFileBytes, files: 4, fieldSize: 1024 * 1024, parts: 16 };
   return {
     onRequestParse({ request, requestParser, setRequestParser }) {
-      if (!requestParser || request.method !== "POST" || !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) return;
+      if (!requestParser || request.method !== "POST" || !(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data"))
+        return;
       const parse = requestParser;
       setRequestParser((req) => {
         const target = req as LimitedRequest;

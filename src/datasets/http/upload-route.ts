@@ -55,72 +55,76 @@ export function datasetUploadRoute(options: { datasets: DatasetsService; log: Lo
 }
 
 async function upload(ctx: Context, datasets: DatasetsService, log: Logger): Promise<void> {
-    const fail = (status: number, error: { code: ErrorCode; message: string } & Record<string, unknown>, extra: Record<string, unknown> = {}): never => {
-      const { code, message, ...details } = error;
-      throw new HttpError(status, code, message, details, extra);
-    };
-    const principal = requireViewer(ctx, ["OWNER"]);
+  const fail = (
+    status: number,
+    error: { code: ErrorCode; message: string } & Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): never => {
+    const { code, message, ...details } = error;
+    throw new HttpError(status, code, message, details, extra);
+  };
+  const principal = requireViewer(ctx, ["OWNER"]);
 
-    const datasetId = datasetIdFrom(String(ctx.params.id ?? ""));
-    if (datasetId === null) return fail(404, { code: "NOT_FOUND", message: "dataset not found" });
+  const datasetId = datasetIdFrom(String(ctx.params.id ?? ""));
+  if (datasetId === null) return fail(404, { code: "NOT_FOUND", message: "dataset not found" });
 
-    let columnTypes: Record<string, string> | null = null;
-    const types = queryString(ctx.query.types);
-    if (types) {
-      try {
-        const parsed: unknown = JSON.parse(types);
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
-        columnTypes = parsed as Record<string, string>;
-      } catch {
-        return fail(400, {
-          code: "INVALID_INPUT",
-          message: "types: must be a JSON object of column name → type",
-          issues: [{ path: "types", message: 'must be a JSON object such as {"fare":"float"}' }],
-        });
-      }
-    }
-    const length = ctx.get("content-length");
-    const bytesTotal = /^[0-9]+$/.test(length) ? Number(length) : null;
-
-    let jobId: string | null = null;
+  let columnTypes: Record<string, string> | null = null;
+  const types = queryString(ctx.query.types);
+  if (types) {
     try {
-      const { job, version } = await datasets.uploadVersion(principal.account._id, datasetId, {
-        source: requestBody(ctx.req),
-        format: queryString(ctx.query.format),
-        delimiter: queryString(ctx.query.delimiter),
-        columnTypes,
-        filename: queryString(ctx.query.filename),
-        bytesTotal,
-        onJob: (j) => {
-          jobId = j._id;
-          ctx.set("x-upload-job", globalId("UploadJob", j._id));
-        },
+      const parsed: unknown = JSON.parse(types);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+      columnTypes = parsed as Record<string, string>;
+    } catch {
+      return fail(400, {
+        code: "INVALID_INPUT",
+        message: "types: must be a JSON object of column name → type",
+        issues: [{ path: "types", message: 'must be a JSON object such as {"fare":"float"}' }],
       });
-      ctx.status = 201;
-      ctx.body = {
-        uploadJobId: globalId("UploadJob", job._id),
-        datasetId: globalId("Dataset", version.datasetId),
-        version: {
-          id: globalId("DatasetVersion", version._id),
-          number: version.version,
-          rowCount: version.rowCount,
-          chunkCount: version.chunkCount,
-          sourceFormat: version.sourceFormat,
-          sourceBytes: version.sourceBytes,
-          sourceSha256: version.sourceSha256,
-          columns: version.schema.columns,
-        },
-      };
-    } catch (e) {
-      const job = jobId ? { uploadJobId: globalId("UploadJob", jobId) } : {};
-      if (e instanceof UploadRejected) {
-        return fail(statusFor(e.rule), { code: e.code, rule: e.rule, message: e.message, line: e.line, row: e.row, column: e.column }, job);
-      }
-      if (e instanceof InvalidInput) return fail(400, { code: e.code, message: e.message, issues: e.issues }, job);
-      if (e instanceof NotFound) return fail(404, { code: e.code, message: e.message });
-      log.error({ err: e, requestId: ctx.state.requestId, datasetId }, "upload failed");
-      return fail(500, { code: "INTERNAL_SERVER_ERROR", message: "internal error; nothing was kept" }, job);
     }
+  }
+  const length = ctx.get("content-length");
+  const bytesTotal = /^[0-9]+$/.test(length) ? Number(length) : null;
+
+  let jobId: string | null = null;
+  try {
+    const { job, version } = await datasets.uploadVersion(principal.account._id, datasetId, {
+      source: requestBody(ctx.req),
+      format: queryString(ctx.query.format),
+      delimiter: queryString(ctx.query.delimiter),
+      columnTypes,
+      filename: queryString(ctx.query.filename),
+      bytesTotal,
+      onJob: (j) => {
+        jobId = j._id;
+        ctx.set("x-upload-job", globalId("UploadJob", j._id));
+      },
+    });
+    ctx.status = 201;
+    ctx.body = {
+      uploadJobId: globalId("UploadJob", job._id),
+      datasetId: globalId("Dataset", version.datasetId),
+      version: {
+        id: globalId("DatasetVersion", version._id),
+        number: version.version,
+        rowCount: version.rowCount,
+        chunkCount: version.chunkCount,
+        sourceFormat: version.sourceFormat,
+        sourceBytes: version.sourceBytes,
+        sourceSha256: version.sourceSha256,
+        columns: version.schema.columns,
+      },
+    };
+  } catch (e) {
+    const job = jobId ? { uploadJobId: globalId("UploadJob", jobId) } : {};
+    if (e instanceof UploadRejected) {
+      return fail(statusFor(e.rule), { code: e.code, rule: e.rule, message: e.message, line: e.line, row: e.row, column: e.column }, job);
+    }
+    if (e instanceof InvalidInput) return fail(400, { code: e.code, message: e.message, issues: e.issues }, job);
+    if (e instanceof NotFound) return fail(404, { code: e.code, message: e.message });
+    log.error({ err: e, requestId: ctx.state.requestId, datasetId }, "upload failed");
+    return fail(500, { code: "INTERNAL_SERVER_ERROR", message: "internal error; nothing was kept" }, job);
+  }
 }
 
 /**

@@ -28,19 +28,22 @@ export class ChunkWriter {
     if (this.#failure !== null) throw this.#failure;
     const size = data.byteLength;
     this.#inFlightBytes += size;
-    const p: Promise<void> = this.#blobs.put(key, data).then(
-      () => {
-        this.blobsWritten++;
-        this.bytesWritten += size;
-      },
-      (err: unknown) => {
-        this.#failure ??= err;
-      },
-    ).finally(() => {
-      this.#inFlightBytes -= size;
-      this.#inFlight.delete(p);
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
+    const p: Promise<void> = this.#blobs
+      .put(key, data)
+      .then(
+        () => {
+          this.blobsWritten++;
+          this.bytesWritten += size;
+        },
+        (err: unknown) => {
+          this.#failure ??= err;
+        },
+      )
+      .finally(() => {
+        this.#inFlightBytes -= size;
+        this.#inFlight.delete(p);
+        for (const wake of this.#waiters.splice(0)) wake();
+      });
     this.#inFlight.add(p);
   }
 

@@ -94,7 +94,9 @@ export class Converter {
     names.forEach((name, i) => {
       if (name.trim() === "") throw new UploadRejected("bad_header", `${where({ line })}: column ${i + 1} has no name`, { line });
       if (name.length > MAX_COLUMN_NAME) {
-        throw new UploadRejected("bad_header", `${where({ line })}: the name of column ${i + 1} is longer than ${MAX_COLUMN_NAME} characters`, { line });
+        throw new UploadRejected("bad_header", `${where({ line })}: the name of column ${i + 1} is longer than ${MAX_COLUMN_NAME} characters`, {
+          line,
+        });
       }
       if (this.#byName.has(name)) {
         throw new UploadRejected("bad_header", `${where({ line, column: name })}: the column name appears more than once`, { line, column: name });
@@ -110,7 +112,11 @@ export class Converter {
     if (known !== undefined) return known;
     if (this.#o.fixed) throw new Error(`second pass found a column the first did not: ${name}`);
     if (this.#cols.length >= MAX_COLUMNS) {
-      throw new UploadRejected("too_many_columns", `${where({ line })}: more than ${MAX_COLUMNS} distinct keys; at most ${MAX_COLUMNS} columns are supported`, { line });
+      throw new UploadRejected(
+        "too_many_columns",
+        `${where({ line })}: more than ${MAX_COLUMNS} distinct keys; at most ${MAX_COLUMNS} columns are supported`,
+        { line },
+      );
     }
     if (name.trim() === "" || name.length > MAX_COLUMN_NAME) {
       throw new UploadRejected("bad_header", `${where({ line })}: a key is empty or longer than ${MAX_COLUMN_NAME} characters`, { line });
@@ -122,7 +128,9 @@ export class Converter {
   checkDeclaredColumns(): void {
     for (const name of this.#o.declared.keys()) {
       if (!this.#byName.has(name)) {
-        throw new UploadRejected("unknown_declared_column", `a type was declared for column ${JSON.stringify(name)}, which the file does not have`, { column: name });
+        throw new UploadRejected("unknown_declared_column", `a type was declared for column ${JSON.stringify(name)}, which the file does not have`, {
+          column: name,
+        });
       }
     }
   }
@@ -299,15 +307,23 @@ export class Converter {
 
   #observeValue(col: ColumnBuilder, v: unknown, row: number, line: number | null): void {
     if (typeof v === "number" && !Number.isFinite(v)) {
-      throw new UploadRejected("value_out_of_range", `${where({ line, row, column: col.name })}: the number is not finite`, { line, row, column: col.name });
-    }
-    const t = classifyValue(v);
-    if (t === null) {
-      throw new UploadRejected("nested_value", `${where({ line, row, column: col.name })}: nested objects and arrays are not supported; flatten them into columns`, {
+      throw new UploadRejected("value_out_of_range", `${where({ line, row, column: col.name })}: the number is not finite`, {
         line,
         row,
         column: col.name,
       });
+    }
+    const t = classifyValue(v);
+    if (t === null) {
+      throw new UploadRejected(
+        "nested_value",
+        `${where({ line, row, column: col.name })}: nested objects and arrays are not supported; flatten them into columns`,
+        {
+          line,
+          row,
+          column: col.name,
+        },
+      );
     }
     if (col.declared) {
       if (col.type === "string") return;
@@ -422,8 +438,15 @@ export class Converter {
   #typeError(col: ColumnBuilder, v: unknown, row: number, line: number | null): UploadRejected {
     const at = where({ line, row, column: col.name });
     const pos = { line, row, column: col.name };
-    if (col.type === "int" && ((typeof v === "string" && /^-?[0-9]+$/.test(v)) || typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))) {
-      return new UploadRejected("value_out_of_range", `${at}: the integer is beyond ±2^53 and cannot be stored exactly; declare the column as string`, pos);
+    if (
+      col.type === "int" &&
+      ((typeof v === "string" && /^-?[0-9]+$/.test(v)) || typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)))
+    ) {
+      return new UploadRejected(
+        "value_out_of_range",
+        `${at}: the integer is beyond ±2^53 and cannot be stored exactly; declare the column as string`,
+        pos,
+      );
     }
     return new UploadRejected("type_mismatch", `${at}: the value does not fit the declared type ${col.type}`, pos);
   }

@@ -65,14 +65,24 @@ function csvError(err: Error, line: number): Error {
   switch (code) {
     case "CSV_INVALID_CLOSING_QUOTE":
     case "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE":
-      return new UploadRejected("bad_quoting", `${at}: a closing quote must be followed by the delimiter or the end of the line (write a quote inside a quoted field as "")`, { line });
+      return new UploadRejected(
+        "bad_quoting",
+        `${at}: a closing quote must be followed by the delimiter or the end of the line (write a quote inside a quoted field as "")`,
+        { line },
+      );
     case "INVALID_OPENING_QUOTE":
-      return new UploadRejected("bad_quoting", `${at}: a quote appears inside an unquoted field; quote the whole field and double the quotes inside it`, { line });
+      return new UploadRejected(
+        "bad_quoting",
+        `${at}: a quote appears inside an unquoted field; quote the whole field and double the quotes inside it`,
+        { line },
+      );
     case "CSV_QUOTE_NOT_CLOSED":
       return new UploadRejected("bad_quoting", `${at}: a quoted field is not closed before the end of the file`, { line });
     case "CSV_MAX_RECORD_SIZE":
       return new UploadRejected("record_too_large", `${at}: a record is longer than ${MAX_RECORD_CHARS} characters (an unclosed quote?)`, { line });
     default:
-      return err instanceof UploadRejected ? err : new UploadRejected("bad_csv", `${at}: the file is not valid CSV (${code ?? "parse error"})`, { line });
+      return err instanceof UploadRejected
+        ? err
+        : new UploadRejected("bad_csv", `${at}: the file is not valid CSV (${code ?? "parse error"})`, { line });
   }
 }

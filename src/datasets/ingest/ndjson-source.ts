@@ -25,13 +25,20 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, converter: Conve
     try {
       obj = JSON.parse(text);
     } catch {
-      throw new UploadRejected("bad_json", `${where({ line, row: converter.rows + 1 })}: the line is not valid JSON`, { line, row: converter.rows + 1 });
-    }
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-      throw new UploadRejected("not_an_object", `${where({ line, row: converter.rows + 1 })}: each line must be one JSON object ({"column": value, …})`, {
+      throw new UploadRejected("bad_json", `${where({ line, row: converter.rows + 1 })}: the line is not valid JSON`, {
         line,
         row: converter.rows + 1,
       });
+    }
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+      throw new UploadRejected(
+        "not_an_object",
+        `${where({ line, row: converter.rows + 1 })}: each line must be one JSON object ({"column": value, …})`,
+        {
+          line,
+          row: converter.rows + 1,
+        },
+      );
     }
     objects++;
     const values: unknown[] = new Array(converter.columnCount);
@@ -61,7 +68,9 @@ export async function readNdjson(chunks: AsyncIterable<Buffer>, converter: Conve
       carry = Buffer.concat([carry, buf]);
     }
     if (carry !== null && carry.length > MAX_LINE_BYTES) {
-      throw new UploadRejected("record_too_large", `${where({ line: line + 1 })}: the line is longer than ${MAX_LINE_BYTES} bytes`, { line: line + 1 });
+      throw new UploadRejected("record_too_large", `${where({ line: line + 1 })}: the line is longer than ${MAX_LINE_BYTES} bytes`, {
+        line: line + 1,
+      });
     }
     onBuffer(buf.length);
     await converter.room();

@@ -29,7 +29,17 @@ function columnType(el: SchemaElement): ColumnType | null {
   if (lt === "DATE" || ct === "DATE") return "date";
   if (lt === "TIMESTAMP" || ct === "TIMESTAMP_MILLIS" || ct === "TIMESTAMP_MICROS" || (el.type === "INT96" && !ct)) return "timestamp";
   if (lt === "DECIMAL" || ct === "DECIMAL" || lt === "FLOAT16") return "float";
-  if (lt === "INTERVAL" || ct === "INTERVAL" || lt === "TIME" || ct === "TIME_MILLIS" || ct === "TIME_MICROS" || lt === "GEOMETRY" || lt === "GEOGRAPHY" || ct === "BSON") return null;
+  if (
+    lt === "INTERVAL" ||
+    ct === "INTERVAL" ||
+    lt === "TIME" ||
+    ct === "TIME_MILLIS" ||
+    ct === "TIME_MICROS" ||
+    lt === "GEOMETRY" ||
+    lt === "GEOGRAPHY" ||
+    ct === "BSON"
+  )
+    return null;
   switch (el.type) {
     case "BOOLEAN":
       return "boolean";
@@ -83,10 +93,14 @@ export async function inspectParquet(path: string): Promise<ParquetLayout> {
 function plain(v: unknown, row: number, column: string): unknown {
   if (typeof v === "bigint") {
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new UploadRejected("value_out_of_range", `${where({ row, column })}: the integer is beyond ±2^53 and cannot be stored exactly; declare the column as string`, {
-        row,
-        column,
-      });
+      throw new UploadRejected(
+        "value_out_of_range",
+        `${where({ row, column })}: the integer is beyond ±2^53 and cannot be stored exactly; declare the column as string`,
+        {
+          row,
+          column,
+        },
+      );
     }
     return Number(v);
   }

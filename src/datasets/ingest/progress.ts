@@ -73,10 +73,7 @@ export class UploadProgress {
     this.#pending = {};
     this.#dirty = false;
     this.#writing = this.#jobs
-      .updateOne(
-        { _id: this.#jobId, state: "running" },
-        { $set: { ...fields, updatedAt: this.#now().toISOString() } },
-      )
+      .updateOne({ _id: this.#jobId, state: "running" }, { $set: { ...fields, updatedAt: this.#now().toISOString() } })
       .then(
         () => undefined,
         (err: unknown) => this.#log?.warn({ err, jobId: this.#jobId }, "upload progress not saved"),

@@ -48,7 +48,8 @@ export function detectFormat(head: Uint8Array, declared: SourceFormat | null, fi
   const given = declared ?? byExtension(filename);
   if (given === "parquet" && !parquet) throw unknown("the file does not start with the Parquet magic bytes PAR1; it is not a Parquet file");
   if (parquet) {
-    if (given !== null && given !== "parquet") throw unknown(`the file is Parquet, not ${given.toUpperCase()}; declare format parquet or leave the format out`);
+    if (given !== null && given !== "parquet")
+      throw unknown(`the file is Parquet, not ${given.toUpperCase()}; declare format parquet or leave the format out`);
     return "parquet";
   }
   // Text formats: NUL bytes mean binary data.

@@ -17,7 +17,10 @@ export function useCostLimits(options: { maxCost: number; buckets: LeakyBuckets 
       if (cost > maxCost) {
         setResultAndStopExecution({
           errors: [
-            codedError("COST_LIMIT_EXCEEDED", `operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first) or fewer fields`, { cost, limit: maxCost }),
+            codedError("COST_LIMIT_EXCEEDED", `operation cost ${cost} exceeds the limit of ${maxCost}; ask for fewer items (first) or fewer fields`, {
+              cost,
+              limit: maxCost,
+            }),
           ],
         });
         return;
@@ -28,11 +31,15 @@ export function useCostLimits(options: { maxCost: number; buckets: LeakyBuckets 
         const retryAfterSeconds = Number.isFinite(decision.retryAfterMs) ? Math.ceil(decision.retryAfterMs / 1000) : null;
         setResultAndStopExecution({
           errors: [
-            codedError("RATE_LIMITED", `rate limit: this operation costs ${cost} and only ${decision.remaining} is left; retry in ${retryAfterSeconds ?? "—"} s`, {
-              cost,
-              retryAfterSeconds,
-              http: { status: 429 },
-            }),
+            codedError(
+              "RATE_LIMITED",
+              `rate limit: this operation costs ${cost} and only ${decision.remaining} is left; retry in ${retryAfterSeconds ?? "—"} s`,
+              {
+                cost,
+                retryAfterSeconds,
+                http: { status: 429 },
+              },
+            ),
           ],
           extensions: { cost: report },
         });

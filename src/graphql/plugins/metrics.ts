@@ -32,7 +32,14 @@ export function useOperationMetrics(metrics: Metrics): Plugin {
           metrics.graphqlDuration.observe({ operation, type, outcome }, seconds);
           const ctx = args.contextValue as Partial<GraphQLContext>;
           ctx.log?.info(
-            { operation, type, outcome, ms: Math.round(seconds * 10_000) / 10, key: ctx.principal?.keyPrefix ?? (ctx.principal ? "session" : null), codes: errors.map((e) => e.extensions?.code ?? "INTERNAL_SERVER_ERROR") },
+            {
+              operation,
+              type,
+              outcome,
+              ms: Math.round(seconds * 10_000) / 10,
+              key: ctx.principal?.keyPrefix ?? (ctx.principal ? "session" : null),
+              codes: errors.map((e) => e.extensions?.code ?? "INTERNAL_SERVER_ERROR"),
+            },
             "graphql operation",
           );
         },

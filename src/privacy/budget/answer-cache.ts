@@ -22,14 +22,10 @@ export interface AnswerKeyParts {
   queryHash: string;
 }
 
-export type ClaimOutcome =
-  | { kind: "cached"; answer: Stored<ReleasedAnswer> }
-  | { kind: "claimed"; key: string };
+export type ClaimOutcome = { kind: "cached"; answer: Stored<ReleasedAnswer> } | { kind: "claimed"; key: string };
 
 export function answerKey(parts: AnswerKeyParts): string {
-  return createHash("sha256")
-    .update(`${parts.buyerId}\n${parts.datasetVersionId}\n${parts.queryHash}`, "utf8")
-    .digest("hex");
+  return createHash("sha256").update(`${parts.buyerId}\n${parts.datasetVersionId}\n${parts.queryHash}`, "utf8").digest("hex");
 }
 
 export class AnswerCache {
@@ -38,11 +34,7 @@ export class AnswerCache {
   private readonly now: () => Date;
   private readonly claimTtlMs: number;
 
-  constructor(
-    cols: { answers: Collection<ReleasedAnswer>; claims: Collection<AnswerClaim> },
-    now: () => Date,
-    claimTtlMs: number,
-  ) {
+  constructor(cols: { answers: Collection<ReleasedAnswer>; claims: Collection<AnswerClaim> }, now: () => Date, claimTtlMs: number) {
     this.answers = cols.answers;
     this.claims = cols.claims;
     this.now = now;

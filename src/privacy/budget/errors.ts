@@ -13,8 +13,7 @@ export class BudgetExhausted extends DomainError {
   readonly requestedMicro: number;
   readonly remainingMicro: number;
   constructor(cap: CapKind, requestedMicro: number, remainingMicro: number) {
-    const whose =
-      cap === "BUYER" ? "your privacy budget on this dataset" : "this dataset's global privacy budget (shared by all buyers)";
+    const whose = cap === "BUYER" ? "your privacy budget on this dataset" : "this dataset's global privacy budget (shared by all buyers)";
     super(`${whose} has ε ${formatMicro(remainingMicro)} left; this query needs ε ${formatMicro(requestedMicro)}`);
     this.name = "BudgetExhausted";
     this.cap = cap;

@@ -26,6 +26,8 @@ export function formatMicro(micro: number): string {
   const sign = micro < 0 ? "-" : "";
   const abs = Math.abs(micro);
   const whole = Math.floor(abs / MICRO_PER_EPSILON);
-  const frac = String(abs % MICRO_PER_EPSILON).padStart(6, "0").replace(/0+$/, "");
+  const frac = String(abs % MICRO_PER_EPSILON)
+    .padStart(6, "0")
+    .replace(/0+$/, "");
   return `${sign}${whole}${frac ? `.${frac}` : ""}`;
 }

@@ -186,7 +186,6 @@ export class PrivacyBudgetService {
     return new PrivacyBudgetService(ledger, cache, { ...deps, now });
   }
 
-
   // ── Debit ─────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -251,9 +250,9 @@ export class PrivacyBudgetService {
    * The cached answer, or the right to compute it. While another query holds the claim on the
    * same key, waits for its answer (up to the wait), then throws QueryInProgress.
    */
-  async claimAnswer(req: Pick<AnswerRequest, "queryId" | "buyerId" | "datasetVersionId" | "canonicalQueryHash">): Promise<
-    { kind: "cached"; cached: CachedAnswer } | { kind: "claimed" }
-  > {
+  async claimAnswer(
+    req: Pick<AnswerRequest, "queryId" | "buyerId" | "datasetVersionId" | "canonicalQueryHash">,
+  ): Promise<{ kind: "cached"; cached: CachedAnswer } | { kind: "claimed" }> {
     const parsed = claimInput.safeParse(req);
     if (!parsed.success) throw invalidInputFromZod(parsed.error, "answer");
     const { queryId, buyerId, datasetVersionId, canonicalQueryHash } = parsed.data;

@@ -24,7 +24,10 @@ export function parseEpsilon(value: number | string): Epsilon {
 
 function numberToPlainString(v: number): string {
   if (!Number.isFinite(v) || v <= 0) throw new RangeError(`ε must be a positive number (got ${v})`);
-  return v.toFixed(MAX_DECIMALS + 2).replace(/0+$/, "").replace(/\.$/, "");
+  return v
+    .toFixed(MAX_DECIMALS + 2)
+    .replace(/0+$/, "")
+    .replace(/\.$/, "");
 }
 
 function gcd(a: bigint, b: bigint): bigint {

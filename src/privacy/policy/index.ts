@@ -1,6 +1,14 @@
 /** The public face of src/privacy/policy: other modules import from here only. */
 export { type DatasetCatalogSource, NO_DATASETS } from "./dataset-source.ts";
-export { type PrivacyPolicy, type PolicyRules, POLICY_LIMITS, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, AGGREGATES } from "./model.ts";
+export {
+  type PrivacyPolicy,
+  type PolicyRules,
+  POLICY_LIMITS,
+  POLICY_DEFAULTS,
+  type DimensionPolicy,
+  type MeasurePolicy,
+  AGGREGATES,
+} from "./model.ts";
 export { PrivacyPolicyService, type EpsilonSpentLookup } from "./service.ts";
 
 import type { PrivacyPolicyService as PrivacyPolicyServiceType } from "./service.ts";

@@ -180,5 +180,7 @@ export function policyFingerprint(rules: PolicyRules): string {
     // Absent on policies written before it existed: their fingerprint stays what it was.
     ...(rules.maxRowsPerUnit !== undefined ? { maxRowsPerUnit: rules.maxRowsPerUnit } : {}),
   };
-  return createHash("sha256").update(canonicalize(pick) ?? "", "utf8").digest("hex");
+  return createHash("sha256")
+    .update(canonicalize(pick) ?? "", "utf8")
+    .digest("hex");
 }

@@ -42,7 +42,8 @@ const dimensionInput = z
       ctx.addIssue({
         code: "custom",
         path: [],
-        message: "declare exactly one of keys (public key set), edges (number buckets), dateEdges (date buckets) or derivedKeys: true (keys found in the data, thresholded)",
+        message:
+          "declare exactly one of keys (public key set), edges (number buckets), dateEdges (date buckets) or derivedKeys: true (keys found in the data, thresholded)",
       });
     }
     if (d.edges && !strictlyIncreasing(d.edges)) {
@@ -50,11 +51,9 @@ const dimensionInput = z
     }
   });
 
-const measureInput = z
-  .object({ column: columnName, lo: bound, hi: bound })
-  .superRefine((m, ctx) => {
-    if (!(m.lo < m.hi)) ctx.addIssue({ code: "custom", path: ["hi"], message: "hi must be greater than lo" });
-  });
+const measureInput = z.object({ column: columnName, lo: bound, hi: bound }).superRefine((m, ctx) => {
+  if (!(m.lo < m.hi)) ctx.addIssue({ code: "custom", path: ["hi"], message: "hi must be greater than lo" });
+});
 
 export const policyInputSchema = z
   .object({
@@ -124,7 +123,13 @@ export function parsePolicyInput(input: unknown, prefix = "input"): ParsedPolicy
 /** Step 2: the rules against a schema; returns the normalised rules (keys typed like their column). */
 export function checkAgainstSchema(
   rules: Omit<PolicyRules, "dimensions"> & {
-    dimensions: Array<{ column: string; keys?: KeyValue[] | null; edges?: number[] | null; dateEdges?: string[] | null; derivedKeys?: boolean | null }>;
+    dimensions: Array<{
+      column: string;
+      keys?: KeyValue[] | null;
+      edges?: number[] | null;
+      dateEdges?: string[] | null;
+      derivedKeys?: boolean | null;
+    }>;
   },
   schema: DatasetSchema,
   version: number,
@@ -158,7 +163,10 @@ export function checkAgainstSchema(
     if (!col) return out;
     if (d.keys != null) {
       if (!KEYED_TYPES.includes(col.type)) {
-        issue(`${at}.keys`, `public key sets are for string, int and boolean columns; ${col.name} is ${col.type}: declare ${col.type === "float" ? "edges" : "dateEdges"} instead`);
+        issue(
+          `${at}.keys`,
+          `public key sets are for string, int and boolean columns; ${col.name} is ${col.type}: declare ${col.type === "float" ? "edges" : "dateEdges"} instead`,
+        );
         return out;
       }
       const keys: KeyValue[] = [];
@@ -177,7 +185,10 @@ export function checkAgainstSchema(
       out.keys = keys;
     } else if (d.edges != null) {
       if (col.type !== "int" && col.type !== "float") {
-        issue(`${at}.edges`, `number edges are for int and float columns; ${col.name} is ${col.type}${col.type === "date" || col.type === "timestamp" ? ": declare dateEdges instead" : ": declare keys instead"}`);
+        issue(
+          `${at}.edges`,
+          `number edges are for int and float columns; ${col.name} is ${col.type}${col.type === "date" || col.type === "timestamp" ? ": declare dateEdges instead" : ": declare keys instead"}`,
+        );
         return out;
       }
       out.edges = [...d.edges];
@@ -189,14 +200,18 @@ export function checkAgainstSchema(
       const norm: string[] = [];
       d.dateEdges.forEach((e, j) => {
         const v = col.type === "date" ? normaliseDate(e) : normaliseTimestamp(e);
-        if (v === null) issue(`${at}.dateEdges.${j}`, `${JSON.stringify(e)} is not ${col.type === "date" ? "a date like 2024-01-31" : "an ISO-8601 timestamp"}`);
+        if (v === null)
+          issue(`${at}.dateEdges.${j}`, `${JSON.stringify(e)} is not ${col.type === "date" ? "a date like 2024-01-31" : "an ISO-8601 timestamp"}`);
         else norm.push(v);
       });
       if (norm.length === d.dateEdges.length && !strictlyIncreasing(norm)) issue(`${at}.dateEdges`, "dateEdges must be strictly increasing");
       out.dateEdges = norm;
     } else if (d.derivedKeys === true) {
       if (col.type !== "string") {
-        issue(`${at}.derivedKeys`, `data-derived keys are for string columns; ${col.name} is ${col.type}: declare ${col.type === "float" || col.type === "int" ? "edges" : col.type === "boolean" ? "keys" : "dateEdges"} instead`);
+        issue(
+          `${at}.derivedKeys`,
+          `data-derived keys are for string columns; ${col.name} is ${col.type}: declare ${col.type === "float" || col.type === "int" ? "edges" : col.type === "boolean" ? "keys" : "dateEdges"} instead`,
+        );
         return out;
       }
       out.derivedKeys = true;
@@ -213,7 +228,8 @@ export function checkAgainstSchema(
       issue(`${at}.column`, "the privacy-unit column cannot be a measure");
     } else {
       const col = lookup(`${at}.column`, m.column);
-      if (col && col.type !== "int" && col.type !== "float") issue(`${at}.column`, `measures must be int or float columns; ${col.name} is ${col.type}`);
+      if (col && col.type !== "int" && col.type !== "float")
+        issue(`${at}.column`, `measures must be int or float columns; ${col.name} is ${col.type}`);
     }
     return { column: m.column, lo: m.lo, hi: m.hi };
   });

@@ -1,6 +1,5 @@
 /** quoteAnalysis and runAnalysis: the buyer runs the approved revision of their analysis. */
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import { InvalidInput, NotFound } from "../../errors.ts";
 import { BudgetDebitConflict, BudgetExhausted, QueryInProgress } from "../../privacy/budget/index.ts";
 import { PolicyViolation } from "../../queries/index.ts";
@@ -17,7 +16,7 @@ const QuotedOutputRef = builder.objectRef<AnalysisQuote["outputs"][number]>("Ana
     name: t.exposeString("name"),
     lo: t.exposeFloat("lo"),
     hi: t.exposeFloat("hi"),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
+    epsilon: t.expose("epsilon", { type: "Epsilon" }),
     granularity: t.exposeFloat("granularity", { description: "Released values are exact multiples of this power of two." }),
     expectedStdDev: t.exposeFloat("expectedStdDev"),
   }),
@@ -33,13 +32,15 @@ const AnalysisQuoteRef = builder.objectRef<AnalysisQuote>("AnalysisQuote").imple
     datasetVersion: t.exposeInt("datasetVersion"),
     rowsToScan: t.exposeInt("rowsToScan"),
     maxRowsPerUnit: t.exposeInt("maxRowsPerUnit", { description: "map gets at most this many rows of one unit." }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar, description: "Total ε, split evenly over the outputs." }),
+    epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε, split evenly over the outputs." }),
     outputs: t.field({ type: [QuotedOutputRef], resolve: (q) => q.outputs }),
     price: t.field({ type: PriceRef, nullable: true, resolve: (q) => q.price, description: "Null when cached or when billing is off." }),
-    buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: EpsilonScalar }),
-    datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: EpsilonScalar }),
+    buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: "Epsilon" }),
+    datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: "Epsilon" }),
     cached: t.exposeBoolean("cached"),
-    releaseAfterMs: t.exposeInt("releaseAfterMs", { description: "The answer is released this long after the run starts, however long the code takes." }),
+    releaseAfterMs: t.exposeInt("releaseAfterMs", {
+      description: "The answer is released this long after the run starts, however long the code takes.",
+    }),
   }),
 });
 
@@ -62,14 +63,14 @@ const AnalysisRunRef = builder.objectRef<AnalysisRun>("AnalysisRun").implement({
 const QuoteAnalysisInput = builder.inputType("QuoteAnalysisInput", {
   fields: (t) => ({
     analysisId: t.globalID({ required: true }),
-    epsilon: t.field({ type: EpsilonScalar, description: "Total ε to spend; the policy's per-query ε when omitted." }),
+    epsilon: t.field({ type: "Epsilon", description: "Total ε to spend; the policy's per-query ε when omitted." }),
   }),
 });
 
 const RunAnalysisInput = builder.inputType("RunAnalysisInput", {
   fields: (t) => ({
     analysisId: t.globalID({ required: true }),
-    epsilon: t.field({ type: EpsilonScalar }),
+    epsilon: t.field({ type: "Epsilon" }),
     idempotencyKey: t.string({ description: "Retrying with the same key never charges or spends twice." }),
     maxPrice: t.int({ description: "Refuse to run if the price (minor units) is above this." }),
   }),

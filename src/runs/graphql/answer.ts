@@ -49,7 +49,10 @@ export const QueryResultRef = builder.objectRef<QueryAnswer>("QueryResult").impl
     "only those that passed the release threshold (the others are absent, with no marker).",
   fields: (t) => ({
     queryId: t.exposeString("queryId"),
-    delta: t.float({ description: "δ of the (ε, δ) guarantee of this answer: 0 unless it groups by data-derived keys.", resolve: (a) => a.quote.delta }),
+    delta: t.float({
+      description: "δ of the (ε, δ) guarantee of this answer: 0 unless it groups by data-derived keys.",
+      resolve: (a) => a.quote.delta,
+    }),
     cached: t.exposeBoolean("cached"),
     quote: t.field({ type: QuoteRef, resolve: (a) => a.quote }),
     groups: t.field({ type: [ResultGroupRef], resolve: (a) => a.answer.groups }),

@@ -1,7 +1,6 @@
 /** GraphQL input for an aggregate query; turned into the IR by `toQueryRequest`. */
 import { GraphQLError, Kind } from "graphql";
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import { AGGREGATES } from "../../privacy/policy/index.ts";
 import type { AggregateIR, FilterIR, Literal } from "../../queries/index.ts";
 import type { QueryRequest } from "../index.ts";
@@ -48,7 +47,7 @@ export const QueryInput = builder.inputType("QueryInput", {
     filters: t.field({ type: [FilterInput], required: false }),
     groupBy: t.stringList({ required: false }),
     aggregates: t.field({ type: [AggregateInput], required: true }),
-    epsilon: t.field({ type: EpsilonScalar, required: false, description: "Total ε; the policy's per-query ε when omitted." }),
+    epsilon: t.field({ type: "Epsilon", required: false, description: "Total ε; the policy's per-query ε when omitted." }),
   }),
 });
 
@@ -68,7 +67,9 @@ export function toQueryRequest(
   listingId: string,
 ): QueryRequest {
   const filters: FilterIR[] = (input.filters ?? []).map((f) =>
-    f.in != null ? { column: f.column, op: "in", values: f.in } : { column: f.column, op: "range", lo: (f.gte ?? null) as number | string | null, hi: (f.lt ?? null) as number | string | null },
+    f.in != null
+      ? { column: f.column, op: "in", values: f.in }
+      : { column: f.column, op: "range", lo: (f.gte ?? null) as number | string | null, hi: (f.lt ?? null) as number | string | null },
   );
   const aggregates: AggregateIR[] = input.aggregates.map((a) => {
     if (a.kind === "COUNT_UNITS" || a.kind === "COUNT_ROWS") return { kind: a.kind };

@@ -1,5 +1,4 @@
 import { builder } from "../../graphql/builder.ts";
-import { EpsilonScalar } from "../../graphql/epsilon-scalar.ts";
 import type { Quote, QuotedGroupThreshold, QuotedStatistic } from "../index.ts";
 
 const QuotedStatisticRef = builder.objectRef<QuotedStatistic>("QuotedStatistic").implement({
@@ -12,7 +11,7 @@ const QuotedStatisticRef = builder.objectRef<QuotedStatistic>("QuotedStatistic")
         "whether a group over data-derived keys is released (never itself released).",
     }),
     column: t.exposeString("column", { nullable: true }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar }),
+    epsilon: t.expose("epsilon", { type: "Epsilon" }),
     expectedStdDev: t.exposeFloat("expectedStdDev", { description: "Standard deviation of the noise added to each released number." }),
   }),
 });
@@ -36,8 +35,10 @@ const GroupThresholdRef = builder.objectRef<QuotedGroupThreshold>("GroupThreshol
     minGroupSize: t.exposeInt("minGroupSize"),
     tau: t.exposeFloat("tau", { description: "A whole number (a Float only because it may exceed 2^31 at tiny ε)." }),
     delta: t.exposeFloat("delta", { description: "δ of the query's (ε, δ) guarantee." }),
-    deltaPerGroup: t.exposeFloat("deltaPerGroup", { description: "δ / maxGroupsPerUnit: at most this chance that a group of exactly k units is released." }),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar, description: "The ε share spent on the threshold's noisy count." }),
+    deltaPerGroup: t.exposeFloat("deltaPerGroup", {
+      description: "δ / maxGroupsPerUnit: at most this chance that a group of exactly k units is released.",
+    }),
+    epsilon: t.expose("epsilon", { type: "Epsilon", description: "The ε share spent on the threshold's noisy count." }),
     expectedStdDev: t.exposeFloat("expectedStdDev"),
   }),
 });
@@ -49,11 +50,11 @@ export const QuoteRef = builder.objectRef<Quote>("Quote").implement({
     datasetVersion: t.exposeInt("datasetVersion"),
     queryHash: t.exposeString("queryHash", { description: "SHA-256 of the canonical query: the same hash is the same query." }),
     rowsToScan: t.exposeInt("rowsToScan"),
-    epsilon: t.expose("epsilon", { type: EpsilonScalar, description: "Total ε this query spends (none when cached)." }),
+    epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε this query spends (none when cached)." }),
     statistics: t.field({ type: [QuotedStatisticRef], resolve: (q) => q.statistics }),
     price: t.field({ type: PriceRef, nullable: true, resolve: (q) => q.price, description: "Null when cached or when billing is off." }),
-    buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: EpsilonScalar }),
-    datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: EpsilonScalar }),
+    buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: "Epsilon" }),
+    datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: "Epsilon" }),
     cached: t.exposeBoolean("cached", { description: "Answered before for you: running it again returns that answer for free." }),
     delta: t.exposeFloat("delta", { description: "δ of the (ε, δ) guarantee: 0 (pure ε-DP) unless the query groups by data-derived keys." }),
     groupThreshold: t.field({

@@ -7,7 +7,14 @@ import { MIXED_POLICY, MIXED_SCHEMA } from "../../support/taxi-fixture.ts";
 describe("released group keys", () => {
   it("are typed like their column; buckets are labels", () => {
     const plan = planQuery({
-      ir: { datasetId: "ds", datasetVersion: 1, filters: [], groupBy: ["cat", "num", "flag", "t"], aggregates: [{ kind: "COUNT_ROWS" }], epsilon: "1" },
+      ir: {
+        datasetId: "ds",
+        datasetVersion: 1,
+        filters: [],
+        groupBy: ["cat", "num", "flag", "t"],
+        aggregates: [{ kind: "COUNT_ROWS" }],
+        epsilon: "1",
+      },
       policy: MIXED_POLICY,
       schema: MIXED_SCHEMA,
       rowCount: 10,

@@ -25,10 +25,18 @@ async function refusal(f: () => unknown): Promise<{ rule: PolicyRule; path: stri
   throw new Error("expected a PolicyViolation");
 }
 
-const plan = (ir: Partial<QueryIR>, policy: PolicyRules & { maxRowsPerUnit?: number } = TAXI_POLICY, derivedKeys?: Record<string, string[]>) => () =>
-  planQuery({ ir: { ...TAXI_IR, ...ir }, policy, schema: TAXI_SCHEMA, rowCount: 100, ...(derivedKeys ? { derivedKeys } : {}) });
+const plan =
+  (ir: Partial<QueryIR>, policy: PolicyRules & { maxRowsPerUnit?: number } = TAXI_POLICY, derivedKeys?: Record<string, string[]>) =>
+  () =>
+    planQuery({ ir: { ...TAXI_IR, ...ir }, policy, schema: TAXI_SCHEMA, rowCount: 100, ...(derivedKeys ? { derivedKeys } : {}) });
 
-const derivedPolicy = { ...TAXI_POLICY, dimensions: [...TAXI_POLICY.dimensions.filter((d) => d.column !== "district"), { column: "district", keys: null, edges: null, dateEdges: null, derivedKeys: true }] };
+const derivedPolicy = {
+  ...TAXI_POLICY,
+  dimensions: [
+    ...TAXI_POLICY.dimensions.filter((d) => d.column !== "district"),
+    { column: "district", keys: null, edges: null, dateEdges: null, derivedKeys: true },
+  ],
+};
 
 /** Each rule with the input that must produce it and the path it must name. */
 const CASES: Record<PolicyRule, { run: () => unknown; path: string | RegExp }> = {
@@ -41,13 +49,16 @@ const CASES: Record<PolicyRule, { run: () => unknown; path: string | RegExp }> =
   TOO_MANY_AGGREGATES: { run: plan({ aggregates: Array.from({ length: 9 }, () => ({ kind: "COUNT_UNITS" as const })) }), path: "input.aggregates" },
   DUPLICATE_GROUP_BY: { run: plan({ groupBy: ["district", "district"] }), path: "input.groupBy[1]" },
   TOO_MANY_GROUPS: {
-    run: plan({ groupBy: ["district", "hour"], filters: [] }, {
-      ...TAXI_POLICY,
-      dimensions: [
-        { column: "district", keys: Array.from({ length: 200 }, (_, i) => `k${i}`), edges: null, dateEdges: null },
-        { column: "hour", keys: Array.from({ length: 100 }, (_, i) => i), edges: null, dateEdges: null },
-      ],
-    }),
+    run: plan(
+      { groupBy: ["district", "hour"], filters: [] },
+      {
+        ...TAXI_POLICY,
+        dimensions: [
+          { column: "district", keys: Array.from({ length: 200 }, (_, i) => `k${i}`), edges: null, dateEdges: null },
+          { column: "hour", keys: Array.from({ length: 100 }, (_, i) => i), edges: null, dateEdges: null },
+        ],
+      },
+    ),
     path: "input.groupBy",
   },
   BAD_HISTOGRAM_BINS: { run: plan({ aggregates: [{ kind: "HISTOGRAM", column: "fare", bins: 1 }] }), path: "input.aggregates[0].bins" },
@@ -74,7 +85,13 @@ const CASES: Record<PolicyRule, { run: () => unknown; path: string | RegExp }> =
         audit: { drift: { registerFactCheck: () => undefined } },
       } as unknown as AnalysisServiceDeps;
       const analyses = await AnalysisService.open(store, deps);
-      await analyses.submit("acc_stranger", { listingId: "lst_1", title: "fares", source: "function map(rows) { return [rows.length]; }", columns: ["fare"], outputs: [{ name: "n", lo: 0, hi: 10, default: 0 }] });
+      await analyses.submit("acc_stranger", {
+        listingId: "lst_1",
+        title: "fares",
+        source: "function map(rows) { return [rows.length]; }",
+        columns: ["fare"],
+        outputs: [{ name: "n", lo: 0, hi: 10, default: 0 }],
+      });
     },
     path: "input.listingId",
   },

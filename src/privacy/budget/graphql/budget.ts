@@ -4,7 +4,6 @@
  */
 import { encodeGlobalID } from "@pothos/plugin-relay";
 import { builder } from "../../../graphql/builder.ts";
-import { EpsilonScalar } from "../../../graphql/epsilon-scalar.ts";
 import type { BuyerBudgetView, CapView } from "../service.ts";
 import { microToEpsilon } from "../micro.ts";
 
@@ -28,12 +27,22 @@ export const PrivacyBudgetRef = builder.objectRef<BuyerBudget>("PrivacyBudget").
   authScopes: (b) => ({ self: b.buyerId }),
   fields: (t) => ({
     datasetId: t.id({ resolve: (b) => datasetGlobalId(b.datasetId) }),
-    epsilonPerQuery: t.field({ type: EpsilonScalar, nullable: true, description: "The most ε one query may spend.", resolve: (b) => eps(b.perQueryMicro) }),
-    epsilonBudget: t.field({ type: EpsilonScalar, nullable: true, description: "Your cap on this dataset.", resolve: (b) => eps(b.buyer.capMicro) }),
-    epsilonSpent: t.field({ type: EpsilonScalar, resolve: (b) => microToEpsilon(b.buyer.spentMicro) }),
-    epsilonRemaining: t.field({ type: EpsilonScalar, nullable: true, description: "Your cap minus what you spent; never negative.", resolve: (b) => eps(b.buyer.remainingMicro) }),
+    epsilonPerQuery: t.field({
+      type: "Epsilon",
+      nullable: true,
+      description: "The most ε one query may spend.",
+      resolve: (b) => eps(b.perQueryMicro),
+    }),
+    epsilonBudget: t.field({ type: "Epsilon", nullable: true, description: "Your cap on this dataset.", resolve: (b) => eps(b.buyer.capMicro) }),
+    epsilonSpent: t.field({ type: "Epsilon", resolve: (b) => microToEpsilon(b.buyer.spentMicro) }),
+    epsilonRemaining: t.field({
+      type: "Epsilon",
+      nullable: true,
+      description: "Your cap minus what you spent; never negative.",
+      resolve: (b) => eps(b.buyer.remainingMicro),
+    }),
     datasetEpsilonRemaining: t.field({
-      type: EpsilonScalar,
+      type: "Epsilon",
       nullable: true,
       description: "What is left of the dataset's global budget, shared by all buyers: it limits you too.",
       resolve: (b) => eps(b.dataset.remainingMicro),
@@ -55,10 +64,20 @@ export const DatasetPrivacyBudgetRef = builder.objectRef<DatasetBudget>("Dataset
   description: "A dataset's global privacy budget, shared by every buyer. Visible to its owner.",
   fields: (t) => ({
     datasetId: t.id({ resolve: (b) => datasetGlobalId(b.datasetId) }),
-    epsilonBudget: t.field({ type: EpsilonScalar, nullable: true, description: "The global cap (the policy's datasetEpsilonBudget).", resolve: (b) => eps(b.capMicro) }),
-    epsilonSpent: t.field({ type: EpsilonScalar, resolve: (b) => microToEpsilon(b.spentMicro) }),
-    epsilonRemaining: t.field({ type: EpsilonScalar, nullable: true, resolve: (b) => eps(b.remainingMicro) }),
-    buyerEpsilonBudget: t.field({ type: EpsilonScalar, nullable: true, description: "Each buyer's own cap.", resolve: (b) => eps(b.perBuyerCapMicro) }),
+    epsilonBudget: t.field({
+      type: "Epsilon",
+      nullable: true,
+      description: "The global cap (the policy's datasetEpsilonBudget).",
+      resolve: (b) => eps(b.capMicro),
+    }),
+    epsilonSpent: t.field({ type: "Epsilon", resolve: (b) => microToEpsilon(b.spentMicro) }),
+    epsilonRemaining: t.field({ type: "Epsilon", nullable: true, resolve: (b) => eps(b.remainingMicro) }),
+    buyerEpsilonBudget: t.field({
+      type: "Epsilon",
+      nullable: true,
+      description: "Each buyer's own cap.",
+      resolve: (b) => eps(b.perBuyerCapMicro),
+    }),
     buyers: t.int({ description: "Buyers who have spent ε on it.", resolve: (b) => b.buyers }),
     queriesCharged: t.int({ resolve: (b) => b.debits }),
   }),

@@ -1,5 +1,4 @@
 import { builder } from "../../../graphql/builder.ts";
-import { EpsilonScalar } from "../../../graphql/epsilon-scalar.ts";
 import { DomainErrorInterface, errorType } from "../../../graphql/error-types.ts";
 import { BudgetDebitConflict, BudgetExhausted, QueryInProgress } from "../errors.ts";
 import { microToEpsilon } from "../micro.ts";
@@ -19,8 +18,8 @@ builder.objectType(BudgetExhausted, {
   isTypeOf: (v) => v instanceof BudgetExhausted,
   fields: (t) => ({
     cap: t.field({ type: BudgetCapEnum, resolve: (e) => e.cap }),
-    epsilonRequested: t.field({ type: EpsilonScalar, resolve: (e) => microToEpsilon(e.requestedMicro) }),
-    epsilonRemaining: t.field({ type: EpsilonScalar, resolve: (e) => microToEpsilon(e.remainingMicro) }),
+    epsilonRequested: t.field({ type: "Epsilon", resolve: (e) => microToEpsilon(e.requestedMicro) }),
+    epsilonRemaining: t.field({ type: "Epsilon", resolve: (e) => microToEpsilon(e.remainingMicro) }),
   }),
 });
 

@@ -1,6 +1,5 @@
 /** declarePrivacyPolicy: the dataset's owner declares (or changes) its policy; a new version each time. */
 import { builder } from "../../../graphql/builder.ts";
-import { EpsilonScalar } from "../../../graphql/epsilon-scalar.ts";
 import { InvalidInput, NotFound } from "../../../errors.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "../errors.ts";
 import { PrivacyAggregateEnum, PrivacyPolicyRef } from "./policy.ts";
@@ -39,9 +38,9 @@ const DeclarePrivacyPolicyInput = builder.inputType("DeclarePrivacyPolicyInput",
     measures: t.field({ type: [PolicyMeasureInput], required: true }),
     aggregates: t.field({ type: [PrivacyAggregateEnum], required: true }),
     minGroupSize: t.int({ description: "k, at least 2; default 10." }),
-    epsilonPerQuery: t.field({ type: EpsilonScalar, description: "Greater than 0, at most 1.0; default 0.1." }),
-    buyerEpsilonBudget: t.field({ type: EpsilonScalar, description: "Default 2; at least epsilonPerQuery." }),
-    datasetEpsilonBudget: t.field({ type: EpsilonScalar, description: "Default 10; at least buyerEpsilonBudget." }),
+    epsilonPerQuery: t.field({ type: "Epsilon", description: "Greater than 0, at most 1.0; default 0.1." }),
+    buyerEpsilonBudget: t.field({ type: "Epsilon", description: "Default 2; at least epsilonPerQuery." }),
+    datasetEpsilonBudget: t.field({ type: "Epsilon", description: "Default 10; at least buyerEpsilonBudget." }),
     maxGroupsPerUnit: t.int({ description: "Default 1." }),
     maxRowsPerUnit: t.int({ description: "Rows of one unit counted per group (1–10000); default 100." }),
     note: t.string({ description: "Why the policy changed (shown to you only)." }),

@@ -1,6 +1,5 @@
 /** The PrivacyPolicy type: public wherever the listing it belongs to is (it holds only declarations). */
 import { builder } from "../../../graphql/builder.ts";
-import { EpsilonScalar } from "../../../graphql/epsilon-scalar.ts";
 import type { Stored } from "../../../store/port.ts";
 import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
 
@@ -63,9 +62,9 @@ PrivacyPolicyRef.implement({
     measures: t.field({ type: [PolicyMeasureRef], resolve: (p) => p.measures }),
     aggregates: t.field({ type: [PrivacyAggregateEnum], resolve: (p) => p.aggregates }),
     minGroupSize: t.exposeInt("minGroupSize", { description: "Groups with fewer privacy units are never released (k)." }),
-    epsilonPerQuery: t.expose("epsilonPerQuery", { type: EpsilonScalar, description: "The most ε one query may spend." }),
-    buyerEpsilonBudget: t.expose("buyerEpsilonBudget", { type: EpsilonScalar, description: "Total ε one buyer may spend on the dataset." }),
-    datasetEpsilonBudget: t.expose("datasetEpsilonBudget", { type: EpsilonScalar, description: "Total ε all buyers together may spend." }),
+    epsilonPerQuery: t.expose("epsilonPerQuery", { type: "Epsilon", description: "The most ε one query may spend." }),
+    buyerEpsilonBudget: t.expose("buyerEpsilonBudget", { type: "Epsilon", description: "Total ε one buyer may spend on the dataset." }),
+    datasetEpsilonBudget: t.expose("datasetEpsilonBudget", { type: "Epsilon", description: "Total ε all buyers together may spend." }),
     maxGroupsPerUnit: t.exposeInt("maxGroupsPerUnit", { description: "How many groups one unit may contribute to per query." }),
     maxRowsPerUnit: t.int({
       description: "How many of one unit's rows count in one group per query.",

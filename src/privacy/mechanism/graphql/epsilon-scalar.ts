@@ -12,15 +12,15 @@
  * negative or non-finite.
  */
 import { GraphQLError, Kind } from "graphql";
-import { epsilonToNumber, parseEpsilon } from "../privacy/mechanism/index.ts";
-import { POLICY_LIMITS } from "../privacy/policy/model.ts";
-import { builder } from "./builder.ts";
+import { epsilonToNumber, parseEpsilon } from "../index.ts";
+import { POLICY_LIMITS } from "../../policy/index.ts";
+import { builder } from "../../../graphql/builder.ts";
 
 export const EPSILON_MAX = POLICY_LIMITS.maxBudget;
 
 /** The ε a caller sent, or a GraphQLError saying in our words why it is not one. */
 export function parseEpsilonInput(value: unknown): number {
-  if (typeof value === "string" && value !== value.trim()) throw new GraphQLError("ε must be written without spaces around it, e.g. \"0.1\"");
+  if (typeof value === "string" && value !== value.trim()) throw new GraphQLError('ε must be written without spaces around it, e.g. "0.1"');
   if (typeof value !== "string" && typeof value !== "number") throw new GraphQLError('ε must be a number or a decimal string, e.g. 0.1 or "0.1"');
   let epsilon: number;
   try {
@@ -41,7 +41,10 @@ export const EpsilonScalar = builder.scalarType("Epsilon", {
   },
   parseValue: parseEpsilonInput,
   parseLiteral: (node) => {
-    if (node.kind === Kind.INT || node.kind === Kind.FLOAT || node.kind === Kind.STRING) return parseEpsilonInput(node.kind === Kind.STRING ? node.value : node.value.includes("e") || node.value.includes("E") ? Number(node.value) : node.value);
+    if (node.kind === Kind.INT || node.kind === Kind.FLOAT || node.kind === Kind.STRING)
+      return parseEpsilonInput(
+        node.kind === Kind.STRING ? node.value : node.value.includes("e") || node.value.includes("E") ? Number(node.value) : node.value,
+      );
     throw new GraphQLError('ε must be a number or a decimal string, e.g. 0.1 or "0.1"');
   },
 });

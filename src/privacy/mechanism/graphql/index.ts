@@ -1,0 +1,2 @@
+/** Registers the mechanism's GraphQL scalar: Epsilon. */
+export { EpsilonScalar } from "./epsilon-scalar.ts";
