@@ -106,7 +106,14 @@ export interface AuditEventShapes {
   /** Money changing hands for data: the revenue reports sum `amountMinor` of these. */
   "trade.settled": {
     subject: Ids<"tradeId" | "datasetId" | "ownerId" | "buyerId"> & Opt<"listingId" | "queryId" | "transferId">;
-    data: { kind: "access" | "query" | "subscription" | "analysis"; amountMinor: number; currency: string };
+    /** `platformFeeMinor` is the exchange's share of `amountMinor`; `runId` the query or analysis run it paid for. */
+    data: {
+      kind: "access" | "query" | "subscription" | "analysis";
+      amountMinor: number;
+      currency: string;
+      platformFeeMinor?: number;
+      runId?: string;
+    };
   };
   "ledger.transfer_posted": {
     subject: Ids<"transferId"> & Opt<"debitAccountId" | "creditAccountId" | "holdId">;

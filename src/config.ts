@@ -47,6 +47,18 @@ const schema = z.object({
     .default(5 * 1024 ** 3),
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
+  PLATFORM_FEE_BPS: z.coerce
+    .number({ message: "must be basis points (1 bp = 0.01 %)" })
+    .int("must be a whole number of basis points")
+    .min(0, "must be 0–10000 basis points")
+    .max(10_000, "must be 0–10000 basis points")
+    .default(0),
+  RECOVERY_INTERVAL_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(100).max(600_000).default(5_000),
+  RUN_LEASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(1_000).max(3_600_000).default(30_000),
+  EXCHANGE_CRASH_AT: z
+    .string()
+    .regex(/^[a-z-]+(:(query|analysis))?$/, "must be a crash point such as after-stage or after-stage:query")
+    .optional(),
   AUDIT_ORIGIN: z
     .string()
     .regex(/^[^\s+]{1,200}$/, "must be one word with no spaces or '+', e.g. exchange.example.com/audit")
@@ -97,6 +109,12 @@ export interface Config {
    * ANALYSIS_RELEASE_MS_PER_1000_ROWS); see src/analysis/deadline.ts.
    */
   analysisRelease: { baseMs: number; perThousandRowsMs: number };
+  /** The exchange's share of each charge, in basis points (PLATFORM_FEE_BPS), posted to its revenue account. */
+  platformFeeBasisPoints: number;
+  /** How often the one recovery sweeper runs (RECOVERY_INTERVAL_MS), and how long a run may go silent (RUN_LEASE_MS). */
+  recovery: { intervalMs: number; runLeaseMs: number };
+  /** Test only: a run-path crash point to die at (EXCHANGE_CRASH_AT); refused in production. */
+  crashAt: string | null;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.NODE_ENV === "production" && c.SEED_DEMO === true) {
     throw new ConfigError(["SEED_DEMO: demo accounts are refused when NODE_ENV=production"]);
   }
+  if (c.NODE_ENV === "production" && c.EXCHANGE_CRASH_AT) {
+    throw new ConfigError(["EXCHANGE_CRASH_AT: crash points are for tests and are refused when NODE_ENV=production"]);
+  }
   const billing = billingConfigFrom(c);
   if (billing.problems.length > 0) throw new ConfigError(billing.problems);
   return {
@@ -153,5 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     billing: billing.config,
     analysisRelease: { baseMs: c.ANALYSIS_RELEASE_BASE_MS, perThousandRowsMs: c.ANALYSIS_RELEASE_MS_PER_1000_ROWS },
+    platformFeeBasisPoints: c.PLATFORM_FEE_BPS,
+    recovery: { intervalMs: c.RECOVERY_INTERVAL_MS, runLeaseMs: c.RUN_LEASE_MS },
+    crashAt: c.EXCHANGE_CRASH_AT ?? null,
   };
 }

@@ -110,7 +110,7 @@ export class Holds {
     if (!parsed.success) throw invalidInputFromZod(parsed.error, "hold");
     const input = parsed.data;
     const key = `query:${input.buyerId}:${input.idempotencyKey}`;
-    const id = derivedId("hld", key);
+    const id = Holds.idFor(input.buyerId, input.idempotencyKey);
     const fp = fingerprint({
       buyerId: input.buyerId,
       listingId: input.listingId,
@@ -285,6 +285,30 @@ export class Holds {
 
   get(holdId: string): Promise<Stored<QueryHold> | null> {
     return this.docs.get(holdId);
+  }
+
+  /** The id `holdForQuery` gives the hold of this buyer's run key: known before the hold exists. */
+  static idFor(buyerId: string, idempotencyKey: string): string {
+    return derivedId("hld", `query:${buyerId}:${idempotencyKey}`);
+  }
+
+  /**
+   * Lets go of a hold whose run stopped (recovery): an opening hold is settled without re-quoting,
+   * a held one voided, a resolving one finished. No hold, or one already resolved: nothing to do.
+   */
+  async abandon(holdId: string, reason: string): Promise<void> {
+    let hold = await this.docs.get(holdId);
+    if (!hold) return;
+    if (hold.state === "opening") hold = await this.open(hold, null, true).catch(() => null);
+    if (!hold) return;
+    if (hold.state === "held") {
+      await this.voidQuery(holdId, reason).catch((e) => {
+        if (!(e instanceof HoldAlreadyResolved)) throw e;
+      });
+    } else if (hold.state === "resolving") {
+      if (hold.resolution?.kind === "post") await this.finishPost(hold);
+      else await this.finishVoid(hold);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
 export { IdempotencyConflict, InsufficientCredit, PriceChanged } from "./errors.ts";
 
 export { BillingService } from "./service.ts";
+export type { HoldForQueryInput } from "./holds.ts";
 export { DEFAULT_BILLING_CONFIG } from "./config.ts";
 import type { BillingService as BillingServiceType } from "./service.ts";
 

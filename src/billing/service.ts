@@ -190,6 +190,21 @@ export class BillingService {
     return this.holds.voidQuery(holdId, reason);
   }
 
+  /** The id the hold of this buyer's run key has (or will have): a run records it before holding. */
+  holdIdFor(buyerId: string, idempotencyKey: string): string {
+    return Holds.idFor(buyerId, idempotencyKey);
+  }
+
+  /** Recovery: lets go of the hold of a run that stopped (settles, voids or finishes it). */
+  abandonHold(holdId: string, reason: string): Promise<void> {
+    return this.holds.abandon(holdId, reason);
+  }
+
+  /** Voids expired holds and finishes what a crash left half-done; safe to call often. */
+  sweepHolds(): Promise<RecoveryReport["holds"]> {
+    return this.holds.recover(OPENING_GRACE_MS);
+  }
+
   // ---- buyers --------------------------------------------------------------------------------
 
   credit(buyerId: string, currency = this.config.currency): Promise<Balance> {

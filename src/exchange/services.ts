@@ -24,7 +24,16 @@ import { CatalogService } from "../catalog/index.ts";
 import { AccessService } from "../access/index.ts";
 import { BillingService, DEFAULT_BILLING_CONFIG } from "../billing/index.ts";
 import { AnalysisService } from "../analysis/index.ts";
-import { AnalysisRunService, ColumnLoader, DEFAULT_DEADLINE, QueryService } from "../runs/index.ts";
+import {
+  AnalysisRunService,
+  ColumnLoader,
+  DEFAULT_DEADLINE,
+  QueryService,
+  RecoverySweeper,
+  RunPath,
+  RunRecords,
+  crashHookFrom,
+} from "../runs/index.ts";
 import { budgetDirectory, listingPrices, versionsInUse } from "./ports.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
@@ -32,7 +41,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 export type Services = ExchangeServices;
 
 export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease">>;
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "platformFeeBasisPoints" | "recovery" | "crashAt">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -63,7 +72,12 @@ export async function buildServices(
     spent: privacyBudget.spentLookup(),
     versionsInUse: versionsInUse(() => catalog),
   });
-  const catalog: CatalogService = await CatalogService.open(store, { datasets, policies, audit });
+  const catalog: CatalogService = await CatalogService.open(store, {
+    datasets,
+    policies,
+    audit,
+    platformFeeBasisPoints: config.platformFeeBasisPoints ?? 0,
+  });
   const access = await AccessService.open(store, { catalog, audit });
   const billing = await BillingService.open(store, {
     audit,
@@ -81,7 +95,18 @@ export async function buildServices(
     await running?.close();
   });
   const metrics = createMetrics();
+  const recovery = config.recovery ?? { intervalMs: 5_000, runLeaseMs: 30_000 };
+  const runPath = new RunPath({
+    runs: await RunRecords.open(store),
+    budgets: privacyBudget,
+    billing,
+    audit,
+    ...(log ? { log } : {}),
+    crash: crashHookFrom(config.crashAt),
+    leaseMs: recovery.runLeaseMs,
+  });
   const runDeps = {
+    runPath,
     catalog,
     access,
     datasets,
@@ -99,17 +124,16 @@ export async function buildServices(
   const queries = new QueryService(runDeps);
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease } });
 
-  // Finish what a crash left half-done, then keep sweeping while the exchange runs.
+  // Finish what a crash left half-done (once every service has registered its audit fact checks),
+  // then keep sweeping while the exchange runs: runs, holds, ε debits and the audit outbox.
   await privacyBudget.recover();
-  privacyBudget.startSweeping();
-  lifecycle.onClose("privacy budget sweeper", () => privacyBudget.stopSweeping());
   await billing.recover();
+  const sweeper = new RecoverySweeper({ runs: runPath, billing, budgets: privacyBudget, audit, ...(log ? { log } : {}) });
+  await sweeper.sweepOnce();
+  sweeper.start(recovery.intervalMs);
+  lifecycle.onClose("recovery sweeper", () => sweeper.stop());
   datasets.startSweeping();
   lifecycle.onClose("upload sweeper", () => datasets.stopSweeping());
-  // Last, once every service has registered its fact checks: record audit events a crash left owed.
-  await audit.drift.repair();
-  audit.drift.startSweeping();
-  lifecycle.onClose("audit drift sweeper", () => audit.drift.stopSweeping());
 
   return { store, blobs, metrics, audit, accounts, datasets, policies, privacyBudget, catalog, access, billing, analyses, queries, analysisRuns };
 }

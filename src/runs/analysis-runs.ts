@@ -19,10 +19,10 @@ import { epsilonToNumber, formatEpsilon, type Epsilon } from "../privacy/mechani
 import { maxRowsPerUnitOf, requestedEpsilon, PolicyViolation } from "../queries/index.ts";
 import { ColumnLoader } from "./columns.ts";
 import type { QueryServiceDeps } from "./query-runs.ts";
-import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
+import { assertSameQuote, quoteIdOf } from "./quote-id.ts";
+import { runIdFor } from "./run-id.ts";
 import { budgetStanding } from "./budget-check.ts";
 import { InvalidInput } from "../errors.ts";
-import { newId } from "../ids.ts";
 import {
   type AnalysisService,
   type AnalysisRevision,
@@ -39,6 +39,8 @@ import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from 
 export const ANALYSIS_UNIT_LIMITS = { perUnitTimeoutMs: 100, memoryLimitMb: 64 } as const;
 
 export interface AnalysisQuote {
+  /** Names this quote: a run that passes it is refused with PRICE_CHANGED if the price moved. */
+  quoteId: string;
   analysisId: string;
   revision: number;
   codeHash: string;
@@ -91,7 +93,6 @@ export class AnalysisRunService {
     this.deps = deps;
     this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
     this.deadline = deps.deadline ?? DEFAULT_DEADLINE;
-    registerReleasedFactCheck(deps.audit);
   }
 
   async quote(buyerId: string, input: { analysisId: string; epsilon?: string | null }): Promise<AnalysisQuote> {
@@ -131,6 +132,16 @@ export class AnalysisRunService {
         ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate })
         : null;
     const quote: AnalysisQuote = {
+      quoteId: quoteIdOf({
+        buyerId,
+        listingId: listing._id,
+        versionId: version._id,
+        queryHash: hash,
+        epsilon: formatEpsilon(epsilon),
+        amount: standing.cached ? 0 : (price?.amount ?? 0),
+        currency: price?.currency ?? listing.pricePlan.currency,
+        cached: standing.cached,
+      }),
       analysisId: analysis._id,
       revision: revision.revision,
       codeHash: revision.codeHash,
@@ -159,97 +170,60 @@ export class AnalysisRunService {
 
   async run(
     buyerId: string,
-    input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null },
+    input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null; quoteId?: string | null },
   ): Promise<AnalysisRun> {
     const p = await this.prepare(buyerId, input);
     const { quote, q } = p;
     const { listing, version } = q;
-    const runId = input.idempotencyKey
-      ? `anr_${createHash("sha256").update(`${buyerId}\u0000analysis\u0000${input.idempotencyKey}`).digest("hex").slice(0, 24)}`
-      : newId("anr");
+    assertSameQuote(input.quoteId, quote.quoteId);
+    const runId = runIdFor("anr", buyerId, input.idempotencyKey, "analysis\u0000");
     const estimate = { epsilon: epsilonToNumber(p.epsilon), rowsScanned: version.rowCount };
-    const billing = this.deps.billing;
-    const hold =
-      billing && !quote.cached
-        ? await billing.holdForQuery({
-            buyerId,
-            listingId: listing._id,
-            ownerId: listing.ownerId,
-            plan: listing.pricePlan,
-            estimate,
-            idempotencyKey: runId,
-            maxAmount: input.maxPrice ?? null,
-          })
-        : null;
-    if (hold && hold.state === "voided") {
-      throw new InvalidInput([
-        { path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" },
-      ]);
-    }
     const started = performance.now();
     let ran = false;
     try {
-      const caps = policyCaps(q.policy);
-      const answered = await this.deps.budgets.answerOnce(
-        {
-          queryId: runId,
-          buyerId,
-          datasetId: listing.datasetId,
-          datasetVersionId: version._id,
-          canonicalQueryHash: p.hash,
-          epsilonMicro: toMicro(p.epsilon),
-          buyerCapMicro: caps.buyerCapMicro,
-          globalCapMicro: caps.globalCapMicro,
-        },
-        async () => {
+      const outcome = await this.deps.runPath.run({
+        kind: "analysis",
+        runId,
+        buyerId,
+        ownerId: listing.ownerId,
+        listingId: listing._id,
+        datasetId: listing.datasetId,
+        versionId: version._id,
+        queryHash: p.hash,
+        quoteId: quote.quoteId,
+        epsilonMicro: toMicro(p.epsilon),
+        caps: policyCaps(q.policy),
+        hold:
+          this.deps.billing && !quote.cached
+            ? { buyerId, listingId: listing._id, ownerId: listing.ownerId, plan: listing.pricePlan, estimate, maxAmount: input.maxPrice ?? null }
+            : null,
+        compute: async () => {
           ran = true;
           const sum = await this.execute(p);
-          return releaseVector(p.planned, sum) as unknown as JsonValue;
-        },
-      );
-      const outputs = answered.answer as unknown as ReleasedOutput[];
-      if (ran) this.deps.metrics.analysisReleases.inc({ release: (await holdUntil(started, quote.releaseAfterMs)) ? "late" : "on_time" });
-      let charged: AnalysisRun["charged"] = null;
-      if (hold && billing) {
-        if (answered.cached) await billing.voidQuery(hold._id, "answered from cache");
-        else {
-          // cpuMs 0: the receipt is the buyer's, and CPU time depends on what single units made the code do.
-          const receipt = await billing.postQuery(hold._id, { ...estimate, cpuMs: 0 });
-          charged = { amount: receipt.meter.price, currency: receipt.meter.currency };
-        }
-      }
-      if (!answered.cached) {
-        await recordReleased(this.deps.audit, {
-          actor: buyerId,
-          subject: {
-            queryId: runId,
-            datasetId: listing.datasetId,
-            ownerId: listing.ownerId,
-            buyerId,
-            listingId: listing._id,
-            versionId: version._id,
-          },
-          data: {
-            ir: {
-              kind: "analysis",
-              analysisId: quote.analysisId,
-              revision: quote.revision,
-              codeHash: quote.codeHash,
-              outputs: quote.outputs.map((o) => o.name),
+          const answer = releaseVector(p.planned, sum) as unknown as JsonValue;
+          // The answer is staged only at the deadline fixed before the run, however long the code took.
+          this.deps.metrics.analysisReleases.inc({ release: (await holdUntil(started, quote.releaseAfterMs)) ? "late" : "on_time" });
+          return {
+            answer,
+            // cpuMs 0: the receipt is the buyer's, and CPU time depends on what single units made the code do.
+            usage: { ...estimate, cpuMs: 0 },
+            event: {
+              ir: {
+                kind: "analysis",
+                analysisId: quote.analysisId,
+                revision: quote.revision,
+                codeHash: quote.codeHash,
+                outputs: quote.outputs.map((o) => o.name),
+              },
+              epsilon: estimate.epsilon,
+              rowsScanned: version.rowCount,
             },
-            epsilon: epsilonToNumber(p.epsilon),
-            priceMinor: charged?.amount ?? 0,
-            currency: charged?.currency ?? quote.price?.currency ?? "CNY",
-            rowsScanned: version.rowCount,
-            resultDigest: createHash("sha256")
-              .update(canonicalize(outputs as unknown as JsonValue)!)
-              .digest("hex"),
-          },
-        });
-      }
-      return { runId, quote, outputs, cached: answered.cached, charged };
+          };
+        },
+      });
+      const charged = outcome.charged ? { amount: outcome.charged.amount, currency: outcome.charged.currency } : null;
+      return { runId, quote, outputs: outcome.answer as unknown as ReleasedOutput[], cached: outcome.cached, charged };
     } catch (e) {
-      if (hold && billing) await billing.voidQuery(hold._id, "analysis failed").catch(() => undefined);
       // A failure that came after the code ran leaves at the deadline too.
       if (ran) await holdUntil(started, quote.releaseAfterMs);
       throw e;

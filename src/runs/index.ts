@@ -4,6 +4,10 @@ export { QueryService } from "./query-runs.ts";
 export { AnalysisRunService } from "./analysis-runs.ts";
 export { ColumnLoader } from "./columns.ts";
 export { DEFAULT_DEADLINE } from "./release-deadline.ts";
+export { RunPath, type RunPlan, type RunOutcome } from "./run-path.ts";
+export { RunRecords, type RunRecord, type RunState } from "./run-record.ts";
+export { RecoverySweeper } from "./recovery-sweeper.ts";
+export { CRASH_POINTS, crashHookFrom, type CrashPoint } from "./crash-points.ts";
 
 import type { QueryService } from "./query-runs.ts";
 import type { AnalysisRunService } from "./analysis-runs.ts";

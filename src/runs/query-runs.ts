@@ -22,7 +22,9 @@ import { type PrivacyBudgetService, policyCaps, toMicro } from "../privacy/budge
 import type { BillingService } from "../billing/index.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
 import type { AuditTrail } from "../audit-trail.ts";
-import { recordReleased, registerReleasedFactCheck } from "./released-event.ts";
+import type { RunPath } from "./run-path.ts";
+import { assertSameQuote, quoteIdOf } from "./quote-id.ts";
+import { runIdFor } from "./run-id.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
 import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
@@ -44,7 +46,6 @@ import { prepareQueryKernel } from "./kernel-job.ts";
 import { ColumnLoader } from "./columns.ts";
 import { budgetStanding } from "./budget-check.ts";
 import { InvalidInput } from "../errors.ts";
-import { newId } from "../ids.ts";
 
 export interface QueryRequest {
   listingId: string;
@@ -65,6 +66,8 @@ export interface QuotedStatistic {
 }
 
 export interface Quote {
+  /** Names this quote: a run that passes it is refused with PRICE_CHANGED if the price moved. */
+  quoteId: string;
   listingId: string;
   datasetId: string;
   datasetVersion: number;
@@ -114,6 +117,8 @@ export interface QueryServiceDeps {
   audit: AuditTrail;
   metrics: Metrics;
   sandbox: () => Sandbox;
+  /** The one run path (record → reserve → compute → stage → settle → log → release). */
+  runPath: RunPath;
   partitions?: number;
   /** Column cache shared with other readers of the same versions (analyses); one of its own when omitted. */
   columns?: ColumnLoader;
@@ -157,7 +162,6 @@ export class QueryService {
   constructor(deps: QueryServiceDeps) {
     this.deps = deps;
     this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
-    registerReleasedFactCheck(deps.audit);
   }
 
   async quote(buyerId: string, req: QueryRequest): Promise<Quote> {
@@ -197,7 +201,19 @@ export class QueryService {
           estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: plan.rowsToScan },
         })
       : null;
+    const currency = price?.currency ?? listing.pricePlan.currency;
+    const quoteId = quoteIdOf({
+      buyerId,
+      listingId: listing._id,
+      versionId: version._id,
+      queryHash: plan.hash,
+      epsilon: formatEpsilon(plan.epsilon),
+      amount: standing.cached ? 0 : (price?.amount ?? 0),
+      currency,
+      cached: standing.cached,
+    });
     const quote: Quote = {
+      quoteId,
       listingId: listing._id,
       datasetId: listing.datasetId,
       datasetVersion: listing.datasetVersion,
@@ -230,85 +246,55 @@ export class QueryService {
     return { plan, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
   }
 
-  async run(buyerId: string, req: QueryRequest & { idempotencyKey?: string | null; maxPrice?: number | null }): Promise<QueryAnswer> {
+  async run(
+    buyerId: string,
+    req: QueryRequest & { idempotencyKey?: string | null; maxPrice?: number | null; quoteId?: string | null },
+  ): Promise<QueryAnswer> {
     const started = performance.now();
     const p = await this.prepare(buyerId, req);
     const { plan, quote } = p;
-    const queryId = req.idempotencyKey
-      ? `qry_${createHash("sha256").update(`${buyerId}\u0000${req.idempotencyKey}`).digest("hex").slice(0, 24)}`
-      : newId("qry");
-    const epsilonMicro = toMicro(plan.epsilon);
-    const billing = this.deps.billing;
-    const hold =
-      billing && !quote.cached
-        ? await billing.holdForQuery({
-            buyerId,
-            listingId: p.listing._id,
-            ownerId: p.ownerId,
-            plan: p.listing.pricePlan,
-            estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: plan.rowsToScan },
-            idempotencyKey: queryId,
-            maxAmount: req.maxPrice ?? null,
-          })
-        : null;
-    if (hold && hold.state === "voided") {
-      // A replayed key whose first run failed: its hold is gone for good; a new run needs a new key.
-      throw new InvalidInput([
-        { path: "input.idempotencyKey", message: "this key belongs to a run that failed and was not charged; retry with a new key" },
-      ]);
-    }
+    assertSameQuote(req.quoteId, quote.quoteId);
+    const runId = runIdFor("qry", buyerId, req.idempotencyKey);
+    const epsilon = epsilonToNumber(plan.epsilon);
     let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
     try {
-      const answered = await this.deps.budgets.answerOnce(
-        {
-          queryId,
-          buyerId,
-          datasetId: p.listing.datasetId,
-          datasetVersionId: p.versionId,
-          canonicalQueryHash: plan.hash,
-          epsilonMicro,
-          buyerCapMicro: p.caps.buyerCapMicro,
-          globalCapMicro: p.caps.globalCapMicro,
-        },
-        async () => {
+      const outcome = await this.deps.runPath.run({
+        kind: "query",
+        runId,
+        buyerId,
+        ownerId: p.ownerId,
+        listingId: p.listing._id,
+        datasetId: p.listing.datasetId,
+        versionId: p.versionId,
+        queryHash: plan.hash,
+        quoteId: quote.quoteId,
+        epsilonMicro: toMicro(plan.epsilon),
+        caps: p.caps,
+        hold:
+          this.deps.billing && !quote.cached
+            ? {
+                buyerId,
+                listingId: p.listing._id,
+                ownerId: p.ownerId,
+                plan: p.listing.pricePlan,
+                estimate: { epsilon, rowsScanned: plan.rowsToScan },
+                maxAmount: req.maxPrice ?? null,
+              }
+            : null,
+        compute: async () => {
           const { totals, metering: m } = await this.execute(plan, p.version);
           metering = m;
-          return releaseAnswer(plan, totals) as unknown as JsonValue;
+          return {
+            answer: releaseAnswer(plan, totals) as unknown as JsonValue,
+            usage: { epsilon, rowsScanned: m.rows, cpuMs: m.cpuMs },
+            event: { ir: auditedIR(plan, p.policy), epsilon, rowsScanned: m.rows },
+          };
         },
-      );
-      const answer = answered.answer as unknown as ReleasedAnswer;
-      let charged: QueryAnswer["charged"] = null;
-      if (hold && billing) {
-        if (answered.cached) await billing.voidQuery(hold._id, "answered from cache");
-        else {
-          const receipt = await billing.postQuery(hold._id, {
-            epsilon: epsilonToNumber(plan.epsilon),
-            rowsScanned: metering.rows,
-            cpuMs: metering.cpuMs,
-          });
-          charged = { amount: receipt.meter.price, currency: receipt.meter.currency };
-        }
-      }
-      if (!answered.cached) {
-        await recordReleased(this.deps.audit, {
-          actor: buyerId,
-          subject: { queryId, datasetId: p.listing.datasetId, ownerId: p.ownerId, buyerId, listingId: p.listing._id, versionId: p.versionId },
-          data: {
-            ir: auditedIR(plan, p.policy),
-            epsilon: epsilonToNumber(plan.epsilon),
-            priceMinor: charged?.amount ?? 0,
-            currency: charged?.currency ?? quote.price?.currency ?? "CNY",
-            rowsScanned: metering.rows,
-            resultDigest: createHash("sha256")
-              .update(canonicalize(answer as unknown as JsonValue)!)
-              .digest("hex"),
-          },
-        });
-      }
-      this.deps.metrics.queryDuration.observe({ outcome: answered.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
-      return { queryId, quote, answer, cached: answered.cached, charged, metering };
+      });
+      this.deps.metrics.queryDuration.observe({ outcome: outcome.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
+      const charged = outcome.charged ? { amount: outcome.charged.amount, currency: outcome.charged.currency } : null;
+      return { queryId: runId, quote, answer: outcome.answer as unknown as ReleasedAnswer, cached: outcome.cached, charged, metering };
     } catch (e) {
-      if (hold && billing) await billing.voidQuery(hold._id, "query failed").catch(() => undefined);
       this.deps.metrics.queryDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
       throw e;
     }

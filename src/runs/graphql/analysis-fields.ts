@@ -27,6 +27,7 @@ const AnalysisQuoteRef = builder.objectRef<AnalysisQuote>("AnalysisQuote").imple
   fields: (t) => ({
     analysisId: t.globalID({ resolve: (q) => ({ type: "Analysis", id: q.analysisId }) }),
     revision: t.exposeInt("revision"),
+    quoteId: t.exposeString("quoteId", { description: "Pass it to runAnalysis to run at exactly this price (else PriceChanged)." }),
     codeHash: t.exposeString("codeHash", { description: "The approved revision's hash: the code that will run." }),
     listingId: t.globalID({ resolve: (q) => ({ type: "Listing", id: q.listingId }) }),
     datasetVersion: t.exposeInt("datasetVersion"),
@@ -73,6 +74,7 @@ const RunAnalysisInput = builder.inputType("RunAnalysisInput", {
     epsilon: t.field({ type: "Epsilon" }),
     idempotencyKey: t.string({ description: "Retrying with the same key never charges or spends twice." }),
     maxPrice: t.int({ description: "Refuse to run if the price (minor units) is above this." }),
+    quoteId: t.string({ description: "The quote you accept (AnalysisQuote.quoteId): refused with PriceChanged if the price moved since." }),
   }),
 });
 
@@ -103,6 +105,7 @@ builder.mutationField("runAnalysis", (t) =>
         epsilon: epsilonText(input.epsilon),
         idempotencyKey: input.idempotencyKey ?? null,
         maxPrice: input.maxPrice ?? null,
+        quoteId: input.quoteId ?? null,
       }),
   }),
 );

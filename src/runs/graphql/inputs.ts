@@ -56,6 +56,7 @@ export const RunQueryInput = builder.inputType("RunQueryInput", {
     query: t.field({ type: QueryInput, required: true }),
     idempotencyKey: t.string({ required: false, description: "Retrying with the same key never charges or spends twice." }),
     maxPrice: t.int({ required: false, description: "Refuse (PriceChanged) rather than pay more than this (minor units)." }),
+    quoteId: t.string({ required: false, description: "The quote you accept (Quote.quoteId): refused with PriceChanged if the price moved since." }),
   }),
 });
 

@@ -36,6 +36,7 @@ builder.mutationField("runQuery", (t) =>
         ...toQueryRequest(q, q.listingId.id),
         idempotencyKey: input.idempotencyKey ?? null,
         maxPrice: input.maxPrice ?? null,
+        quoteId: input.quoteId ?? null,
       });
     },
   }),

@@ -46,6 +46,7 @@ const GroupThresholdRef = builder.objectRef<QuotedGroupThreshold>("GroupThreshol
 export const QuoteRef = builder.objectRef<Quote>("Quote").implement({
   description: "What running the query would do, before anything runs.",
   fields: (t) => ({
+    quoteId: t.exposeString("quoteId", { description: "Pass it to runQuery to run at exactly this price (else PriceChanged)." }),
     listingId: t.globalID({ resolve: (q) => ({ type: "Listing", id: q.listingId }) }),
     datasetVersion: t.exposeInt("datasetVersion"),
     queryHash: t.exposeString("queryHash", { description: "SHA-256 of the canonical query: the same hash is the same query." }),
