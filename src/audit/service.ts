@@ -29,7 +29,7 @@ import {
 } from "./model.ts";
 import { AuditEventConflict, AuditIntegrityError, ProofUnavailable } from "./errors.ts";
 import { Mutex } from "./mutex.ts";
-import { verifyConsistency } from "./merkle.ts";
+import { CompactRange, verifyConsistency } from "./merkle.ts";
 import { TreeStore, type TreeHead } from "./tree-store.ts";
 import { formatCheckpointText, parseVerifierKey, signNote, verifierKeyString, type VerifierKey } from "./signed-note.ts";
 import { acceptCosignatures, parseWitnessKeys } from "./witness.ts";
@@ -111,6 +111,9 @@ export class AuditLog implements AuditRecorder {
   private readonly syncInBackground: boolean;
   private background: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Why the log stopped appending (its stored history does not match what it signed); null while healthy. */
+  private haltedFor: string | null = null;
+  private lastSelfCheck = 0;
 
   private constructor(
     cols: {
@@ -177,6 +180,7 @@ export class AuditLog implements AuditRecorder {
   // ── Appending ────────────────────────────────────────────────────────────────────────────
 
   async record(input: AuditEventInput): Promise<RecordedEvent> {
+    if (this.haltedFor) throw new AuditIntegrityError(`the audit log is halted and appends nothing: ${this.haltedFor}`);
     const event = validate(input);
     const recorded = await this.appendMutex.run(() => this.append(event));
     this.scheduleSync();
@@ -223,9 +227,60 @@ export class AuditLog implements AuditRecorder {
     throw new Error("could not find a free audit log position after 10000 attempts");
   }
 
+  /** The next free position: past the last entry, and never below what the tree or a checkpoint already covers (positions are never reused). */
   private async readNextSeq(): Promise<number> {
-    const last = await this.entries.findOne({}, { sort: [["seq", -1]] });
-    return last ? last.seq + 1 : 0;
+    const [last, head, signed] = await Promise.all([
+      this.entries.findOne({}, { sort: [["seq", -1]] }),
+      this.tree.storedHead(),
+      this.latestCheckpoint(),
+    ]);
+    return Math.max(last ? last.seq + 1 : 0, head.size, signed?.size ?? 0);
+  }
+
+  // ── Defending the stored log ─────────────────────────────────────────────────────────────
+
+  /** Why the log halted, or null while its stored history matches its latest signed checkpoint. */
+  get halted(): string | null {
+    return this.haltedFor;
+  }
+
+  /**
+   * Recomputes the tree of the latest signed checkpoint from the stored entries (every position
+   * present, every entry hashing to its recorded leaf, the root equal to the signed one). On a
+   * mismatch the log halts: it appends and signs nothing more, /ready reports why, and the log
+   * says so loudly. At start and then at most every `maxAgeMs`.
+   */
+  async selfCheck(options: { maxAgeMs?: number } = {}): Promise<string | null> {
+    if (this.haltedFor) return this.haltedFor;
+    const now = Date.now();
+    if (options.maxAgeMs !== undefined && now - this.lastSelfCheck < options.maxAgeMs) return null;
+    this.lastSelfCheck = now;
+    const cp = await this.latestCheckpoint();
+    if (!cp) return null;
+    const range = new CompactRange();
+    let problem: string | null = null;
+    for await (const doc of this.entriesUpTo(cp.size)) {
+      if (doc.seq !== range.size) {
+        problem = `audit entry ${range.size} is missing from the stored log (the signed checkpoint of ${cp.size} covers it)`;
+        break;
+      }
+      if (toHex(leafHash(doc.entry)) !== doc.leafHash) {
+        problem = `audit entry ${doc.seq} no longer hashes to the leaf recorded when it was appended: it was altered`;
+        break;
+      }
+      range.append(leafHash(doc.entry));
+    }
+    if (!problem && range.size < cp.size) problem = `the stored log ends after ${range.size} entries but its signed checkpoint covers ${cp.size}`;
+    if (!problem && toHex(range.root()) !== cp.root)
+      problem = `the stored entries do not hash to the root signed at size ${cp.size}: history was rewritten`;
+    if (problem) {
+      this.haltedFor = problem;
+      this.log?.fatal(
+        { problem, checkpointSize: cp.size },
+        "AUDIT LOG INTEGRITY FAILURE: the log is halted and appends nothing until an operator restores it",
+      );
+    }
+    return problem;
   }
 
   /** The entry recorded under this event id, if any. */
@@ -272,6 +327,7 @@ export class AuditLog implements AuditRecorder {
 
   private signHead(head: TreeHead): Promise<Stored<AuditCheckpointDoc>> {
     return this.signMutex.run(async () => {
+      if (this.haltedFor) throw new AuditIntegrityError(`the audit log is halted and signs nothing: ${this.haltedFor}`);
       const existing = await this.checkpoints.get(seqId(head.size));
       if (existing) return this.sameRoot(existing, head);
       // Never sign a tree that does not extend the signed one before it (a rewritten history)…
@@ -358,6 +414,10 @@ export class AuditLog implements AuditRecorder {
    * checkpoint). The bundle is enough to check offline with the public key.
    */
   async inclusionProof(index: number, treeSize?: number | null): Promise<InclusionBundle> {
+    return unprovable(() => this.inclusionProofOf(index, treeSize));
+  }
+
+  private async inclusionProofOf(index: number, treeSize?: number | null): Promise<InclusionBundle> {
     const { cp, head } = await this.checkpointCovering(treeSize ?? 0);
     const size = treeSize ?? cp.size;
     const signed = size === cp.size ? cp : await this.checkpointAt(size);
@@ -376,6 +436,10 @@ export class AuditLog implements AuditRecorder {
 
   /** Proof that the tree of `first` entries is a prefix of the tree of `second` (default: latest). */
   async consistencyProof(first: number, second?: number | null): Promise<ConsistencyBundle> {
+    return unprovable(() => this.consistencyProofOf(first, second));
+  }
+
+  private async consistencyProofOf(first: number, second?: number | null): Promise<ConsistencyBundle> {
     const { cp, head } = await this.checkpointCovering(Math.max(first, second ?? 0));
     const to = second ?? cp.size;
     const signed = to === cp.size ? cp : await this.checkpointAt(to);
@@ -407,6 +471,16 @@ export class AuditLog implements AuditRecorder {
       if (!page.nextCursor) return;
       after = page.nextCursor;
     }
+  }
+}
+
+/** A proof over a damaged stored log cannot be given: say so (PROOF_UNAVAILABLE), not as an internal fault. */
+async function unprovable<T>(prove: () => Promise<T>): Promise<T> {
+  try {
+    return await prove();
+  } catch (e) {
+    if (e instanceof AuditIntegrityError) throw new ProofUnavailable(`the log cannot prove this: ${e.message}`);
+    throw e;
   }
 }
 

@@ -131,7 +131,7 @@ export async function verifyExport(
   }
   if (trusted) history.set(trusted.size, trusted.root);
 
-  if (filtered) await verifyFiltered(it, cp, report, fail);
+  if (filtered) await verifyFiltered(it, cp, report, fail, header.filter as Record<string, unknown>);
   else await verifyComplete(it, cp, history, trusted, report, fail);
   return done();
 }
@@ -262,9 +262,11 @@ async function verifyFiltered(
   cp: Checkpoint,
   report: VerifyReport,
   fail: (index: number | null, line: number | null, reason: string) => void,
+  filter: Record<string, unknown>,
 ): Promise<void> {
   let previous = -1;
   let count = 0;
+  const seen = new Set<number>();
   for (let r = await it.next(); !r.done; r = await it.next()) {
     const { n, text } = r.value;
     count++;
@@ -279,6 +281,7 @@ async function verifyFiltered(
       continue;
     }
     previous = seq;
+    seen.add(seq);
     const leaf = leafHash(parsed.entryText);
     if (!parsed.proof) {
       fail(seq, n, `entry ${seq}: a filtered export needs an inclusion proof on every line`);
@@ -289,7 +292,16 @@ async function verifyFiltered(
     }
   }
   report.entries = count;
-  if (report.failures.length === 0) report.notes.push(`all ${count} entries proven included in the signed tree`);
+  // A bundle of one position claims that entry: the signed tree covers it, so it must be there.
+  const claimed = filter.seq === undefined || filter.seq === null ? null : Number(filter.seq);
+  if (claimed !== null && Number.isSafeInteger(claimed) && claimed < cp.size && !seen.has(claimed)) {
+    fail(claimed, null, `entry ${claimed} is covered by the signed checkpoint of ${cp.size} but missing from the bundle: it was deleted or withheld`);
+  }
+  if (report.failures.length === 0) {
+    report.notes.push(`all ${count} entries proven included in the signed tree`);
+    if (claimed === null)
+      report.notes.push("a filtered export proves that its entries are in the log, not that no other entry matches: use a complete export for that");
+  }
 }
 
 type ParsedLine = { entryText: string; seq: unknown; leafHash: Buffer; proof: Buffer[] | null } | { error: string };

@@ -52,6 +52,8 @@ export async function buildServices(
   const { store, blobs } = stores;
   const audit = await openAuditLog(store, config, log);
   lifecycle.onClose("audit log", () => audit.close());
+  // The stored log must match what it signed before anything appends to it (else it halts, /ready says why).
+  await audit.selfCheck();
   const accounts = await AccountsService.open(store, { sessionTtlMs: config.sessionTtlMs, audit });
   const datasets = await DatasetsService.open(store, blobs, {
     audit,

@@ -15,7 +15,7 @@ export interface RecoveryParts {
   runs: RunPath;
   billing: BillingService | null;
   budgets: PrivacyBudgetService;
-  audit: Pick<AuditTrail, "drift"> & { drift: { repair(): Promise<unknown> } };
+  audit: Pick<AuditTrail, "drift"> & { drift: { repair(): Promise<unknown> }; selfCheck(options: { maxAgeMs?: number }): Promise<unknown> };
   log?: Logger;
 }
 
@@ -43,6 +43,7 @@ export class RecoverySweeper {
       if (billing) await step("holds", () => billing.sweepHolds());
       await step("privacy budget", () => budgets.recover());
       await step("audit outbox", () => audit.drift.repair());
+      await step("audit self-check", () => audit.selfCheck({ maxAgeMs: 60_000 }));
     })().finally(() => {
       this.running = null;
     });

@@ -75,6 +75,12 @@ export function createApp(options: AppOptions): Koa {
   });
 
   router.get("/ready", async (ctx) => {
+    const halted = services.audit.halted;
+    if (halted) {
+      ctx.status = 503;
+      ctx.body = { ready: false, ...errorBody(ctx, "NOT_READY", `audit log integrity: ${halted}`) };
+      return;
+    }
     try {
       await services.store.ping();
       ctx.body = { ready: true, store: services.store.kind, blobs: services.blobs.kind };

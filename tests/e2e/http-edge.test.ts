@@ -81,3 +81,25 @@ describe("the HTTP edge", () => {
     expect(r.body).toEqual(oneShape("NOT_AUTHORIZED"));
   });
 });
+
+describe("a tampered audit log", () => {
+  it("makes /ready fail with the reason instead of serving on", async () => {
+    const tampered = await startTestExchange("sqlite");
+    try {
+      for (let i = 0; i < 3; i++) await tampered.services.accounts.createAccount(`t${i}@edge.test`, "Correct-Horse-42-battery", ["BUYER"]);
+      await tampered.services.audit.checkpoint();
+      expect((await fetch(`${tampered.url}/ready`)).status).toBe(200);
+      const entries = await tampered.services.store.collection("audit_entries", []);
+      await entries.deleteMany({ seq: 1 });
+      await tampered.services.audit.selfCheck();
+      const r = await fetch(`${tampered.url}/ready`);
+      expect(r.status).toBe(503);
+      const body = (await r.json()) as { ready: boolean; error: { code: string; message: string } };
+      expect(body.ready).toBe(false);
+      expect(body.error.code).toBe("NOT_READY");
+      expect(body.error.message).toMatch(/audit log integrity: audit entry 1 is missing/);
+    } finally {
+      await tampered.stop();
+    }
+  });
+});
