@@ -1,8 +1,8 @@
 /**
  * Worker side: runs owner-approved buyer code `map(rows) → number[d]` once per privacy unit.
  *
- * No state crosses units: every unit gets a fresh context (its own global and intrinsics) on a
- * per-job isolate, and the buyer's script is re-run in it, so closures start empty. An isolate
+ * No state crosses units: every unit gets a fresh context (its own global and intrinsics) on an
+ * isolate shared by at most `unitsPerIsolate` units, and the buyer's script is re-run in it, so closures start empty. An isolate
  * whose unit ended abnormally (timeout, memory limit, unhandled rejection) is thrown away before
  * the next unit: a terminated run can leave microtasks or garbage behind that would otherwise
  * bill the next unit. Each unit's rows arrive as a JSON string parsed inside the isolate; its
