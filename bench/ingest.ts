@@ -62,12 +62,16 @@ async function ensureFile(): Promise<number> {
 
 function put(url: string, token: string, file: string, size: number): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-length": String(size), "content-type": "text/csv" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
+    const req = request(
+      url,
+      { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-length": String(size), "content-type": "text/csv" } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
     req.on("error", reject);
     createReadStream(file, { highWaterMark: 1 << 20 }).pipe(req);
   });
@@ -106,7 +110,12 @@ async function ingest(size: number): Promise<void> {
     const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 50);
     const datasetGid = Buffer.from(`Dataset:${ds._id}`).toString("base64");
     const progress = setInterval(() => {
-      gql(exchange.url, secret, `query ($id: ID!) { dataset(id: $id) { ... on QueryDatasetSuccess { data { uploads(first: 1) { state phase rowsDone bytesDone } } } } }`, { id: datasetGid })
+      gql(
+        exchange.url,
+        secret,
+        `query ($id: ID!) { dataset(id: $id) { ... on QueryDatasetSuccess { data { uploads(first: 1) { state phase rowsDone bytesDone } } } } }`,
+        { id: datasetGid },
+      )
         .then((r) => {
           const u = r?.data?.dataset?.data?.uploads?.[0];
           if (u) log(`progress: ${u.state} ${u.phase} rows=${u.rowsDone} MB=${(u.bytesDone / 1e6).toFixed(0)}`);
@@ -138,7 +147,10 @@ async function ingest(size: number): Promise<void> {
     if (mongo) {
       const { MongoClient } = await import("mongodb");
       const c = new MongoClient(mongo);
-      await c.db(`bench_${process.pid}`).dropDatabase().catch(() => undefined);
+      await c
+        .db(`bench_${process.pid}`)
+        .dropDatabase()
+        .catch(() => undefined);
       await c.close();
     }
     await rm(dataDir, { recursive: true, force: true });
@@ -162,9 +174,11 @@ async function duckdb(size: number): Promise<void> {
 /** csv-parse alone, driven as the ingest drives it: the ceiling of the CSV path. */
 async function csvParseOnly(size: number): Promise<void> {
   const { Parser } = await import("csv-parse");
-  const core = (new Parser({ delimiter: ",", quote: '"', escape: '"', relax_column_count: true, max_record_size: 1 << 20 }) as unknown as {
-    api: { parse(b: Buffer | undefined, end: boolean, push: (r: string[]) => void, close: () => void): Error | undefined };
-  }).api;
+  const core = (
+    new Parser({ delimiter: ",", quote: '"', escape: '"', relax_column_count: true, max_record_size: 1 << 20 }) as unknown as {
+      api: { parse(b: Buffer | undefined, end: boolean, push: (r: string[]) => void, close: () => void): Error | undefined };
+    }
+  ).api;
   let records = 0;
   const push = (): void => {
     records++;

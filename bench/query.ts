@@ -96,7 +96,15 @@ interface Market {
 }
 
 async function market(dataDir: string, file: string, buyers: number): Promise<Market> {
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, SEED_DEMO: "false", LOG_LEVEL: "silent", RATE_LIMIT_CAPACITY: "100000000", RATE_LIMIT_PER_SECOND: "100000000" });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    SEED_DEMO: "false",
+    LOG_LEVEL: "silent",
+    RATE_LIMIT_CAPACITY: "100000000",
+    RATE_LIMIT_PER_SECOND: "100000000",
+  });
   const ex = await startExchange(config, createLogger("silent"));
   const s = ex.services;
   const owner = await s.accounts.createAccount("owner@bench.test", "Correct-Horse-42", ["OWNER"]);
@@ -136,7 +144,20 @@ async function runQuery(m: Market, key: string): Promise<number> {
   const res = await fetch(`${m.ex.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query: RUN, variables: { input: { query: { listingId: m.listingGid, filters: [{ column: "hour", gte: 7, lt: 10 }], groupBy: QUERY.groupBy, aggregates: QUERY.aggregates, epsilon: nextEpsilon() } } } }),
+    body: JSON.stringify({
+      query: RUN,
+      variables: {
+        input: {
+          query: {
+            listingId: m.listingGid,
+            filters: [{ column: "hour", gte: 7, lt: 10 }],
+            groupBy: QUERY.groupBy,
+            aggregates: QUERY.aggregates,
+            epsilon: nextEpsilon(),
+          },
+        },
+      },
+    }),
   });
   const body = (await res.json()) as { data?: { runQuery: { __typename: string; message?: string } } };
   const r = body.data?.runQuery;
@@ -154,7 +175,17 @@ async function largeRun(file: string): Promise<void> {
     for (let i = 0; i < REPEATS; i++) e2e.push(await runQuery(m, m.buyerKeys[0]!));
     // (b) the bare kernel in-process over the same data, clustered as the service clusters it.
     const version = (await m.ex.services.datasets.getVersion(m.datasetVersionId.split("@")[0]!, 1))!;
-    const plan = planQuery({ ir: { datasetId: version.datasetId, datasetVersion: 1, ...QUERY, epsilon: "0.5" }, policy: { ...POLICY, minGroupSize: 10, maxGroupsPerUnit: 1, dimensions: POLICY.dimensions.map((d) => ({ keys: null, edges: null, dateEdges: null, ...d })) }, schema: version.schema, rowCount: version.rowCount });
+    const plan = planQuery({
+      ir: { datasetId: version.datasetId, datasetVersion: 1, ...QUERY, epsilon: "0.5" },
+      policy: {
+        ...POLICY,
+        minGroupSize: 10,
+        maxGroupsPerUnit: 1,
+        dimensions: POLICY.dimensions.map((d) => ({ keys: null, edges: null, dateEdges: null, ...d })),
+      },
+      schema: version.schema,
+      rowCount: version.rowCount,
+    });
     const partitions = partitionsFor(version.rowCount, 2); // as the service splits it (at most one part per core here)
     const names = kernelColumns(plan);
     const loader = new ColumnLoader(m.ex.services.datasets, 2 * 1024 * 1024 * 1024);
@@ -184,10 +215,14 @@ async function largeRun(file: string): Promise<void> {
     }
     const views = clustered.views;
     // Reference: the plain group-by loop with no per-unit bounding.
-    const hour = views.hour!.values, district = views.pickup_district!.values as Int32Array;
-    const fare = views.fare_yuan!.values, dist = views.distance_km!.values;
+    const hour = views.hour!.values,
+      district = views.pickup_district!.values as Int32Array;
+    const fare = views.fare_yuan!.values,
+      dist = views.distance_km!.values;
     const plainGroupBy = () => {
-      const n = new Float64Array(64), f = new Float64Array(64), d = new Float64Array(64);
+      const n = new Float64Array(64),
+        f = new Float64Array(64),
+        d = new Float64Array(64);
       for (let i = 0; i < hour.length; i++) {
         const h = hour[i]!;
         if (h < 7 || h >= 10) continue;

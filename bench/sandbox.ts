@@ -126,7 +126,16 @@ async function perUnit() {
   const sandbox = new Sandbox();
   try {
     await sandbox.warm();
-    const call = { source, units: [units], outputDim: 2, ranges: [[0, 10], [0, 100]] as Array<[number, number]>, defaultVector: [0, 0] };
+    const call = {
+      source,
+      units: [units],
+      outputDim: 2,
+      ranges: [
+        [0, 10],
+        [0, 100],
+      ] as Array<[number, number]>,
+      defaultVector: [0, 0],
+    };
     await sandbox.runPerUnit(call);
     const ms = await timeIt(() => sandbox.runPerUnit(call), 3);
     line("unit_pool_us", (ms * 1000) / UNITS);
@@ -195,7 +204,16 @@ async function perUnitOverhead() {
     await sandbox.warm();
     const run = async (count: number, unitsPerIsolate: number) => {
       const units = Array.from({ length: count }, (_, i) => ({ rows: [{ v: i % 7 }, { v: 1 }] }));
-      const call = { source, outputDim: 2, ranges: [[0, 10], [0, 100]] as Array<[number, number]>, defaultVector: [0, 0], unitsPerIsolate };
+      const call = {
+        source,
+        outputDim: 2,
+        ranges: [
+          [0, 10],
+          [0, 100],
+        ] as Array<[number, number]>,
+        defaultVector: [0, 0],
+        unitsPerIsolate,
+      };
       await sandbox.runPerUnit({ ...call, units: [units.slice(0, 200)] }); // warm every worker
       const t = performance.now();
       await sandbox.runPerUnit({ ...call, units: [units] });

@@ -24,9 +24,7 @@ export class ColumnCache {
   get(key: string, specs: readonly BufferSpec[]): CachedColumns | null {
     const entry = this.entries.get(key);
     if (entry === undefined) return null;
-    const same =
-      entry.specs.length === specs.length &&
-      entry.specs.every((s, i) => s.type === specs[i]!.type && s.length === specs[i]!.length);
+    const same = entry.specs.length === specs.length && entry.specs.every((s, i) => s.type === specs[i]!.type && s.length === specs[i]!.length);
     if (!same) return null;
     this.entries.delete(key);
     this.entries.set(key, entry);

@@ -71,8 +71,10 @@ export async function runKernelCall(pool: SandboxPool, call: KernelCall): Promis
   const layout = layoutColumns(call.columns);
   const rowCount = call.columns.length === 0 ? 0 : call.columns[0]!.values.length;
   call.columns.forEach((c, j) => {
-    if (c.values.length !== rowCount) throw new SandboxError("INVALID_REQUEST", `columns[${j}].values has ${c.values.length} rows, columns[0] has ${rowCount}`);
-    if (c.nulls && c.nulls.length < Math.ceil(rowCount / 8)) throw new SandboxError("INVALID_REQUEST", `columns[${j}].nulls is shorter than its column`);
+    if (c.values.length !== rowCount)
+      throw new SandboxError("INVALID_REQUEST", `columns[${j}].values has ${c.values.length} rows, columns[0] has ${rowCount}`);
+    if (c.nulls && c.nulls.length < Math.ceil(rowCount / 8))
+      throw new SandboxError("INVALID_REQUEST", `columns[${j}].nulls is shorter than its column`);
   });
   if (!Array.isArray(call.parts) || call.parts.length === 0 || call.parts.length > 256) {
     throw new SandboxError("INVALID_REQUEST", "parts must hold 1 to 256 parts");
@@ -95,8 +97,7 @@ export async function runKernelCall(pool: SandboxPool, call: KernelCall): Promis
     throw new SandboxError("INVALID_REQUEST", "columnsKey must be a string of 1 to 512 characters");
   }
   // transfer allowance: 50 MB/s is far below tmpfs speed, so only a stuck worker misses it
-  const hostDeadlineMs =
-    call.hostDeadlineMs ?? timeoutMs + WORKER_DEADLINE_SLACK_MS + 2000 + Math.ceil(layout.totalBytes / 50_000);
+  const hostDeadlineMs = call.hostDeadlineMs ?? timeoutMs + WORKER_DEADLINE_SLACK_MS + 2000 + Math.ceil(layout.totalBytes / 50_000);
   checkInt(hostDeadlineMs, "hostDeadlineMs", 1, 3_600_000);
 
   const files: string[] = [];

@@ -108,7 +108,8 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
     }
     return [r[0], r[1]];
   });
-  if (!Array.isArray(call.defaultVector) || call.defaultVector.length !== d) throw new SandboxError("INVALID_REQUEST", `defaultVector must hold ${d} numbers`);
+  if (!Array.isArray(call.defaultVector) || call.defaultVector.length !== d)
+    throw new SandboxError("INVALID_REQUEST", `defaultVector must hold ${d} numbers`);
   const defaultVector = call.defaultVector.map((v, i) => {
     if (typeof v !== "number" || !(v >= ranges[i]![0] && v <= ranges[i]![1])) {
       throw new SandboxError("INVALID_REQUEST", `defaultVector[${i}] must lie within ranges[${i}]`);
@@ -117,7 +118,8 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
   });
   let granularity: number[] | null = null;
   if (call.granularity !== undefined && call.granularity !== null) {
-    if (!Array.isArray(call.granularity) || call.granularity.length !== d) throw new SandboxError("INVALID_REQUEST", `granularity must hold ${d} numbers`);
+    if (!Array.isArray(call.granularity) || call.granularity.length !== d)
+      throw new SandboxError("INVALID_REQUEST", `granularity must hold ${d} numbers`);
     granularity = call.granularity.map((g, i) => {
       if (typeof g !== "number" || !isPowerOfTwo(g)) throw new SandboxError("INVALID_REQUEST", `granularity[${i}] must be a power of two`);
       return g;
@@ -261,7 +263,8 @@ export async function runPerUnitCall(pool: SandboxPool, call: PerUnitCall): Prom
 function unitJson(unit: PrivacyUnit, columns: string[] | null, where: string): string {
   if (columns !== null) {
     for (const row of unit.rows) {
-      if (!Array.isArray(row) || row.length !== columns.length) throw new SandboxError("INVALID_REQUEST", `${where} has a row that is not ${columns.length} cells`);
+      if (!Array.isArray(row) || row.length !== columns.length)
+        throw new SandboxError("INVALID_REQUEST", `${where} has a row that is not ${columns.length} cells`);
     }
   }
   try {

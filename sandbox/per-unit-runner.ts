@@ -126,12 +126,7 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
     }
     if (result.memory) recycle = true;
     prepared.used++;
-    if (
-      result.abnormal ||
-      prepared.used >= req.unitsPerIsolate ||
-      prepared.watch.isolate.isDisposed ||
-      leftHeavyHeap(prepared, req.memoryLimitMb)
-    ) {
+    if (result.abnormal || prepared.used >= req.unitsPerIsolate || prepared.watch.isolate.isDisposed || leftHeavyHeap(prepared, req.memoryLimitMb)) {
       retire(prepared);
       prepared = null;
     }

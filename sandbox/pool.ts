@@ -151,7 +151,9 @@ export class SandboxPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const q of this.queue.splice(0)) q.reject(new SandboxError("POOL_CLOSED"));
-    const exits = this.slots.map((s) => new Promise<void>((r) => (s.child.exitCode !== null || s.child.signalCode !== null ? r() : s.child.once("exit", () => r()))));
+    const exits = this.slots.map(
+      (s) => new Promise<void>((r) => (s.child.exitCode !== null || s.child.signalCode !== null ? r() : s.child.once("exit", () => r()))),
+    );
     for (const s of [...this.slots]) this.kill(s, "POOL_CLOSED");
     await Promise.all(exits);
     if (this.dir !== null) removeTransferDir(this.dir);
@@ -167,9 +169,7 @@ export class SandboxPool {
       const key = this.queue[0]!.job.affinityKey ?? null;
       const idle = this.slots.filter((s) => !s.busy && !s.dead);
       const slot =
-        (key !== null ? idle.find((s) => s.cached.has(key)) : undefined) ??
-        idle[0] ??
-        (this.slots.length < this.size ? this.spawn() : undefined);
+        (key !== null ? idle.find((s) => s.cached.has(key)) : undefined) ?? idle[0] ?? (this.slots.length < this.size ? this.spawn() : undefined);
       if (slot === undefined) return;
       const queued = this.queue.shift()!;
       slot.busy = true;
@@ -217,7 +217,10 @@ export class SandboxPool {
       slot.child.send({ ...request, id } as WorkerRequest, (err) => {
         if (err && slot.current?.id === id) {
           // the request could not be serialised or the channel is gone
-          this.settle(slot, new SandboxError(slot.dead ? "SANDBOX_CRASHED" : "INVALID_REQUEST", slot.dead ? null : "the request could not be sent to the worker"));
+          this.settle(
+            slot,
+            new SandboxError(slot.dead ? "SANDBOX_CRASHED" : "INVALID_REQUEST", slot.dead ? null : "the request could not be sent to the worker"),
+          );
         }
       });
     });

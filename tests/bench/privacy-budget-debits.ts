@@ -31,12 +31,26 @@ async function openStore(): Promise<{ store: DocumentStore; cleanup: () => Promi
   if (uri) {
     const { openMongoStore } = await import("../../src/store/mongo.ts");
     const store = await openMongoStore(uri, `bench_${process.pid}_${randomBytes(4).toString("hex")}`);
-    return { store, name: "mongodb-wire", cleanup: async () => { await store.db.dropDatabase(); await store.close(); } };
+    return {
+      store,
+      name: "mongodb-wire",
+      cleanup: async () => {
+        await store.db.dropDatabase();
+        await store.close();
+      },
+    };
   }
   const { openSqliteStore } = await import("../../src/store/sqlite.ts");
   const dir = await mkdtemp(join(tmpdir(), "bench-budget-"));
   const store = await openSqliteStore(join(dir, "store.db"));
-  return { store, name: "sqlite", cleanup: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    store,
+    name: "sqlite",
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function pool<T>(n: number, concurrency: number, job: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
@@ -46,7 +60,10 @@ async function pool<T>(n: number, concurrency: number, job: (i: number) => Promi
     Array.from({ length: concurrency }, async () => {
       while (next < n) {
         const i = next++;
-        results[i] = await job(i).then((value) => ({ status: "fulfilled" as const, value }), (reason: unknown) => ({ status: "rejected" as const, reason }));
+        results[i] = await job(i).then(
+          (value) => ({ status: "fulfilled" as const, value }),
+          (reason: unknown) => ({ status: "rejected" as const, reason }),
+        );
       }
     }),
   );
@@ -76,10 +93,17 @@ async function scenario(budget: PrivacyBudgetService, label: string, manyBuyers:
 async function main(): Promise<void> {
   const { store, cleanup, name } = await openStore();
   try {
-    const audit = await AuditLog.open(store, { origin: "bench/audit", signingKey: generateKeyPairSync("ed25519").privateKey, checkpointEveryMs: 1000 });
+    const audit = await AuditLog.open(store, {
+      origin: "bench/audit",
+      signingKey: generateKeyPairSync("ed25519").privateKey,
+      checkpointEveryMs: 1000,
+    });
     const dropped: AuditRecorder = { record: async () => ({ seq: 0, leafHash: "" }) };
     console.log(`${name}: ${N} debits per scenario, ${CONCURRENCY} in flight`);
-    for (const [recorderLabel, recorder] of [["+audit", audit], ["no audit", dropped]] as const) {
+    for (const [recorderLabel, recorder] of [
+      ["+audit", audit],
+      ["no audit", dropped],
+    ] as const) {
       const budget = await PrivacyBudgetService.open(store, { audit: recorder });
       await scenario(budget, `one buyer, all fit (${recorderLabel})`, false, 1_000_000_000);
       await scenario(budget, `many buyers, all fit (${recorderLabel})`, true, 1_000_000_000);

@@ -122,11 +122,7 @@ describe.each(availableAdapters())("accounts over HTTP on %s", (adapter) => {
     expect(empty.body.data.createApiKey.issues[0].path).toBe("input.name");
     const other = await signUp("hank@example.com");
     const key = (await ex.gql(CREATE_KEY, { name: "k" }, other.token)).body.data.createApiKey.data.apiKey;
-    const steal = await ex.gql(
-      `mutation ($id: ID!) { revokeApiKey(id: $id) { __typename } }`,
-      { id: key.id },
-      s.token,
-    );
+    const steal = await ex.gql(`mutation ($id: ID!) { revokeApiKey(id: $id) { __typename } }`, { id: key.id }, s.token);
     expect(steal.body.data.revokeApiKey.__typename).toBe("NotFound");
     const v = await ex.gql(VIEWER, {}, other.token);
     expect(v.body.data.viewer.apiKeys[0].active).toBe(true);

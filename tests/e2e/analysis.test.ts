@@ -122,7 +122,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
   /** A dataset from `csv`, its policy and a published instant-access listing; returns the listing's global id. */
   async function publish(name: string, csv: string): Promise<{ listingGid: string; datasetId: string }> {
     const ds = await ex.services.datasets.createDataset(ids.owner!, { name });
-    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, { source: Readable.from([Buffer.from(csv)]), format: "csv", filename: `${name}.csv` });
+    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, {
+      source: Readable.from([Buffer.from(csv)]),
+      format: "csv",
+      filename: `${name}.csv`,
+    });
     await ex.services.policies.declare(ids.owner!, {
       datasetId: ds._id,
       privacyUnit: "vehicle_id",
@@ -152,7 +156,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
   }
 
   const submit = (listingGid: string, extra: Record<string, unknown> = {}, token = tokens.buyer) =>
-    ex.gql(SUBMIT, { input: { listingId: listingGid, title: "fares per vehicle", source: SOURCE, columns: ["district", "fare"], outputs: OUTPUTS, ...extra } }, token);
+    ex.gql(
+      SUBMIT,
+      { input: { listingId: listingGid, title: "fares per vehicle", source: SOURCE, columns: ["district", "fare"], outputs: OUTPUTS, ...extra } },
+      token,
+    );
 
   /** Submits SOURCE on a listing and has the owner approve it; returns the analysis's global id. */
   async function approvedAnalysis(listingGid: string): Promise<string> {
@@ -198,7 +206,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
       expect(out.__typename, JSON.stringify(r.body)).toBe("InvalidInput");
       expect(out.issues, JSON.stringify(out)).toContainEqual({ path, message: expect.stringMatching(message) });
     }
-    const stranger = await ex.gql(SUBMIT, { input: { listingId: listings.main, title: "t", source: SOURCE, columns: ["fare"], outputs: OUTPUTS } }, tokens.stranger);
+    const stranger = await ex.gql(
+      SUBMIT,
+      { input: { listingId: listings.main, title: "t", source: SOURCE, columns: ["fare"], outputs: OUTPUTS } },
+      tokens.stranger,
+    );
     expect(stranger.body.data.submitAnalysis).toMatchObject({ __typename: "PolicyViolation", rule: "NO_ENTITLEMENT" });
     expect((await ex.services.analyses.listForBuyer(ids.buyer!, null, 10)).items).toHaveLength(0);
   });
@@ -206,7 +218,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
   it("submits code for review; only the listing's owner may approve, and only the hash they reviewed", async () => {
     const s = await submit(listings.main!);
     const data = s.body.data.submitAnalysis.data;
-    expect(data, JSON.stringify(s.body)).toMatchObject({ status: "PENDING_REVIEW", latest: { revision: 1, columns: ["district", "fare"] }, approved: null });
+    expect(data, JSON.stringify(s.body)).toMatchObject({
+      status: "PENDING_REVIEW",
+      latest: { revision: 1, columns: ["district", "fare"] },
+      approved: null,
+    });
     expect(data.latest.outputs).toEqual([
       { name: "trips", lo: 0, hi: 20, default: 0 },
       { name: "fares", lo: 0, hi: 1000, default: 0 },
@@ -274,7 +290,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     const data = r.body.data.runAnalysis.data;
     expect(data, JSON.stringify(r.body)).toBeDefined();
     expect(elapsed).toBeGreaterThanOrEqual(RELEASE_MS);
-    expect(data).toMatchObject({ cached: false, charged: { amount: 1100, currency: "cny" }, quote: { codeHash: approvedHash, releaseAfterMs: RELEASE_MS } });
+    expect(data).toMatchObject({
+      cached: false,
+      charged: { amount: 1100, currency: "cny" },
+      quote: { codeHash: approvedHash, releaseAfterMs: RELEASE_MS },
+    });
     const [trips, fares] = data.outputs as Array<{ name: string; value: number }>;
     expect([trips!.name, fares!.name]).toEqual(["trips", "fares"]);
     // 30 units × 10 trips = 300 and 30 × 60 = 1800 in fares, plus discrete Laplace noise
@@ -292,7 +312,8 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
 
     const cached = (await ex.gql(RUN, { input: { analysisId: analysisGid, epsilon: "1" } }, tokens.buyer)).body.data.runAnalysis.data;
     expect(cached).toMatchObject({ cached: true, charged: null, outputs: data.outputs });
-    const replay = (await ex.gql(RUN, { input: { analysisId: analysisGid, epsilon: "1", idempotencyKey: "run-1" } }, tokens.buyer)).body.data.runAnalysis.data;
+    const replay = (await ex.gql(RUN, { input: { analysisId: analysisGid, epsilon: "1", idempotencyKey: "run-1" } }, tokens.buyer)).body.data
+      .runAnalysis.data;
     expect(replay.outputs).toEqual(data.outputs);
     expect((await ex.services.privacyBudget.remaining({ buyerId: ids.buyer!, datasetId }, null)).buyer.spentMicro).toBe(1_000_000);
     expect((await ex.services.billing.credit(ids.buyer!)).available).toBe(100_000 - 1100);
@@ -302,7 +323,11 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     const changed = SOURCE.replace("return [rows.length, total];", "return [rows.length, total * 2];");
     const r = await ex.gql(REVISE, { input: { analysisId: analysisGid, source: changed } }, tokens.buyer);
     const data = r.body.data.reviseAnalysis.data;
-    expect(data, JSON.stringify(r.body)).toMatchObject({ status: "PENDING_REVIEW", latest: { revision: 2 }, approved: { revision: 1, codeHash: approvedHash } });
+    expect(data, JSON.stringify(r.body)).toMatchObject({
+      status: "PENDING_REVIEW",
+      latest: { revision: 2 },
+      approved: { revision: 1, codeHash: approvedHash },
+    });
     expect(data.diffFromApproved).toContain("-  return [rows.length, total];");
     expect(data.diffFromApproved).toContain("+  return [rows.length, total * 2];");
     const same = await ex.gql(REVISE, { input: { analysisId: analysisGid, source: changed } }, tokens.buyer);
@@ -313,11 +338,19 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     // Approving the old hash no longer works: the owner must approve what is there now.
     const stale = await ex.gql(DECIDE, { input: { analysisId: analysisGid, codeHash: approvedHash, decision: "APPROVE" } }, tokens.owner);
     expect(stale.body.data.decideAnalysis.__typename).toBe("AnalysisConflict");
-    const denied = await ex.gql(DECIDE, { input: { analysisId: analysisGid, codeHash: data.latest.codeHash, decision: "DENY", reason: "doubles fares" } }, tokens.owner);
+    const denied = await ex.gql(
+      DECIDE,
+      { input: { analysisId: analysisGid, codeHash: data.latest.codeHash, decision: "DENY", reason: "doubles fares" } },
+      tokens.owner,
+    );
     expect(denied.body.data.decideAnalysis.data).toMatchObject({ status: "DENIED", approved: { revision: 1 } });
     // Going back to exactly the approved code needs no new approval.
     const back = await ex.gql(REVISE, { input: { analysisId: analysisGid, source: SOURCE } }, tokens.buyer);
-    expect(back.body.data.reviseAnalysis.data).toMatchObject({ status: "APPROVED", latest: { revision: 3, codeHash: approvedHash }, diffFromApproved: null });
+    expect(back.body.data.reviseAnalysis.data).toMatchObject({
+      status: "APPROVED",
+      latest: { revision: 3, codeHash: approvedHash },
+      diffFromApproved: null,
+    });
     // Once the owner revokes, nothing runs.
     const revoke = /* GraphQL */ `mutation ($input: RevokeAnalysisApprovalInput!) { revokeAnalysisApproval(input: $input) { __typename ... on MutationRevokeAnalysisApprovalSuccess { data { status approved { revision } } } } }`;
     const rv = await ex.gql(revoke, { input: { analysisId: analysisGid, reason: "study finished" } }, tokens.owner);

@@ -118,7 +118,11 @@ describe.each(availableAdapters())("audit log and regulator over HTTP on %s", (a
     expect(origin).toBe("data-exchange.local/audit");
     expect(await (await fetch(`${ex.url}/audit/key`)).text()).toBe(verifierKey + "\n");
     const cpText = await (await fetch(`${ex.url}/audit/checkpoint`)).text();
-    expect(cpText.split("\n").slice(0, 3)).toEqual([origin, String(latestCheckpoint.treeSize), Buffer.from(latestCheckpoint.rootHash, "hex").toString("base64")]);
+    expect(cpText.split("\n").slice(0, 3)).toEqual([
+      origin,
+      String(latestCheckpoint.treeSize),
+      Buffer.from(latestCheckpoint.rootHash, "hex").toString("base64"),
+    ]);
     expect(cpText).toMatch(new RegExp(`\\n\\n— ${origin.replace(/[/.]/g, "\\$&")} [A-Za-z0-9+/=]+\\n$`));
     const proof = await ex.gql(
       `query ($i: Int!) { auditInclusionProof(index: $i) { __typename ... on QueryAuditInclusionProofSuccess { data { index treeSize leafHash proof checkpoint { treeSize } } } } }`,
@@ -137,16 +141,46 @@ describe.each(availableAdapters())("audit log and regulator over HTTP on %s", (a
   it("reports trades, revenue, ε and access decisions from other modules' events", async () => {
     const audit = ex.services.audit;
     const common = { datasetId: "ds_1", ownerId: "acc_owner", buyerId: "acc_buyer" };
-    for (const [i, amount] of [[1, 500], [2, 700]] as const) {
-      await audit.record(auditEvent(ACTIONS.tradeSettled, { actor: "acc_buyer", subject: { ...common, tradeId: `tr_${i}` }, data: { kind: "query", amountMinor: amount, currency: "cny" } }));
-      await audit.record(auditEvent(ACTIONS.queryExecuted, {
-        actor: "acc_buyer",
-        subject: { ...common, queryId: `q_${i}` },
-        data: { ir: { aggregates: [{ fn: "count" }] }, epsilon: 0.25, priceMinor: amount, currency: "cny", rowsScanned: 1000, resultDigest: "ab".repeat(32) },
-      }));
-      await audit.record(auditEvent(ACTIONS.privacyBudgetDebited, { actor: "acc_buyer", subject: { datasetId: "ds_1", buyerId: "acc_buyer" }, data: { epsilonMicro: 100_000, queryId: `q_${i}` } }));
+    for (const [i, amount] of [
+      [1, 500],
+      [2, 700],
+    ] as const) {
+      await audit.record(
+        auditEvent(ACTIONS.tradeSettled, {
+          actor: "acc_buyer",
+          subject: { ...common, tradeId: `tr_${i}` },
+          data: { kind: "query", amountMinor: amount, currency: "cny" },
+        }),
+      );
+      await audit.record(
+        auditEvent(ACTIONS.queryExecuted, {
+          actor: "acc_buyer",
+          subject: { ...common, queryId: `q_${i}` },
+          data: {
+            ir: { aggregates: [{ fn: "count" }] },
+            epsilon: 0.25,
+            priceMinor: amount,
+            currency: "cny",
+            rowsScanned: 1000,
+            resultDigest: "ab".repeat(32),
+          },
+        }),
+      );
+      await audit.record(
+        auditEvent(ACTIONS.privacyBudgetDebited, {
+          actor: "acc_buyer",
+          subject: { datasetId: "ds_1", buyerId: "acc_buyer" },
+          data: { epsilonMicro: 100_000, queryId: `q_${i}` },
+        }),
+      );
     }
-    await audit.record(auditEvent(ACTIONS.accessDecided, { actor: "acc_owner", subject: { ...common, requestId: "ar_1" }, data: { decision: "approved", purpose: "fare research" } }));
+    await audit.record(
+      auditEvent(ACTIONS.accessDecided, {
+        actor: "acc_owner",
+        subject: { ...common, requestId: "ar_1" },
+        data: { decision: "approved", purpose: "fare research" },
+      }),
+    );
     const r = await ex.gql(
       `{ auditTradeReport(period: MONTH, groupBy: OWNER) { period groupId currency trades amountMinor }
          auditEpsilonReport { datasetId debits epsilon queries rowsScanned }
@@ -158,7 +192,9 @@ describe.each(availableAdapters())("audit log and regulator over HTTP on %s", (a
     const month = new Date().toISOString().slice(0, 7);
     expect(r.body.data.auditTradeReport).toEqual([{ period: month, groupId: "acc_owner", currency: "cny", trades: 2, amountMinor: 1200 }]);
     expect(r.body.data.auditEpsilonReport).toEqual([{ datasetId: "ds_1", debits: 2, epsilon: 0.2, queries: 2, rowsScanned: 2000 }]);
-    expect(r.body.data.auditAccessDecisions.edges.map((e: any) => e.node)).toEqual([{ decision: "approved", purpose: "fare research", datasetId: "ds_1", buyerId: "acc_buyer" }]);
+    expect(r.body.data.auditAccessDecisions.edges.map((e: any) => e.node)).toEqual([
+      { decision: "approved", purpose: "fare research", datasetId: "ds_1", buyerId: "acc_buyer" },
+    ]);
     const filtered = await ex.gql(`{ auditEpsilonReport(filter: { datasetId: "ds_none" }) { datasetId } }`, {}, regulatorToken);
     expect(filtered.body.data.auditEpsilonReport).toEqual([]);
   });
@@ -242,7 +278,9 @@ describe.each(availableAdapters())("audit log and regulator over HTTP on %s", (a
     });
 
     it("change one byte → fails at that index", async () => {
-      const r = await tamperAndVerify(() => swapEntry(target, (d) => ({ entry: d.entry.replace(/"time":"(\d)/, (_m, dgt) => `"time":"${(Number(dgt) + 1) % 10}`) })));
+      const r = await tamperAndVerify(() =>
+        swapEntry(target, (d) => ({ entry: d.entry.replace(/"time":"(\d)/, (_m, dgt) => `"time":"${(Number(dgt) + 1) % 10}`) })),
+      );
       expect(r.status).toBe(1);
       expect(r.out).toMatch(new RegExp(`first failing index is ${target}\\n`));
     });

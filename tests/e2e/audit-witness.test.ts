@@ -32,7 +32,11 @@ describe.each(availableAdapters())("audit witnesses and keys on %s", (adapter) =
     dir = await mkdtemp(join(tmpdir(), "audit-witness-"));
     const keyFile = join(dir, "log.pem");
     await writeFile(keyFile, logKey.export({ format: "pem", type: "pkcs8" }).toString(), { mode: 0o600 });
-    ex = await startTestExchange(adapter, { AUDIT_SIGNING_KEY_FILE: keyFile, AUDIT_ORIGIN: "exchange.example/audit", AUDIT_WITNESS_KEYS: witnessVkey });
+    ex = await startTestExchange(adapter, {
+      AUDIT_SIGNING_KEY_FILE: keyFile,
+      AUDIT_ORIGIN: "exchange.example/audit",
+      AUDIT_WITNESS_KEYS: witnessVkey,
+    });
   });
   afterAll(async () => {
     await ex?.stop();
@@ -71,7 +75,9 @@ describe.each(availableAdapters())("audit witnesses and keys on %s", (adapter) =
   });
 
   it("refuses, at start, a witness key that is not a cosignature key, naming the variable", () => {
-    expect(() => loadConfig({ AUDIT_WITNESS_KEYS: verifierKeyString("w", witness) })).toThrow(/AUDIT_WITNESS_KEYS: key 1 \(w\) must be a cosignature\/v1 key/);
+    expect(() => loadConfig({ AUDIT_WITNESS_KEYS: verifierKeyString("w", witness) })).toThrow(
+      /AUDIT_WITNESS_KEYS: key 1 \(w\) must be a cosignature\/v1 key/,
+    );
     expect(() => loadConfig({ AUDIT_WITNESS_KEYS: "nonsense" })).toThrow(/AUDIT_WITNESS_KEYS: /);
     expect(() => loadConfig({ AUDIT_ORIGIN: "has space" })).toThrow(/AUDIT_ORIGIN: must be one word/);
   });

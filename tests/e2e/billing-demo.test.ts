@@ -76,7 +76,11 @@ describe.each(availableAdapters())("the billing demo over HTTP on %s", (adapter)
 
   beforeAll(async () => {
     ex = await startTestExchange(adapter, { PAYOUT_THRESHOLD: "500" });
-    for (const [who, role] of [["buyer", "BUYER"], ["owner", "OWNER"], ["admin", "ADMIN"]] as const) {
+    for (const [who, role] of [
+      ["buyer", "BUYER"],
+      ["owner", "OWNER"],
+      ["admin", "ADMIN"],
+    ] as const) {
       const account = await ex.services.accounts.createAccount(`${who}@billing.test`, "Correct-Horse-42", [role]);
       ids[who] = account._id;
       keys[who] = (await ex.services.accounts.createApiKey(account._id, who)).secret;
@@ -156,7 +160,14 @@ describe.each(availableAdapters())("the billing demo over HTTP on %s", (adapter)
     expect(r.ledger).toEqual({ ok: true, problems: [], sumOfBalances: 0, pendingTransfers: 0 });
     expect(r.meter).toMatchObject({ queries: 3, price: 6_650, capturedByLedger: 6_650, agrees: true });
     expect(r.currencies).toEqual([
-      { currency: "cny", buyerCredit: 13_350, buyerHeld: 0, ownerPayable: 0, platformRevenue: platformFees, offlineClearing: -20_000 + (6_650 - platformFees) },
+      {
+        currency: "cny",
+        buyerCredit: 13_350,
+        buyerHeld: 0,
+        ownerPayable: 0,
+        platformRevenue: platformFees,
+        offlineClearing: -20_000 + (6_650 - platformFees),
+      },
     ]);
     expect(r.balanced).toBe(true);
   });

@@ -66,7 +66,12 @@ describe.each(availableAdapters())("Stripe webhooks over HTTP on %s", (adapter) 
   });
 
   it("refuses unsigned, forged, altered and stale deliveries, and stores nothing", async () => {
-    const body = checkoutEvent("evt_forged", "checkout.session.completed", { id: "cs_x", payment_status: "paid", amount_total: 9_999, metadata: { topUpId: "top_x" } });
+    const body = checkoutEvent("evt_forged", "checkout.session.completed", {
+      id: "cs_x",
+      payment_status: "paid",
+      amount_total: 9_999,
+      metadata: { topUpId: "top_x" },
+    });
     expect((await post(body)).status).toBe(400);
     expect((await post(body, sign(body, { secret: "whsec_someone_else" }))).status).toBe(400);
     expect((await post(body.replace("9999", "99999"), sign(body))).status).toBe(400);
@@ -78,7 +83,12 @@ describe.each(availableAdapters())("Stripe webhooks over HTTP on %s", (adapter) 
   });
 
   it("ignores a correctly signed event about something that is not ours", async () => {
-    const body = checkoutEvent("evt_foreign", "checkout.session.completed", { id: "cs_foreign", payment_status: "paid", amount_total: 100, metadata: {} });
+    const body = checkoutEvent("evt_foreign", "checkout.session.completed", {
+      id: "cs_foreign",
+      payment_status: "paid",
+      amount_total: 100,
+      metadata: {},
+    });
     const res = await post(body, sign(body));
     expect(res.status).toBe(200);
     expect((await ex.services.billing.webhooks!.events.get("evt_foreign"))?.state).toBe("ignored");
@@ -98,11 +108,23 @@ describe.each(availableAdapters())("Stripe webhooks over HTTP on %s", (adapter) 
       expect((await ex.services.billing.credit(buyerId)).balance).toBe(0);
 
       // Stripe says "expired" late, after "completed" — and sends "completed" twice, and the async success too
-      const session = { id: "cs_test_paid", payment_status: "paid", amount_total: 8_800, client_reference_id: topUpId, metadata: { topUpId, buyerId } };
+      const session = {
+        id: "cs_test_paid",
+        payment_status: "paid",
+        amount_total: 8_800,
+        client_reference_id: topUpId,
+        metadata: { topUpId, buyerId },
+      };
       const completed = checkoutEvent("evt_completed", "checkout.session.completed", session);
       const asyncOk = checkoutEvent("evt_async", "checkout.session.async_payment_succeeded", session);
       const expired = checkoutEvent("evt_expired", "checkout.session.expired", { ...session, payment_status: "unpaid" });
-      for (const [body, dup] of [[completed, false], [completed, true], [asyncOk, false], [expired, false], [completed, true]] as const) {
+      for (const [body, dup] of [
+        [completed, false],
+        [completed, true],
+        [asyncOk, false],
+        [expired, false],
+        [completed, true],
+      ] as const) {
         const res = await post(body, sign(body));
         expect(res.status).toBe(200);
         expect((await res.json()).duplicate ?? false).toBe(dup);
@@ -121,14 +143,28 @@ describe.each(availableAdapters())("Stripe webhooks over HTTP on %s", (adapter) 
     });
 
     it(`does not credit a Checkout that is not paid yet (stripe-mock at ${url})`, async () => {
-      const started = await ex.gql(`mutation { topUpCredit(input: { amount: 300, idempotencyKey: "w2" }) { ... on MutationTopUpCreditSuccess { data { id } } } }`, {}, buyerKey);
+      const started = await ex.gql(
+        `mutation { topUpCredit(input: { amount: 300, idempotencyKey: "w2" }) { ... on MutationTopUpCreditSuccess { data { id } } } }`,
+        {},
+        buyerKey,
+      );
       const topUpId = Buffer.from(started.body.data.topUpCredit.data.id, "base64").toString().split(":")[1]!;
       const before = (await ex.services.billing.credit(buyerId)).balance;
-      const body = checkoutEvent("evt_unpaid", "checkout.session.completed", { id: "cs_u", payment_status: "unpaid", amount_total: 300, metadata: { topUpId } });
+      const body = checkoutEvent("evt_unpaid", "checkout.session.completed", {
+        id: "cs_u",
+        payment_status: "unpaid",
+        amount_total: 300,
+        metadata: { topUpId },
+      });
       expect((await post(body, sign(body))).status).toBe(200);
       expect((await ex.services.billing.credit(buyerId)).balance).toBe(before);
       // the payment succeeds later
-      const ok = checkoutEvent("evt_paid_later", "checkout.session.async_payment_succeeded", { id: "cs_u", payment_status: "paid", amount_total: 300, metadata: { topUpId } });
+      const ok = checkoutEvent("evt_paid_later", "checkout.session.async_payment_succeeded", {
+        id: "cs_u",
+        payment_status: "paid",
+        amount_total: 300,
+        metadata: { topUpId },
+      });
       expect((await post(ok, sign(ok))).status).toBe(200);
       expect((await ex.services.billing.credit(buyerId)).balance).toBe(before + 300);
     });

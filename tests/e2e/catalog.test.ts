@@ -161,7 +161,11 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
 
     const ownerAccountId = (await ex.services.accounts.authenticate(owner.token)).account._id;
     const ds = await ex.services.datasets.createDataset(ownerAccountId, { name: "taxi trips" });
-    await ex.services.datasets.uploadVersion(ownerAccountId, ds._id, { source: Readable.from([Buffer.from(data.csv)]), format: "csv", filename: "taxi.csv" });
+    await ex.services.datasets.uploadVersion(ownerAccountId, ds._id, {
+      source: Readable.from([Buffer.from(data.csv)]),
+      format: "csv",
+      filename: "taxi.csv",
+    });
     datasetId = ds._id;
     datasetGid = Buffer.from(`Dataset:${ds._id}`).toString("base64");
   });
@@ -171,7 +175,11 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
   });
 
   it("lets only the dataset's owner declare its policy; bad input names field and rule and changes nothing", async () => {
-    const bad = await ex.gql(DECLARE, { input: { datasetId: datasetGid, ...POLICY, measures: [{ column: "fare", lo: 10, hi: 5 }], minGroupSize: 1 } }, owner.token);
+    const bad = await ex.gql(
+      DECLARE,
+      { input: { datasetId: datasetGid, ...POLICY, measures: [{ column: "fare", lo: 10, hi: 5 }], minGroupSize: 1 } },
+      owner.token,
+    );
     expect(bad.body.data.declarePrivacyPolicy.__typename).toBe("InvalidInput");
     expect(bad.body.data.declarePrivacyPolicy.issues).toEqual(
       expect.arrayContaining([
@@ -180,7 +188,9 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
       ]),
     );
     const unknownColumn = await ex.gql(DECLARE, { input: { datasetId: datasetGid, ...POLICY, privacyUnit: "driver" } }, owner.token);
-    expect(unknownColumn.body.data.declarePrivacyPolicy.issues).toEqual([{ path: "input.privacyUnit", message: 'no column named "driver" in dataset version 1' }]);
+    expect(unknownColumn.body.data.declarePrivacyPolicy.issues).toEqual([
+      { path: "input.privacyUnit", message: 'no column named "driver" in dataset version 1' },
+    ]);
     expect(await ex.services.policies.current(datasetId)).toBeNull();
 
     const other = await ex.gql(DECLARE, { input: { datasetId: datasetGid, ...POLICY } }, otherOwner.token);
@@ -193,8 +203,18 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
     }
 
     const ok = await ex.gql(DECLARE, { input: { datasetId: datasetGid, ...POLICY } }, owner.token);
-    expect(ok.body.data.declarePrivacyPolicy.data).toMatchObject({ version: 1, minGroupSize: 10, epsilonPerQuery: 0.1, buyerEpsilonBudget: 2, datasetEpsilonBudget: 10 });
-    const history = await ex.gql(`query ($id: ID!) { privacyPolicyHistory(datasetId: $id) { edges { node { version } } } }`, { id: datasetGid }, otherOwner.token);
+    expect(ok.body.data.declarePrivacyPolicy.data).toMatchObject({
+      version: 1,
+      minGroupSize: 10,
+      epsilonPerQuery: 0.1,
+      buyerEpsilonBudget: 2,
+      datasetEpsilonBudget: 10,
+    });
+    const history = await ex.gql(
+      `query ($id: ID!) { privacyPolicyHistory(datasetId: $id) { edges { node { version } } } }`,
+      { id: datasetGid },
+      otherOwner.token,
+    );
     expect(history.body.data.privacyPolicyHistory.edges).toEqual([]);
   });
 
@@ -218,7 +238,11 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
 
     const created = await ex.gql(CREATE_LISTING, { input }, owner.token);
     const listing = created.body.data.createListing.data;
-    expect(listing).toMatchObject({ status: "DRAFT", indicativeQueryPrice: 300, pricePlan: { currency: "cny", perQueryFee: 200, pricePerEpsilon: 1000 } });
+    expect(listing).toMatchObject({
+      status: "DRAFT",
+      indicativeQueryPrice: 300,
+      pricePlan: { currency: "cny", perQueryFee: 200, pricePerEpsilon: 1000 },
+    });
     listingGid = listing.id;
 
     for (const token of [undefined, buyer.token, otherOwner.token]) {
@@ -290,15 +314,23 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
     const again = await ex.gql(REQUEST_ACCESS, { input: { listingId: listingGid, purpose: "Demand study for new taxi stands." } }, buyer.token);
     expect(again.body.data.requestAccess).toMatchObject({ __typename: "AccessRequestConflict", code: "ACCESS_REQUEST_CONFLICT" });
 
-    const ownerView = await ex.gql(`{ accessRequestsForMyListings(status: PENDING) { edges { node { id purpose listing { id } } } } }`, {}, owner.token);
+    const ownerView = await ex.gql(
+      `{ accessRequestsForMyListings(status: PENDING) { edges { node { id purpose listing { id } } } } }`,
+      {},
+      owner.token,
+    );
     expect(ownerView.body.data.accessRequestsForMyListings.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([request.id]);
     const otherView = await ex.gql(`{ accessRequestsForMyListings { edges { node { id } } } }`, {}, otherOwner.token);
     expect(otherView.body.data.accessRequestsForMyListings.edges).toEqual([]);
     const peek = await ex.gql(`query ($id: ID!) { accessRequest(id: $id) { __typename } }`, { id: request.id }, otherOwner.token);
     expect(peek.body.data.accessRequest.__typename).toBe("NotFound");
 
-    expect((await ex.gql(DECIDE, { input: { requestId: request.id, decision: "APPROVE" } }, buyer.token)).body.errors[0].extensions.code).toBe("NOT_AUTHORIZED");
-    expect((await ex.gql(DECIDE, { input: { requestId: request.id, decision: "APPROVE" } }, otherOwner.token)).body.data.decideAccessRequest.__typename).toBe("NotFound");
+    expect((await ex.gql(DECIDE, { input: { requestId: request.id, decision: "APPROVE" } }, buyer.token)).body.errors[0].extensions.code).toBe(
+      "NOT_AUTHORIZED",
+    );
+    expect(
+      (await ex.gql(DECIDE, { input: { requestId: request.id, decision: "APPROVE" } }, otherOwner.token)).body.data.decideAccessRequest.__typename,
+    ).toBe("NotFound");
     const noReason = await ex.gql(DECIDE, { input: { requestId: request.id, decision: "DENY" } }, owner.token);
     expect(noReason.body.data.decideAccessRequest.issues[0].path).toBe("input.reason");
 
@@ -312,7 +344,11 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
     expect(await ex.services.access.hasEntitlement(buyerAccountId, { datasetId })).toBe(true);
 
     const mine = await ex.gql(`{ myAccessRequests { edges { node { status decision { reason } listing { title { zh } } } } } }`, {}, buyer.token);
-    expect(mine.body.data.myAccessRequests.edges[0].node).toEqual({ status: "APPROVED", decision: { reason: "clear purpose" }, listing: { title: { zh: "上海出租车行程" } } });
+    expect(mine.body.data.myAccessRequests.edges[0].node).toEqual({
+      status: "APPROVED",
+      decision: { reason: "clear purpose" },
+      listing: { title: { zh: "上海出租车行程" } },
+    });
     const seen = await ex.gql(SEARCH, { query: "出租车", first: 5 }, buyer.token);
     expect(seen.body.data.searchListings.edges[0].node.viewerAccess).toEqual({ status: "APPROVED" });
 
@@ -325,7 +361,12 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
     expect(byBuyer.body.errors[0].extensions.code).toBe("NOT_AUTHORIZED");
     const suspended = await ex.gql(SUSPEND, { id: listingGid, reason: "under review" }, admin.token);
     expect(suspended.body.data.suspendListing.data).toMatchObject({ status: "SUSPENDED" });
-    expect(suspended.body.data.suspendListing.data.statusHistory.at(-1)).toEqual({ from: "PUBLISHED", to: "SUSPENDED", byAdmin: true, reason: "under review" });
+    expect(suspended.body.data.suspendListing.data.statusHistory.at(-1)).toEqual({
+      from: "PUBLISHED",
+      to: "SUSPENDED",
+      byAdmin: true,
+      reason: "under review",
+    });
     expect((await ex.gql(LISTING, { id: listingGid })).body.data.listing.__typename).toBe("NotFound");
     expect((await ex.gql(SEARCH, { query: "出租车", first: 5 })).body.data.searchListings.totalCount).toBe(0);
     const byOwner = await ex.gql(PUBLISH, { id: listingGid }, owner.token);

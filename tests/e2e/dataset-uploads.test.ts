@@ -67,7 +67,13 @@ function rawId(globalId: string): string {
 }
 
 /** PUT with fetch (Content-Length known). */
-async function put(ex: TestExchange, token: string | null, datasetId: string, body: Uint8Array | string, query = ""): Promise<{ status: number; body: any }> {
+async function put(
+  ex: TestExchange,
+  token: string | null,
+  datasetId: string,
+  body: Uint8Array | string,
+  query = "",
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${ex.url}/datasets/${encodeURIComponent(datasetId)}/versions${query}`, {
     method: "PUT",
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -192,7 +198,8 @@ describe.each(availableAdapters())("dataset uploads over HTTP on %s", (adapter) 
 
   it("uploads a CSV with PUT and shows the owner its version, schema and exact statistics", async () => {
     const id = await createDataset(ex, owner.token, "出租车行程");
-    const csv = "vehicle_id,district,fare,at\n沪A12345,浦东新区,48.5,2024-03-01 08:15:32\n沪B00001,徐汇区,,2024-03-01 09:00:00\n沪A12345,静安区,16,2024-03-02 10:00:00\n";
+    const csv =
+      "vehicle_id,district,fare,at\n沪A12345,浦东新区,48.5,2024-03-01 08:15:32\n沪B00001,徐汇区,,2024-03-01 09:00:00\n沪A12345,静安区,16,2024-03-02 10:00:00\n";
     const r = await put(ex, owner.token, id, csv, "?format=csv");
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body.version).toMatchObject({ number: 1, rowCount: 3, sourceFormat: "csv", sourceBytes: Buffer.byteLength(csv) });
@@ -204,7 +211,11 @@ describe.each(availableAdapters())("dataset uploads over HTTP on %s", (adapter) 
       { name: "vehicle_id", type: "STRING", stats: { count: 3, nullCount: 0, min: null, max: null, mean: null, distinct: 2 } },
       { name: "district", type: "STRING", stats: { count: 3, nullCount: 0, min: null, max: null, mean: null, distinct: 3 } },
       { name: "fare", type: "FLOAT", stats: { count: 2, nullCount: 1, min: "16", max: "48.5", mean: 32.25, distinct: null } },
-      { name: "at", type: "TIMESTAMP", stats: { count: 3, nullCount: 0, min: "2024-03-01T08:15:32.000Z", max: "2024-03-02T10:00:00.000Z", mean: null, distinct: null } },
+      {
+        name: "at",
+        type: "TIMESTAMP",
+        stats: { count: 3, nullCount: 0, min: "2024-03-01T08:15:32.000Z", max: "2024-03-02T10:00:00.000Z", mean: null, distinct: null },
+      },
     ]);
     expect(data.uploads[0]).toMatchObject({ id: r.body.uploadJobId, state: "SUCCEEDED", phase: "done", rowsDone: 3 });
   });
@@ -258,14 +269,25 @@ describe.each(availableAdapters())("dataset uploads over HTTP on %s", (adapter) 
       const id = await createDataset(ex, owner.token, `bad gql ${bad.name}`);
       const r = await gqlUpload(ex, owner.token, { datasetId: id, ...(bad.input ?? {}) }, bad.body);
       const result = r.body.data.uploadDatasetVersion;
-      expect(result, JSON.stringify(r.body)).toMatchObject({ __typename: "UploadRejected", code: "UPLOAD_REJECTED", rule: bad.rule, ...(bad.where ?? {}) });
+      expect(result, JSON.stringify(r.body)).toMatchObject({
+        __typename: "UploadRejected",
+        code: "UPLOAD_REJECTED",
+        rule: bad.rule,
+        ...(bad.where ?? {}),
+      });
       await expectNothingKept(bad, id, result.uploadJobId ?? null);
     });
   });
 
   it("never echoes a value from the file in an error", async () => {
     const id = await createDataset(ex, owner.token, "secret values");
-    const r = await put(ex, owner.token, id, "patient,age\nP001,41\nSECRET-名字,42\n", `?types=${encodeURIComponent(JSON.stringify({ patient: "int" }))}`);
+    const r = await put(
+      ex,
+      owner.token,
+      id,
+      "patient,age\nP001,41\nSECRET-名字,42\n",
+      `?types=${encodeURIComponent(JSON.stringify({ patient: "int" }))}`,
+    );
     expect(r.status).toBe(422);
     expect(JSON.stringify(r.body)).not.toMatch(/SECRET|名字|P001/);
   });
@@ -276,7 +298,10 @@ describe.each(availableAdapters())("dataset uploads over HTTP on %s", (adapter) 
     const r = await putStream(ex, owner.token, id, parts);
     expect(r.status).toBe(413);
     expect(r.body.error.rule).toBe("too_large");
-    await poll(() => blobsOf(ex, rawId(id)), (keys) => keys.length === 0);
+    await poll(
+      () => blobsOf(ex, rawId(id)),
+      (keys) => keys.length === 0,
+    );
     expect(await ex.services.datasets.listVersions(rawId(id))).toEqual([]);
   });
 
@@ -348,6 +373,12 @@ describe.each(availableAdapters())("upload progress on %s", (adapter) => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.headers["x-upload-job"]).toBe(running.id);
     const done = await ex.gql(JOB, { id: running.id }, owner.token);
-    expect(done.body.data.uploadJob.data).toMatchObject({ state: "SUCCEEDED", phase: "done", format: "CSV", rowsDone: 200_000, version: { number: 1 } });
+    expect(done.body.data.uploadJob.data).toMatchObject({
+      state: "SUCCEEDED",
+      phase: "done",
+      format: "CSV",
+      rowsDone: 200_000,
+      version: { number: 1 },
+    });
   });
 });

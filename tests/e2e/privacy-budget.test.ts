@@ -41,10 +41,9 @@ describe.each(availableAdapters())("privacy budget over HTTP on %s", (adapter) =
   let listingId: string;
 
   async function signUp(email: string, roles: string[]) {
-    const r = await ex.gql(
-      `mutation ($input: SignUpInput!) { signUp(input: $input) { ... on MutationSignUpSuccess { data { token } } } }`,
-      { input: { email, password: PASSWORD, roles } },
-    );
+    const r = await ex.gql(`mutation ($input: SignUpInput!) { signUp(input: $input) { ... on MutationSignUpSuccess { data { token } } } }`, {
+      input: { email, password: PASSWORD, roles },
+    });
     const token = r.body.data.signUp.data.token as string;
     return { token, id: (await ex.services.accounts.authenticate(token)).account._id };
   }
@@ -76,7 +75,11 @@ describe.each(availableAdapters())("privacy budget over HTTP on %s", (adapter) =
     who.otherBuyer = await signUp("other-buyer@budget.test", ["BUYER"]);
     const csv = ["vehicle_id,district,hour", ...Array.from({ length: 60 }, (_, i) => `v${i % 12},浦东新区,${i % 24}`)].join("\n") + "\n";
     const ds = await ex.services.datasets.createDataset(who.owner.id, { name: "taxi" });
-    await ex.services.datasets.uploadVersion(who.owner.id, ds._id, { source: Readable.from([Buffer.from(csv)]), format: "csv", filename: "taxi.csv" });
+    await ex.services.datasets.uploadVersion(who.owner.id, ds._id, {
+      source: Readable.from([Buffer.from(csv)]),
+      format: "csv",
+      filename: "taxi.csv",
+    });
     datasetId = ds._id;
     await ex.services.policies.declare(who.owner.id, {
       datasetId,
@@ -181,7 +184,10 @@ describe.each(availableAdapters())("privacy budget over HTTP on %s", (adapter) =
     const noListing = await ex.gql(BUYER_BUDGET, { listingId: gid("Listing", "lst_nope") }, who.buyer.token);
     expect(noListing.body.data.privacyBudget.__typename).toBe("NotFound");
     const both = await ex.gql(BUYER_BUDGET, { datasetId: gid("Dataset", datasetId), listingId: gid("Listing", listingId) }, who.buyer.token);
-    expect(both.body.data.privacyBudget).toMatchObject({ __typename: "InvalidInput", issues: [{ path: "datasetId", message: "give exactly one of datasetId and listingId" }] });
+    expect(both.body.data.privacyBudget).toMatchObject({
+      __typename: "InvalidInput",
+      issues: [{ path: "datasetId", message: "give exactly one of datasetId and listingId" }],
+    });
     const none = await ex.gql(BUYER_BUDGET, {}, who.buyer.token);
     expect(none.body.data.privacyBudget.__typename).toBe("InvalidInput");
 
@@ -202,7 +208,13 @@ describe.each(availableAdapters())("privacy budget over HTTP on %s", (adapter) =
 
   it("publishes BudgetExhausted for the query API to return", async () => {
     const r = await ex.gql(`{ __type(name: "BudgetExhausted") { fields { name } interfaces { name } } }`);
-    expect(r.body.data.__type.fields.map((f: { name: string }) => f.name).sort()).toEqual(["cap", "code", "epsilonRemaining", "epsilonRequested", "message"]);
+    expect(r.body.data.__type.fields.map((f: { name: string }) => f.name).sort()).toEqual([
+      "cap",
+      "code",
+      "epsilonRemaining",
+      "epsilonRequested",
+      "message",
+    ]);
     expect(r.body.data.__type.interfaces).toEqual([{ name: "DomainError" }]);
   });
 });

@@ -86,7 +86,11 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     unit("target", "C", BIG);
     const ds = await ex.services.datasets.createDataset(ids.owner!, { name: "shop visits" });
     datasetId = ds._id;
-    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, { source: Readable.from([Buffer.from(lines.join("\n") + "\n")]), format: "csv", filename: "visits.csv" });
+    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, {
+      source: Readable.from([Buffer.from(lines.join("\n") + "\n")]),
+      format: "csv",
+      filename: "visits.csv",
+    });
     const listing = await ex.services.catalog.createListing(ids.owner!, {
       datasetId,
       title: { zh: "商户到访", en: "Shop visits" },
@@ -164,7 +168,15 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     expect(result.issues.map((i: { path: string }) => i.path).sort()).toEqual(["input.dimensions.1", "input.maxRowsPerUnit"]);
     const typeOnly = await ex.gql(
       DECLARE,
-      { input: { datasetId: gid("Dataset", datasetId), privacyUnit: "person", dimensions: [{ column: "amount", derivedKeys: true }], measures: [], aggregates: ["COUNT_UNITS"] } },
+      {
+        input: {
+          datasetId: gid("Dataset", datasetId),
+          privacyUnit: "person",
+          dimensions: [{ column: "amount", derivedKeys: true }],
+          measures: [],
+          aggregates: ["COUNT_UNITS"],
+        },
+      },
       tokens.owner,
     );
     expect(typeOnly.body.data.declarePrivacyPolicy.issues).toEqual([
@@ -174,15 +186,29 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
   });
 
   it("quotes the threshold: its own ε share, τ and δ ≤ 1e-7", async () => {
-    const q = await ex.gql(QUOTE, { input: { listingId: listingGid, groupBy: ["merchant"], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "1" } }, tokens.analyst);
+    const q = await ex.gql(
+      QUOTE,
+      { input: { listingId: listingGid, groupBy: ["merchant"], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "1" } },
+      tokens.analyst,
+    );
     const data = q.body.data?.quoteQuery.data;
     expect(data, JSON.stringify(q.body)).toBeDefined();
     expect(data.statistics.map((s: { kind: string }) => s.kind)).toEqual(["COUNT_UNITS", "GROUP_THRESHOLD"]);
     expect(data.statistics.map((s: { epsilon: string }) => s.epsilon)).toEqual(["0.5", "0.5"]);
     expect(data.delta).toBe(1e-7);
     // t = Δ/ε = 1/0.5 = 2; τ = k + ⌈2·ln(1/1e-7)⌉ = 5 + 33
-    expect(data.groupThreshold).toMatchObject({ minGroupSize: K, tau: K + Math.ceil(2 * Math.log(1e7)), delta: 1e-7, deltaPerGroup: 1e-7, epsilon: "0.5" });
-    const publicOnly = await ex.gql(QUOTE, { input: { listingId: listingGid, groupBy: ["district"], aggregates: [{ kind: "COUNT_UNITS" }] } }, tokens.analyst);
+    expect(data.groupThreshold).toMatchObject({
+      minGroupSize: K,
+      tau: K + Math.ceil(2 * Math.log(1e7)),
+      delta: 1e-7,
+      deltaPerGroup: 1e-7,
+      epsilon: "0.5",
+    });
+    const publicOnly = await ex.gql(
+      QUOTE,
+      { input: { listingId: listingGid, groupBy: ["district"], aggregates: [{ kind: "COUNT_UNITS" }] } },
+      tokens.analyst,
+    );
     expect(publicOnly.body.data.quoteQuery.data).toMatchObject({ delta: 0, groupThreshold: null });
   });
 
@@ -190,7 +216,13 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     // Five runs at different ε (each a new query, fresh noise): the budget is per buyer, so two buyers.
     // At ε 0.5 (t = 4, τ = 5 + 65) BIG's 201 units are still far above τ.
     const seen: string[][] = [];
-    for (const [who, epsilon] of [["analyst", "1"], ["analyst", "0.9"], ["analyst", "0.8"], ["tracker", "0.6"], ["tracker", "0.5"]] as const) {
+    for (const [who, epsilon] of [
+      ["analyst", "1"],
+      ["analyst", "0.9"],
+      ["analyst", "0.8"],
+      ["tracker", "0.6"],
+      ["tracker", "0.5"],
+    ] as const) {
       const r = await run({ groupBy: ["merchant"], aggregates: [{ kind: "COUNT_UNITS" }], epsilon }, who);
       const data = r.body.data?.runQuery.data;
       expect(data, JSON.stringify(r.body)).toBeDefined();
@@ -203,7 +235,10 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
   });
 
   it("mixes public and derived keys, and accepts any string (but only strings) in an `in` filter on a derived-keys column", async () => {
-    const mixed = await run({ groupBy: ["district", "merchant"], aggregates: [{ kind: "COUNT_UNITS" }, { kind: "SUM", column: "amount" }], epsilon: "1" }, "tracker");
+    const mixed = await run(
+      { groupBy: ["district", "merchant"], aggregates: [{ kind: "COUNT_UNITS" }, { kind: "SUM", column: "amount" }], epsilon: "1" },
+      "tracker",
+    );
     const data = mixed.body.data?.runQuery.data;
     expect(data, JSON.stringify(mixed.body)).toBeDefined();
     // (A, BIG) and (B, BIG) have 100 units each; (C, BIG) is the lone target; the small shops stay hidden.
@@ -215,18 +250,32 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
 
     const filtered = await ex.gql(
       QUOTE,
-      { input: { listingId: listingGid, filters: [{ column: "merchant", in: ["没有这个商户", BIG] }], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "0.1" } },
+      {
+        input: {
+          listingId: listingGid,
+          filters: [{ column: "merchant", in: ["没有这个商户", BIG] }],
+          aggregates: [{ kind: "COUNT_UNITS" }],
+          epsilon: "0.1",
+        },
+      },
       tokens.analyst,
     );
     expect(filtered.body.data.quoteQuery.__typename, JSON.stringify(filtered.body)).toBe("QueryQuoteQuerySuccess");
-    const ran = await run({ filters: [{ column: "merchant", in: ["没有这个商户", BIG] }], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "0.1" }, "tracker");
+    const ran = await run(
+      { filters: [{ column: "merchant", in: ["没有这个商户", BIG] }], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "0.1" },
+      "tracker",
+    );
     expect(ran.body.data?.runQuery.__typename, JSON.stringify(ran.body)).toBe("MutationRunQuerySuccess");
     // The audit log keeps the query, but the buyer's strings for a derived-keys column only as a hash.
     const events = await ex.services.audit.findEntries({ action: "query.executed" }, 100);
     const entry = events.items.map((e) => e.entry).find((e) => e.includes(ran.body.data.runQuery.data.queryId))!;
     expect(entry).toContain('"inSha256"');
     expect(entry).not.toContain("没有这个商户");
-    const numeric = await ex.gql(QUOTE, { input: { listingId: listingGid, filters: [{ column: "merchant", in: [3] }], aggregates: [{ kind: "COUNT_UNITS" }] } }, tokens.analyst);
+    const numeric = await ex.gql(
+      QUOTE,
+      { input: { listingId: listingGid, filters: [{ column: "merchant", in: [3] }], aggregates: [{ kind: "COUNT_UNITS" }] } },
+      tokens.analyst,
+    );
     expect(numeric.body.data.quoteQuery).toMatchObject({ rule: "BAD_FILTER", path: "input.filters[0].values" });
   });
 
@@ -236,7 +285,14 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     const large = ["person,merchant", ...Array.from({ length: 1001 }, (_, i) => `p${i},shop-${i}`)].join("\n") + "\n";
     const ds = await ex.services.datasets.createDataset(ids.owner!, { name: "many shops" });
     await ex.services.datasets.uploadVersion(ids.owner!, ds._id, { source: Readable.from([Buffer.from(small)]), format: "csv", filename: "v1.csv" });
-    const policy = { datasetId: ds._id, privacyUnit: "person", dimensions: [{ column: "merchant", derivedKeys: true }], measures: [], aggregates: ["COUNT_UNITS" as const], epsilonPerQuery: 1 };
+    const policy = {
+      datasetId: ds._id,
+      privacyUnit: "person",
+      dimensions: [{ column: "merchant", derivedKeys: true }],
+      measures: [],
+      aggregates: ["COUNT_UNITS" as const],
+      epsilonPerQuery: 1,
+    };
     await ex.services.policies.declare(ids.owner!, policy);
     await ex.services.datasets.uploadVersion(ids.owner!, ds._id, { source: Readable.from([Buffer.from(large)]), format: "csv", filename: "v2.csv" });
     const listingOn = (version: number) =>
@@ -251,24 +307,40 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
         pricePlan: { perQueryFee: 0, pricePerEpsilon: 0 },
         instantAccess: true,
       });
-    const tooMany = "column merchant has 1001 distinct values in dataset version 2; data-derived keys allow at most 1000: declare a public key set instead";
+    const tooMany =
+      "column merchant has 1001 distinct values in dataset version 2; data-derived keys allow at most 1000: declare a public key set instead";
     // Publishing version 2 is refused, and the owner (who may see the statistics) is told the count.
     const onV2 = await listingOn(2);
-    await expect(ex.services.catalog.publish(ids.owner!, onV2._id, false)).rejects.toMatchObject({ issues: [{ path: "policy.dimensions.0.derivedKeys", message: tooMany }] });
+    await expect(ex.services.catalog.publish(ids.owner!, onV2._id, false)).rejects.toMatchObject({
+      issues: [{ path: "policy.dimensions.0.derivedKeys", message: tooMany }],
+    });
     // Version 1 sells; moving the published listing to version 2 is refused the same way.
     const onV1 = await listingOn(1);
     await ex.services.catalog.publish(ids.owner!, onV1._id, false);
-    await expect(ex.services.catalog.updateListing(ids.owner!, onV1._id, { datasetVersion: 2 })).rejects.toMatchObject({ issues: [{ message: tooMany }] });
+    await expect(ex.services.catalog.updateListing(ids.owner!, onV1._id, { datasetVersion: 2 })).rejects.toMatchObject({
+      issues: [{ message: tooMany }],
+    });
     await account("shopper", ["BUYER"]);
     await ex.services.access.request(ids.shopper!, { listingId: onV1._id, purpose: "研究 research" });
     const quote = (input: Record<string, unknown>) => ex.gql(QUOTE, { input: { listingId: gid("Listing", onV1._id), ...input } }, tokens.shopper);
     const grouped = await quote({ groupBy: ["merchant"], aggregates: [{ kind: "COUNT_UNITS" }] });
     expect(grouped.body.data.quoteQuery.__typename, JSON.stringify(grouped.body)).toBe("QueryQuoteQuerySuccess");
-    expect((await quote({ groupBy: ["merchant"], aggregates: [{ kind: "SUM", column: "merchant" }] })).body.data.quoteQuery.rule).toBe("AGGREGATE_NOT_ALLOWED");
+    expect((await quote({ groupBy: ["merchant"], aggregates: [{ kind: "SUM", column: "merchant" }] })).body.data.quoteQuery.rule).toBe(
+      "AGGREGATE_NOT_ALLOWED",
+    );
     // Re-declaring against version 2 tells the owner too.
     const redeclare = await ex.gql(
       DECLARE,
-      { input: { datasetId: gid("Dataset", ds._id), checkAgainstVersion: 2, privacyUnit: "person", dimensions: [{ column: "merchant", derivedKeys: true }], measures: [], aggregates: ["COUNT_UNITS"] } },
+      {
+        input: {
+          datasetId: gid("Dataset", ds._id),
+          checkAgainstVersion: 2,
+          privacyUnit: "person",
+          dimensions: [{ column: "merchant", derivedKeys: true }],
+          measures: [],
+          aggregates: ["COUNT_UNITS"],
+        },
+      },
       tokens.owner,
     );
     expect(redeclare.body.data.declarePrivacyPolicy.issues).toEqual([{ path: "input.dimensions.0.derivedKeys", message: tooMany }]);
@@ -320,7 +392,8 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
     const credit = (await ex.services.billing.credit(ids.attacker!)).available;
     const refused1 = await run({ ...Q1, epsilon: "0.5" }, "attacker");
     const refused2 = await run({ ...Q2, epsilon: "0.5" }, "attacker");
-    for (const r of [refused1, refused2]) expect(r.body.data.runQuery).toMatchObject({ __typename: "PolicyViolation", rule: "BUDGET_TOO_SMALL", path: "input.epsilon" });
+    for (const r of [refused1, refused2])
+      expect(r.body.data.runQuery).toMatchObject({ __typename: "PolicyViolation", rule: "BUDGET_TOO_SMALL", path: "input.epsilon" });
     expect((await ex.services.privacyBudget.remaining({ buyerId: ids.attacker!, datasetId }, null)).buyer.spentMicro).toBe(2_900_000);
     expect((await ex.services.billing.credit(ids.attacker!)).available).toBe(credit);
     // What was already answered stays answerable from cache, at no ε.

@@ -104,13 +104,22 @@ describe("the service process", () => {
         body: JSON.stringify(body),
       }).then((r) => r.json());
     const password = "Correct-Horse-42";
-    const up = await post({ query: `mutation { signUp(input: {email: "log@example.com", password: "${password}"}) { ... on MutationSignUpSuccess { data { token } } } }` });
+    const up = await post({
+      query: `mutation { signUp(input: {email: "log@example.com", password: "${password}"}) { ... on MutationSignUpSuccess { data { token } } } }`,
+    });
     const token = up.data.signUp.data.token as string;
-    const created = await post({ query: `mutation { createApiKey(input: {name: "k"}) { ... on MutationCreateApiKeySuccess { data { secret apiKey { prefix } } } } }` }, token);
+    const created = await post(
+      { query: `mutation { createApiKey(input: {name: "k"}) { ... on MutationCreateApiKeySuccess { data { secret apiKey { prefix } } } } }` },
+      token,
+    );
     const { secret, apiKey } = created.data.createApiKey.data;
     await post({ query: "query Mine { viewer { email } }", operationName: "Mine" }, secret);
     await new Promise((r) => setTimeout(r, 200));
-    const lines = p.out().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const lines = p
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
     const op = lines.find((l) => l.msg === "graphql operation" && l.operation === "Mine");
     expect(op).toMatchObject({ requestId: "req-test-0001", key: apiKey.prefix, outcome: "ok", type: "query" });
     expect(typeof op.ms).toBe("number");
@@ -129,7 +138,13 @@ describe("the service process", () => {
     const half = Math.floor(body.length / 2);
     const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: "/graphql", method: "POST", headers: { "content-type": "application/json", "content-length": body.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: "/graphql",
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": body.length },
+        },
         (res) => {
           let text = "";
           res.on("data", (d) => (text += d));

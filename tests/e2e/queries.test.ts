@@ -63,7 +63,11 @@ describe.each(availableAdapters())("queries over HTTP on %s", (adapter) => {
     for (let i = 0; i < 400; i++) lines.push(`车${i % 40},${DISTRICTS[i % 3]},${i % 24},${((i * 37) % 900) + 0.5}`);
     const ds = await ex.services.datasets.createDataset(ids.owner!, { name: "taxi trips" });
     datasetId = ds._id;
-    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, { source: Readable.from([Buffer.from(lines.join("\n") + "\n")]), format: "csv", filename: "trips.csv" });
+    await ex.services.datasets.uploadVersion(ids.owner!, ds._id, {
+      source: Readable.from([Buffer.from(lines.join("\n") + "\n")]),
+      format: "csv",
+      filename: "trips.csv",
+    });
     await ex.services.policies.declare(ids.owner!, {
       datasetId,
       privacyUnit: "vehicle_id",

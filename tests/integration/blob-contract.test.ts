@@ -112,7 +112,10 @@ describe.each(blobStoreFactories())("BlobStore contract: $name", (factory) => {
       expect(got!.byteLength).toBe(size);
       const first = got![0];
       expect(first === 1 || first === 2).toBe(true);
-      expect(got!.every((b) => b === first), "a read mixed old and new bytes").toBe(true);
+      expect(
+        got!.every((b) => b === first),
+        "a read mixed old and new bytes",
+      ).toBe(true);
     }
     expectBytes(await store().get(key), next);
   });

@@ -88,10 +88,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     });
 
     it("collection() is idempotent: declaring the same indexes twice is fine and both handles share data", async () => {
-      const indexes: IndexSpec[] = [
-        { fields: ["email"], unique: true },
-        { fields: ["org", "createdAt"] },
-      ];
+      const indexes: IndexSpec[] = [{ fields: ["email"], unique: true }, { fields: ["org", "createdAt"] }];
       const a = await store().collection<Doc>("idem_coll", indexes);
       const b = await store().collection<Doc>("idem_coll", indexes);
       const c = await store().collection<Doc>("idem_coll");
@@ -134,7 +131,10 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
         owner: {
           name: "张三",
           address: { city: "北京", lines: ["朝阳区", "建国路 1 号"] },
-          scores: [{ k: "a", v: 1 }, { k: "b", v: null }],
+          scores: [
+            { k: "a", v: 1 },
+            { k: "b", v: null },
+          ],
         },
       };
       const inserted = await c.insert(doc);
@@ -211,11 +211,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("enforces a unique index on a nested path", async () => {
       const c = await fresh("dupnested", [{ fields: ["profile.email"], unique: true }]);
       await c.insert({ _id: "a", profile: { email: "x@y.z", name: "A" } });
-      await expectDuplicate(
-        () => c.insert({ _id: "b", profile: { email: "x@y.z", name: "B" } }),
-        c.name,
-        ["profile.email"],
-      );
+      await expectDuplicate(() => c.insert({ _id: "b", profile: { email: "x@y.z", name: "B" } }), c.name, ["profile.email"]);
       expect(await c.count()).toBe(1);
     });
 
@@ -289,9 +285,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
       expect(await match(c, { v: null })).toEqual(["missing", "null"]);
       expect(await match(c, { v: { $eq: null } })).toEqual(["missing", "null"]);
       // nested: parent missing, parent null, or leaf missing
-      expect(await match(c, { "meta.level": null })).toEqual(
-        ["btrue", "bfalse", "missing", "n15", "null", "one", "s10", "zero"].sort(),
-      );
+      expect(await match(c, { "meta.level": null })).toEqual(["btrue", "bfalse", "missing", "n15", "null", "one", "s10", "zero"].sort());
     });
 
     it("$ne matches missing fields; $ne null matches present non-null fields", async () => {
@@ -348,13 +342,9 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
       expect(await match(c, { v: { $in: [10, "abc"] } })).toEqual(["n10", "sabc"]);
       expect(await match(c, { v: { $in: [] } })).toEqual([]);
       // $in with null matches null and missing, like equality
-      expect(await match(c, { status: { $in: [null, "deleted"] } })).toEqual(
-        ["bfalse", "btrue", "missing", "n15", "null", "one", "zero"].sort(),
-      );
+      expect(await match(c, { status: { $in: [null, "deleted"] } })).toEqual(["bfalse", "btrue", "missing", "n15", "null", "one", "zero"].sort());
       // $nin matches missing fields (like $ne) ...
-      expect(await match(c, { status: { $nin: ["draft", "live"] } })).toEqual(
-        ["bfalse", "btrue", "missing", "n15", "null", "one", "zero"].sort(),
-      );
+      expect(await match(c, { status: { $nin: ["draft", "live"] } })).toEqual(["bfalse", "btrue", "missing", "n15", "null", "one", "zero"].sort());
       // ... unless null is among the excluded values
       expect(await match(c, { status: { $nin: ["draft", null] } })).toEqual(["n15", "n5", "s10"]);
       expect((await match(c, { v: { $nin: [] } })).length).toBe(11);
@@ -407,10 +397,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
       expect(await match(c, { $and: [{ kind: "num" }, { v: { $gte: 10 } }] })).toEqual(["n10", "n15"]);
       expect(
         await match(c, {
-          $or: [
-            { $and: [{ kind: "num" }, { "meta.city": "北京" }] },
-            { $and: [{ kind: "str" }, { $or: [{ v: "abc" }, { status: "nope" }] }] },
-          ],
+          $or: [{ $and: [{ kind: "num" }, { "meta.city": "北京" }] }, { $and: [{ kind: "str" }, { $or: [{ v: "abc" }, { status: "nope" }] }] }],
         }),
       ).toEqual(["n15", "n5", "sabc"]);
       // top-level fields and $or combine with AND
@@ -492,12 +479,15 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
       expect(
         ids(
           (
-            await c.find({}, {
-              sort: [
-                ["g", -1],
-                ["n", 1],
-              ],
-            })
+            await c.find(
+              {},
+              {
+                sort: [
+                  ["g", -1],
+                  ["n", 1],
+                ],
+              },
+            )
           ).items,
         ),
       ).toEqual(["3", "1", "6", "5", "2", "4"]);
@@ -649,10 +639,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("$set creates missing intermediate objects and stores structured values as given", async () => {
       const c = await fresh("setdeep");
       await c.insert({ _id: "a" });
-      const u = await c.updateOne(
-        { _id: "a" },
-        { $set: { "x.y.z": "深", obj: { list: [1, "二", null, { t: true }] }, n: null } },
-      );
+      const u = await c.updateOne({ _id: "a" }, { $set: { "x.y.z": "深", obj: { list: [1, "二", null, { t: true }] }, n: null } });
       const expected = { _id: "a", x: { y: { z: "深" } }, obj: { list: [1, "二", null, { t: true }] }, n: null, _v: 2 };
       expect(u).toEqual(expected);
       expect(await c.get("a")).toEqual(expected);
@@ -733,11 +720,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
         { _id: "b", email: "b@x.cn", n: 0 },
       ]);
       const before = await snapshot(c);
-      await expectDuplicate(
-        () => c.updateOne({ _id: "b" }, { $set: { email: "a@x.cn" }, $inc: { n: 1 } }),
-        c.name,
-        ["email"],
-      );
+      await expectDuplicate(() => c.updateOne({ _id: "b" }, { $set: { email: "a@x.cn" }, $inc: { n: 1 } }), c.name, ["email"]);
       expect(await snapshot(c)).toEqual(before);
     });
 
@@ -788,9 +771,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("20 concurrent updateVersion calls with the same version: exactly one succeeds", async () => {
       const c = await fresh("raceversion");
       await c.insert({ _id: "doc", winner: null, n: 0 });
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => c.updateVersion("doc", 1, { $set: { winner: i }, $inc: { n: 1 } })),
-      );
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => c.updateVersion("doc", 1, { $set: { winner: i }, $inc: { n: 1 } })));
       const winners = results.filter((r) => r !== null);
       expect(winners).toHaveLength(1);
       const after = await c.get("doc");
@@ -803,9 +784,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
       const c = await fresh("racedebit");
       await c.insert({ _id: "acct", balance: 100 });
       const results = await Promise.all(
-        Array.from({ length: 30 }, () =>
-          c.updateOne({ _id: "acct", balance: { $gte: 10 } }, { $inc: { balance: -10 } }),
-        ),
+        Array.from({ length: 30 }, () => c.updateOne({ _id: "acct", balance: { $gte: 10 } }, { $inc: { balance: -10 } })),
       );
       const ok = results.filter((r) => r !== null);
       expect(ok).toHaveLength(10);
@@ -819,9 +798,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
 
     it("20 concurrent inserts of the same unique email: exactly one succeeds, 19 DuplicateKeyError", async () => {
       const c = await fresh("raceinsert", [{ fields: ["email"], unique: true }]);
-      const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, i) => c.insert({ _id: `u${i}`, email: "same@example.cn" })),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => c.insert({ _id: `u${i}`, email: "same@example.cn" })));
       const fulfilled = results.filter((r) => r.status === "fulfilled");
       const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
       expect(fulfilled).toHaveLength(1);
@@ -877,9 +854,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("updateVersion from two processes with the same version: exactly one of 2×20 succeeds", async () => {
       const c = await fresh("xversion");
       await c.insert({ _id: "doc", n: 0 });
-      const { local, remote } = await race(c, { op: "version", id: "doc", version: 1 }, 20, () =>
-        c.updateVersion("doc", 1, { $inc: { n: 1 } }),
-      );
+      const { local, remote } = await race(c, { op: "version", id: "doc", version: 1 }, 20, () => c.updateVersion("doc", 1, { $inc: { n: 1 } }));
       expect(local.errors).toEqual([]);
       expect(remote.errors).toEqual([]);
       expect.soft(local.ok + remote.ok, "operations reported as successful").toBe(1);
@@ -889,9 +864,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("unconditional $inc from two processes loses no update: 2×50 increments give 100", async () => {
       const c = await fresh("xinc");
       await c.insert({ _id: "ctr", n: 0 });
-      const { local, remote } = await race(c, { op: "inc", id: "ctr" }, 50, () =>
-        c.updateOne({ _id: "ctr" }, { $inc: { n: 1 } }),
-      );
+      const { local, remote } = await race(c, { op: "inc", id: "ctr" }, 50, () => c.updateOne({ _id: "ctr" }, { $inc: { n: 1 } }));
       expect(local.errors).toEqual([]);
       expect(remote.errors).toEqual([]);
       expect.soft(local.ok + remote.ok, "operations reported as successful").toBe(100);
@@ -1001,12 +974,7 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     it("for an unknown update operator or an invalid update path", async () => {
       const c = await fresh("badupdateop");
       await c.insert({ _id: "a", n: 1 });
-      const bad = [
-        { $rename: { n: "m" } },
-        { $set: { "a..b": 1 } },
-        { $inc: { "$n": 1 } },
-        { n: 5 },
-      ] as unknown as Update[];
+      const bad = [{ $rename: { n: "m" } }, { $set: { "a..b": 1 } }, { $inc: { $n: 1 } }, { n: 5 }] as unknown as Update[];
       for (const u of bad) await expectUsageError(() => c.updateOne({ _id: "a" }, u));
       expect(await snapshot(c)).toEqual([{ _id: "a", n: 1, _v: 1 }]);
     });
@@ -1031,4 +999,3 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
     });
   });
 });
-

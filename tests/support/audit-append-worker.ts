@@ -18,7 +18,9 @@ process.stdout.write("ready\n");
 await go;
 lines.close();
 const results = await Promise.all(
-  Array.from({ length: job.count }, (_, i) => log.record({ actor: "system", action: "test.cross_process", subject: { worker: job.tag }, data: { i } })),
+  Array.from({ length: job.count }, (_, i) =>
+    log.record({ actor: "system", action: "test.cross_process", subject: { worker: job.tag }, data: { i } }),
+  ),
 );
 process.stdout.write(JSON.stringify(results.map((r) => r.seq)) + "\n");
 await log.close();

@@ -25,11 +25,7 @@ export interface TestExchange extends RunningExchange {
   stop(): Promise<void>;
 }
 
-export async function startTestExchange(
-  adapter: AdapterName,
-  env: Record<string, string> = {},
-  options: StartOptions = {},
-): Promise<TestExchange> {
+export async function startTestExchange(adapter: AdapterName, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestExchange> {
   const dataDir = await mkdtemp(join(tmpdir(), "exchange-test-"));
   const dbName = `test_${process.pid}_${randomBytes(4).toString("hex")}`;
   const config = loadConfig({

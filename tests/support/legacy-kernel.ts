@@ -70,16 +70,22 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
     }
   });
   plan.measures.forEach((_, j) => {
-    emit(`  const M${j} = cols[${int(measureJ[j]!)}], M${j}n = nulls[${int(measureJ[j]!)}], M${j}lo = params.m[${int(j)}].lo, M${j}hi = params.m[${int(j)}].hi;`);
+    emit(
+      `  const M${j} = cols[${int(measureJ[j]!)}], M${j}n = nulls[${int(measureJ[j]!)}], M${j}lo = params.m[${int(j)}].lo, M${j}hi = params.m[${int(j)}].hi;`,
+    );
   });
   plan.histograms.forEach((h, j) => {
-    emit(`  const H${j} = cols[${int(histJ[j]!)}], H${j}n = nulls[${int(histJ[j]!)}], H${j}lo = params.h[${int(j)}].lo, H${j}w = (params.h[${int(j)}].hi - H${j}lo) / ${int(h.bins)};`);
+    emit(
+      `  const H${j} = cols[${int(histJ[j]!)}], H${j}n = nulls[${int(histJ[j]!)}], H${j}lo = params.h[${int(j)}].lo, H${j}w = (params.h[${int(j)}].hi - H${j}lo) / ${int(h.bins)};`,
+    );
   });
   // Per-unit cells. Dense: one Float64Array of units × groups × slots, indexed by dictionary code
   // (the fast path). Sparse: a Map per unit, for numeric unit ids or very many cells.
   emit(`  const dense = unitCodes && params.unitDictionarySize * G * S <= ${int(DENSE_CELL_LIMIT)};`);
   emit("  const totals = new Float64Array(G * W);");
-  emit("  const rank = (u, g) => { let h = (SEED ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; };");
+  emit(
+    "  const rank = (u, g) => { let h = (SEED ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; };",
+  );
   const rowLoop = (locate: string[]) => {
     emit("    for (let i = start; i < end; i++) {");
     // Filters first: they are the cheapest way to skip a row.
@@ -96,10 +102,14 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
       const width = d.kind === "keys" ? d.keys.length : d.edges.length - 1;
       emit(`      if (D${k}n !== null && (D${k}n[i >>> 3] & (1 << (i & 7))) !== 0) continue;`);
       if (d.kind === "keys") {
-        emit(`      { const x = D${k}codes !== null ? D${k}codes[D${k}[i]] : D${k}map.get(D${k}[i]); if (x === undefined || x < 0) continue; g = g * ${int(width)} + x; }`);
+        emit(
+          `      { const x = D${k}codes !== null ? D${k}codes[D${k}[i]] : D${k}map.get(D${k}[i]); if (x === undefined || x < 0) continue; g = g * ${int(width)} + x; }`,
+        );
       } else {
         emit(`      { const v = D${k}[i]; if (!(v >= D${k}edges[0] && v < D${k}edges[D${k}last])) continue;`);
-        emit(`        let lo = 0, hi = D${k}last; while (hi - lo > 1) { const mid = (lo + hi) >>> 1; if (v >= D${k}edges[mid]) lo = mid; else hi = mid; }`);
+        emit(
+          `        let lo = 0, hi = D${k}last; while (hi - lo > 1) { const mid = (lo + hi) >>> 1; if (v >= D${k}edges[mid]) lo = mid; else hi = mid; }`,
+        );
         emit(`        g = g * ${int(width)} + lo; }`);
       }
     });
@@ -107,10 +117,14 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
     emit("      if (c[o] >= R) continue;");
     emit("      c[o] += 1;");
     plan.measures.forEach((_, j) => {
-      emit(`      if (M${j}n === null || (M${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = M${j}[i]; c[o + ${int(1 + 2 * j)}] += v < M${j}lo ? M${j}lo : v > M${j}hi ? M${j}hi : v; c[o + ${int(2 + 2 * j)}] += 1; }`);
+      emit(
+        `      if (M${j}n === null || (M${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = M${j}[i]; c[o + ${int(1 + 2 * j)}] += v < M${j}lo ? M${j}lo : v > M${j}hi ? M${j}hi : v; c[o + ${int(2 + 2 * j)}] += 1; }`,
+      );
     });
     plan.histograms.forEach((h, j) => {
-      emit(`      if (H${j}n === null || (H${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = H${j}[i]; let b = Math.floor((v - H${j}lo) / H${j}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; c[o + ${int(histOffset[j]!)} + b] += 1; }`);
+      emit(
+        `      if (H${j}n === null || (H${j}n[i >>> 3] & (1 << (i & 7))) === 0) { const v = H${j}[i]; let b = Math.floor((v - H${j}lo) / H${j}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; c[o + ${int(histOffset[j]!)} + b] += 1; }`,
+      );
     });
     emit("    }");
   };
@@ -126,10 +140,14 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
   emit("      for (let g = 0; g < G; g++) if (c[(u * G + g) * S] > 0) kept.push(g);");
   emit("      if (kept.length === 0) continue;");
   emit("      if (kept.length > MG) {");
-  emit("        if (MG === 1) { let best = kept[0], br = rank(u, best); for (let k = 1; k < kept.length; k++) { const r = rank(u, kept[k]); if (r < br) { br = r; best = kept[k]; } } kept[0] = best; kept.length = 1; }");
+  emit(
+    "        if (MG === 1) { let best = kept[0], br = rank(u, best); for (let k = 1; k < kept.length; k++) { const r = rank(u, kept[k]); if (r < br) { br = r; best = kept[k]; } } kept[0] = best; kept.length = 1; }",
+  );
   emit("        else { kept.sort((a, b) => rank(u, a) - rank(u, b)); kept.length = MG; }");
   emit("      }");
-  emit("      for (const g of kept) { const o = g * W, base = (u * G + g) * S; totals[o] += 1; for (let s = 0; s < S; s++) totals[o + 1 + s] += c[base + s]; }");
+  emit(
+    "      for (const g of kept) { const o = g * W, base = (u * G + g) * S; totals[o] += 1; for (let s = 0; s < S; s++) totals[o + 1 + s] += c[base + s]; }",
+  );
   emit("    }");
   emit("  } else {");
   emit("    const byUnit = new Map();");

@@ -5,9 +5,7 @@
  */
 import type { DocumentStore } from "../../src/store/port.ts";
 
-export type StoreLocation =
-  | { kind: "sqlite"; file: string }
-  | { kind: "mongodb"; uri: string; dbName: string };
+export type StoreLocation = { kind: "sqlite"; file: string } | { kind: "mongodb"; uri: string; dbName: string };
 
 /** Opens another, independent handle on the data at `location`. */
 export async function openAt(location: StoreLocation): Promise<DocumentStore> {

@@ -91,8 +91,7 @@ const sqliteFactory: DocumentStoreFactory = {
     return {
       store,
       location: { kind: "sqlite", file },
-      cleanup: () =>
-        runAll([() => store.close(), () => rm(dir, { recursive: true, force: true })]),
+      cleanup: () => runAll([() => store.close(), () => rm(dir, { recursive: true, force: true })]),
     };
   },
 };
@@ -129,8 +128,7 @@ const filesFactory: BlobStoreFactory = {
     }
     return {
       store,
-      cleanup: () =>
-        runAll([() => store.close(), () => rm(dir, { recursive: true, force: true })]),
+      cleanup: () => runAll([() => store.close(), () => rm(dir, { recursive: true, force: true })]),
     };
   },
 };
@@ -156,8 +154,7 @@ function gridFsFactory(uri: string): BlobStoreFactory {
         store,
         // The blob store borrows the document store's Db: close it first, then drop the
         // database through the (still open) document store, then close that.
-        cleanup: () =>
-          runAll([() => store.close(), () => docs.db.dropDatabase(), () => docs.close()]),
+        cleanup: () => runAll([() => store.close(), () => docs.db.dropDatabase(), () => docs.close()]),
       };
     },
   };
@@ -253,12 +250,9 @@ export function startWorker(job: WorkerJob): Worker {
         else waiters.push(check);
       };
       check();
-      exited.then(
-        (code) => {
-          if (lines[n] === undefined) reject(new Error(`store worker exited (${String(code)}) early:\n${stderr}`));
-        },
-        reject,
-      );
+      exited.then((code) => {
+        if (lines[n] === undefined) reject(new Error(`store worker exited (${String(code)}) early:\n${stderr}`));
+      }, reject);
     });
   const ready = nthLine(0).then((line) => {
     if (line !== "ready") throw new Error(`store worker said ${JSON.stringify(line)}:\n${stderr}`);

@@ -24,10 +24,11 @@ describe("loadConfig", () => {
     expect(problems({ NODE_ENV: "staging" })[0]).toMatch(/^NODE_ENV: must be development, test or production/);
     expect(problems({ MONGODB_URI: "postgres://x" })[0]).toMatch(/^MONGODB_URI: must start with mongodb:\/\//);
     expect(problems({ MONGODB_URI: "postgres://secret@x" })[0]).not.toContain("secret");
-    expect(problems({ GRAPHIQL: "maybe", SESSION_TTL_HOURS: "0" }).map((p) => p.split(":")[0]).sort()).toEqual([
-      "GRAPHIQL",
-      "SESSION_TTL_HOURS",
-    ]);
+    expect(
+      problems({ GRAPHIQL: "maybe", SESSION_TTL_HOURS: "0" })
+        .map((p) => p.split(":")[0])
+        .sort(),
+    ).toEqual(["GRAPHIQL", "SESSION_TTL_HOURS"]);
   });
 
   it("turns GraphiQL and the demo seed off in production, and refuses a demo seed there", () => {

@@ -36,11 +36,7 @@ describe.runIf(!!uri)("MongoDB adapter", () => {
   }
 
   const users = () =>
-    store.collection<User>("users", [
-      { fields: ["email"], unique: true },
-      { fields: ["org", "slug"], unique: true },
-      { fields: ["n"] },
-    ]);
+    store.collection<User>("users", [{ fields: ["email"], unique: true }, { fields: ["org", "slug"], unique: true }, { fields: ["n"] }]);
 
   it("returns plain documents with _v set by the store", async () => {
     const c = await users();
@@ -206,9 +202,7 @@ describe.runIf(!!uri)("MongoDB adapter", () => {
       );
       expect(debits.filter((d) => d !== null)).toHaveLength(1);
 
-      const versioned = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => c.updateVersion("ctr", 42, { $set: { n: i } })),
-      );
+      const versioned = await Promise.all(Array.from({ length: 10 }, (_, i) => c.updateVersion("ctr", 42, { $set: { n: i } })));
       expect(versioned.filter((d) => d !== null)).toHaveLength(1);
       expect(await c.get("ctr")).toMatchObject({ balance: 0, _v: 43 });
     });

@@ -37,7 +37,11 @@ describe("exact random primitives", () => {
   });
 
   it("draws Bernoulli(exp(−γ)) for fractional and whole γ", () => {
-    for (const [num, den] of [[1n, 3n], [3n, 2n], [0n, 1n]] as const) {
+    for (const [num, den] of [
+      [1n, 3n],
+      [3n, 2n],
+      [0n, 1n],
+    ] as const) {
       let hits = 0;
       const n = 20_000;
       for (let i = 0; i < n; i++) if (bernoulliExpNeg(num, den)) hits++;
@@ -92,7 +96,7 @@ describe("granularity", () => {
       const out = fromUnits(releaseInteger(toUnits(12_345.67, g), sensitivity, eps), g);
       expect(Number.isInteger(out / g)).toBe(true);
     }
-    expect(expectedNoiseStdDev(sensitivity, eps, g)).toBeCloseTo(Math.SQRT2 * 500 / 0.5, -1);
+    expect(expectedNoiseStdDev(sensitivity, eps, g)).toBeCloseTo((Math.SQRT2 * 500) / 0.5, -1);
   });
 
   it("puts the release threshold k + ⌈b ln(1/δ)⌉ above k", () => {

@@ -114,7 +114,7 @@ describe("compiled kernels", () => {
 
 /** The unit ranking rule every kernel uses (a keyed hash of unit and group), restated. */
 function rank(seed: number, u: number, g: number): number {
-  let h = (seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b);
+  let h = seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 13;
@@ -152,7 +152,8 @@ function referenceTotals(plan: QueryPlan, views: Record<string, ColumnView>, sch
       const v = value(d.column, i);
       let x = -1;
       if (v !== null && d.kind === "keys") x = d.keys.indexOf(v);
-      if (v !== null && d.kind === "edges") for (let e = 0; e + 1 < d.edges.length; e++) if ((v as number) >= d.edges[e]! && (v as number) < d.edges[e + 1]!) x = e;
+      if (v !== null && d.kind === "edges")
+        for (let e = 0; e + 1 < d.edges.length; e++) if ((v as number) >= d.edges[e]! && (v as number) < d.edges[e + 1]!) x = e;
       if (x < 0) inGroup = false;
       g = g * (d.kind === "keys" ? d.keys.length : d.edges.length - 1) + x;
     }
@@ -161,7 +162,16 @@ function referenceTotals(plan: QueryPlan, views: Record<string, ColumnView>, sch
     let cells = units.get(u);
     if (!cells) units.set(u, (cells = new Map()));
     let cell = cells.get(g);
-    if (!cell) cells.set(g, (cell = { rows: 0, sums: plan.measures.map(() => 0), ns: plan.measures.map(() => 0), bins: plan.histograms.map((h) => new Array<number>(h.bins).fill(0)) }));
+    if (!cell)
+      cells.set(
+        g,
+        (cell = {
+          rows: 0,
+          sums: plan.measures.map(() => 0),
+          ns: plan.measures.map(() => 0),
+          bins: plan.histograms.map((h) => new Array<number>(h.bins).fill(0)),
+        }),
+      );
     if (cell.rows >= plan.maxRowsPerUnit) continue;
     cell.rows++;
     plan.measures.forEach((m, x) => {
@@ -200,7 +210,15 @@ function referenceTotals(plan: QueryPlan, views: Record<string, ColumnView>, sch
 }
 
 describe("unit-clustered kernels", () => {
-  const mixedIR = (over: Partial<QueryIR>): QueryIR => ({ datasetId: "ds_test", datasetVersion: 1, filters: [], groupBy: [], aggregates: [{ kind: "COUNT_UNITS" }], epsilon: "0.5", ...over });
+  const mixedIR = (over: Partial<QueryIR>): QueryIR => ({
+    datasetId: "ds_test",
+    datasetVersion: 1,
+    filters: [],
+    groupBy: [],
+    aggregates: [{ kind: "COUNT_UNITS" }],
+    epsilon: "0.5",
+    ...over,
+  });
   const ALL_AGGREGATES: QueryIR["aggregates"] = [
     { kind: "COUNT_UNITS" },
     { kind: "COUNT_ROWS" },
@@ -210,14 +228,58 @@ describe("unit-clustered kernels", () => {
   ];
   // Filters of every kind (range, `in` on strings and on booleans), groupings of every kind, caps tight and loose.
   const scenarios: Array<{ name: string; ir: Partial<QueryIR>; mg: number; r: number }> = [
-    { name: "range filter, string keys, MG 1", ir: { filters: [{ column: "t", op: "range", lo: 10, hi: 90 }], groupBy: ["cat"], aggregates: ALL_AGGREGATES }, mg: 1, r: 1000 },
-    { name: "two filters, string × int keys, MG 2, R 2", ir: { filters: [{ column: "cat", op: "in", values: ["a", "c", "e"] }, { column: "flag", op: "in", values: [true] }], groupBy: ["cat", "num"], aggregates: ALL_AGGREGATES }, mg: 2, r: 2 },
-    { name: "edges × boolean keys, MG 3, R 1", ir: { filters: [{ column: "t", op: "range", lo: null, hi: 80 }], groupBy: ["t", "flag"], aggregates: ALL_AGGREGATES }, mg: 3, r: 1 },
+    {
+      name: "range filter, string keys, MG 1",
+      ir: { filters: [{ column: "t", op: "range", lo: 10, hi: 90 }], groupBy: ["cat"], aggregates: ALL_AGGREGATES },
+      mg: 1,
+      r: 1000,
+    },
+    {
+      name: "two filters, string × int keys, MG 2, R 2",
+      ir: {
+        filters: [
+          { column: "cat", op: "in", values: ["a", "c", "e"] },
+          { column: "flag", op: "in", values: [true] },
+        ],
+        groupBy: ["cat", "num"],
+        aggregates: ALL_AGGREGATES,
+      },
+      mg: 2,
+      r: 2,
+    },
+    {
+      name: "edges × boolean keys, MG 3, R 1",
+      ir: { filters: [{ column: "t", op: "range", lo: null, hi: 80 }], groupBy: ["t", "flag"], aggregates: ALL_AGGREGATES },
+      mg: 3,
+      r: 1,
+    },
     { name: "no filter, three dimensions, MG above the groups", ir: { groupBy: ["cat", "num", "t"], aggregates: ALL_AGGREGATES }, mg: 1000, r: 3 },
     { name: "no grouping", ir: { filters: [{ column: "num", op: "in", values: [1, 2] }], aggregates: ALL_AGGREGATES }, mg: 1, r: 5 },
-    { name: "ranges on an int column (fractional and open bounds)", ir: { filters: [{ column: "num", op: "range", lo: 0.5, hi: 3.5 }, { column: "t", op: "range", lo: 5, hi: null }], groupBy: ["cat"], aggregates: ALL_AGGREGATES }, mg: 2, r: 4 },
-    { name: "an int range that holds no integer", ir: { filters: [{ column: "num", op: "range", lo: 1.2, hi: 1.8 }], groupBy: ["cat"], aggregates: ALL_AGGREGATES }, mg: 1, r: 4 },
-    { name: "an int range open below", ir: { filters: [{ column: "num", op: "range", lo: null, hi: 2 }], groupBy: ["flag"], aggregates: ALL_AGGREGATES }, mg: 1, r: 1000 },
+    {
+      name: "ranges on an int column (fractional and open bounds)",
+      ir: {
+        filters: [
+          { column: "num", op: "range", lo: 0.5, hi: 3.5 },
+          { column: "t", op: "range", lo: 5, hi: null },
+        ],
+        groupBy: ["cat"],
+        aggregates: ALL_AGGREGATES,
+      },
+      mg: 2,
+      r: 4,
+    },
+    {
+      name: "an int range that holds no integer",
+      ir: { filters: [{ column: "num", op: "range", lo: 1.2, hi: 1.8 }], groupBy: ["cat"], aggregates: ALL_AGGREGATES },
+      mg: 1,
+      r: 4,
+    },
+    {
+      name: "an int range open below",
+      ir: { filters: [{ column: "num", op: "range", lo: null, hi: 2 }], groupBy: ["flag"], aggregates: ALL_AGGREGATES },
+      mg: 1,
+      r: 1000,
+    },
   ];
 
   for (const sc of scenarios) {
@@ -228,7 +290,9 @@ describe("unit-clustered kernels", () => {
         const plan = planQuery({ ir: mixedIR(sc.ir), policy, schema: MIXED_SCHEMA, rowCount: 6_000 });
         const legacy = compileKernel(plan);
         const bound = { ...bindParams(plan, legacy, views), seed: 0x5eed + partitions };
-        const expected = mergeTotals(Array.from({ length: partitions }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions, partition })));
+        const expected = mergeTotals(
+          Array.from({ length: partitions }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions, partition })),
+        );
 
         const names = kernelColumns(plan);
         const clustered = clusterColumns(views, plan.unitColumn.name, names, partitions);
@@ -247,13 +311,20 @@ describe("unit-clustered kernels", () => {
   it("bound numeric units the same way (counts exact, sums up to the order of additions)", () => {
     const { views } = mixedTable(6_000, 150, 99);
     const policy = { ...MIXED_POLICY, privacyUnit: "nunit", maxGroupsPerUnit: 2, maxRowsPerUnit: 3 };
-    const plan = planQuery({ ir: mixedIR({ filters: [{ column: "t", op: "range", lo: 0, hi: 100 }], groupBy: ["cat", "flag"], aggregates: ALL_AGGREGATES }), policy, schema: MIXED_SCHEMA, rowCount: 6_000 });
+    const plan = planQuery({
+      ir: mixedIR({ filters: [{ column: "t", op: "range", lo: 0, hi: 100 }], groupBy: ["cat", "flag"], aggregates: ALL_AGGREGATES }),
+      policy,
+      schema: MIXED_SCHEMA,
+      rowCount: 6_000,
+    });
     const legacy = compileKernel(plan);
     const bound = { ...bindParams(plan, legacy, views), seed: 77 };
     const names = kernelColumns(plan);
     const reference = referenceTotals(plan, views, MIXED_SCHEMA, bound.seed);
     for (const partitions of [1, 2, 3]) {
-      const expected = mergeTotals(Array.from({ length: partitions }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions, partition })));
+      const expected = mergeTotals(
+        Array.from({ length: partitions }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions, partition })),
+      );
       const clustered = clusterColumns(views, "nunit", names, partitions);
       const totals = runClusteredInProcess(compileClusteredKernel(plan, kernelShape(names, clustered.views)), clustered, bound).totals;
       totals.forEach((v, i) => {
@@ -300,7 +371,9 @@ describe("unit-clustered kernels", () => {
     // clustered for 2 partitions: each part only takes its own units
     const clustered = clusterColumns(t.views, "vehicle_id", names, 2);
     const { partStarts } = clustered.layout;
-    expect(() => runKernelInProcess(program, clustered.views, { ...bound, partitions: 2, partition: 1 }, partStarts[0], partStarts[1])).toThrow(/not clustered/);
+    expect(() => runKernelInProcess(program, clustered.views, { ...bound, partitions: 2, partition: 1 }, partStarts[0], partStarts[1])).toThrow(
+      /not clustered/,
+    );
     expect(() => runKernelInProcess(program, clustered.views, { ...bound, partitions: 2, partition: 0 }, partStarts[0], partStarts[1])).not.toThrow();
   });
 
@@ -308,11 +381,17 @@ describe("unit-clustered kernels", () => {
     const hostileName = 'x"]); globalThis.pwned = 1; //';
     const hostileKey = "'); while(1){} ('";
     const hostileSchema: DatasetSchema = { columns: schema.columns.map((c) => (c.name === "district" ? { ...c, name: hostileName } : c)) };
-    const hostilePolicy = { ...policy, dimensions: [{ column: hostileName, keys: [hostileKey, "b"], edges: null, dateEdges: null }, policy.dimensions[1]!] };
+    const hostilePolicy = {
+      ...policy,
+      dimensions: [{ column: hostileName, keys: [hostileKey, "b"], edges: null, dateEdges: null }, policy.dimensions[1]!],
+    };
     const benignPolicy = { ...policy, dimensions: [{ column: "district", keys: ["a", "b"], edges: null, dateEdges: null }, policy.dimensions[1]!] };
     const ir = (col: string, key: string): QueryIR => ({ ...baseIR, filters: [{ column: col, op: "in", values: [key] }], groupBy: [col] });
     const shape = { nullable: [false, true, false], dictionary: [true, true, false], int32: [true, true, false] };
-    const a = compileClusteredKernel(planQuery({ ir: ir(hostileName, hostileKey), policy: hostilePolicy, schema: hostileSchema, rowCount: 1 }), shape);
+    const a = compileClusteredKernel(
+      planQuery({ ir: ir(hostileName, hostileKey), policy: hostilePolicy, schema: hostileSchema, rowCount: 1 }),
+      shape,
+    );
     const b = compileClusteredKernel(planQuery({ ir: ir("district", "a"), policy: benignPolicy, schema, rowCount: 1 }), shape);
     expect(a.source).toBe(b.source);
     expect(a.source).not.toContain("pwned");
@@ -337,7 +416,13 @@ describe("unit-clustered kernels", () => {
         return views[MIXED_SCHEMA.columns[column]!.name]!.dictionary!;
       },
     } as unknown as DatasetsService;
-    const version = { _id: "ds_test@1", schema: MIXED_SCHEMA, rowCount: rows, chunkRows, chunkCount: Math.ceil(rows / chunkRows) } as unknown as DatasetVersion & { _id: string };
+    const version = {
+      _id: "ds_test@1",
+      schema: MIXED_SCHEMA,
+      rowCount: rows,
+      chunkRows,
+      chunkCount: Math.ceil(rows / chunkRows),
+    } as unknown as DatasetVersion & { _id: string };
     const loader = new ColumnLoader(datasets);
     const plan = planQuery({
       ir: mixedIR({ filters: [{ column: "t", op: "range", lo: 0, hi: 90 }], groupBy: ["cat", "num"], aggregates: ALL_AGGREGATES }),
@@ -361,9 +446,17 @@ describe("unit-clustered kernels", () => {
     const job = await prepareQueryKernel(loader, plan, version, 2);
     expect(job.parts).toHaveLength(1);
     expect(job.parts[0]).toMatchObject({ rowStart: 0, rowEnd: job.rows });
-    const jobViews = Object.fromEntries(names.map((n, i) => [n, { ...job.columns[i]!, nulls: job.columns[i]!.nulls ?? null, dictionary: views[n]!.dictionary }])) as Record<string, ColumnView>;
+    const jobViews = Object.fromEntries(
+      names.map((n, i) => [n, { ...job.columns[i]!, nulls: job.columns[i]!.nulls ?? null, dictionary: views[n]!.dictionary }]),
+    ) as Record<string, ColumnView>;
     const params = job.parts[0]!.params as Parameters<typeof runKernelInProcess>[2];
-    const got = runKernelInProcess({ source: job.source, columns: names, groupWidth: 0, groupCount: 0 }, jobViews, params, job.parts[0]!.rowStart, job.parts[0]!.rowEnd).totals;
+    const got = runKernelInProcess(
+      { source: job.source, columns: names, groupWidth: 0, groupCount: 0 },
+      jobViews,
+      params,
+      job.parts[0]!.rowStart,
+      job.parts[0]!.rowEnd,
+    ).totals;
     const legacy = compileKernel(plan);
     expect(got).toEqual(runKernelInProcess(legacy, views, params).totals);
   });
@@ -381,7 +474,12 @@ describe("unit-clustered kernels", () => {
     const plan = planQuery({ ir: baseIR, policy, schema, rowCount: 8_000 });
     const names = kernelColumns(plan);
     const noNulls = clusterColumns(t.views, "vehicle_id", names, 2);
-    const withEmptyBitmaps = { ...noNulls, views: Object.fromEntries(Object.entries(noNulls.views).map(([n, v]) => [n, { ...v, nulls: v.nulls ?? new Uint8Array(Math.ceil(noNulls.rows / 8)) }])) };
+    const withEmptyBitmaps = {
+      ...noNulls,
+      views: Object.fromEntries(
+        Object.entries(noNulls.views).map(([n, v]) => [n, { ...v, nulls: v.nulls ?? new Uint8Array(Math.ceil(noNulls.rows / 8)) }]),
+      ),
+    };
     const lean = compileClusteredKernel(plan, kernelShape(names, noNulls.views));
     const full = compileClusteredKernel(plan, kernelShape(names, withEmptyBitmaps.views));
     expect(lean.source).not.toBe(full.source);
@@ -404,17 +502,33 @@ describe("the planner refuses, naming the rule", () => {
   it("column, aggregate, key, ε and size rules", () => {
     expect(refuse({ groupBy: ["nope"] })).toMatchObject({ rule: "UNKNOWN_COLUMN", path: "input.groupBy[0]" });
     expect(refuse({ groupBy: ["vehicle_id"] })).toMatchObject({ rule: "COLUMN_NOT_ALLOWED", path: "input.groupBy[0]" });
-    expect(refuse({ aggregates: [{ kind: "SUM", column: "hour" }] })).toMatchObject({ rule: "COLUMN_NOT_ALLOWED", path: "input.aggregates[0].column" });
+    expect(refuse({ aggregates: [{ kind: "SUM", column: "hour" }] })).toMatchObject({
+      rule: "COLUMN_NOT_ALLOWED",
+      path: "input.aggregates[0].column",
+    });
     expect(refuse({}, { ...policy, aggregates: ["COUNT_UNITS"] })).toMatchObject({ rule: "AGGREGATE_NOT_ALLOWED", path: "input.aggregates[1].kind" });
     expect(refuse({ filters: [{ column: "district", op: "in", values: ["火星区"] }] })).toMatchObject({ rule: "VALUE_NOT_IN_KEY_SET" });
     expect(refuse({ epsilon: "1.5" })).toMatchObject({ rule: "EPSILON_ABOVE_LIMIT", path: "input.epsilon" });
-    expect(refuse({ aggregates: Array.from({ length: 9 }, () => ({ kind: "COUNT_UNITS" as const })) })).toMatchObject({ rule: "TOO_MANY_AGGREGATES" });
-    const wide = { ...policy, dimensions: [{ column: "district", keys: Array.from({ length: 200 }, (_, i) => `k${i}`), edges: null, dateEdges: null }, { column: "hour", keys: Array.from({ length: 100 }, (_, i) => i), edges: null, dateEdges: null }] };
+    expect(refuse({ aggregates: Array.from({ length: 9 }, () => ({ kind: "COUNT_UNITS" as const })) })).toMatchObject({
+      rule: "TOO_MANY_AGGREGATES",
+    });
+    const wide = {
+      ...policy,
+      dimensions: [
+        { column: "district", keys: Array.from({ length: 200 }, (_, i) => `k${i}`), edges: null, dateEdges: null },
+        { column: "hour", keys: Array.from({ length: 100 }, (_, i) => i), edges: null, dateEdges: null },
+      ],
+    };
     expect(refuse({ groupBy: ["district", "hour"], filters: [] }, wide)).toMatchObject({ rule: "TOO_MANY_GROUPS" });
   });
 
   it("splits ε over the noisy statistics and quotes their expected noise", () => {
-    const plan = planQuery({ ir: { ...baseIR, aggregates: [{ kind: "COUNT_UNITS" }, { kind: "AVG", column: "fare" }] }, policy, schema, rowCount: 100 });
+    const plan = planQuery({
+      ir: { ...baseIR, aggregates: [{ kind: "COUNT_UNITS" }, { kind: "AVG", column: "fare" }] },
+      policy,
+      schema,
+      rowCount: 100,
+    });
     expect(plan.statistics.map((s) => s.stat)).toEqual(["units", "sum", "count"]);
     for (const s of plan.statistics) expect(Number(s.epsilon.num) / Number(s.epsilon.den)).toBeCloseTo(0.5 / 3, 12);
     expect(plan.statistics[0]!.sensitivity).toBe(100n); // maxGroupsPerUnit

@@ -39,7 +39,13 @@ describe("compiled kernels in the sandbox", () => {
     const expected = runKernelInProcess(program, views, { ...bound, partitions: 1, partition: 0 }).totals;
     const columns = program.columns.map((name) => ({ values: views[name]!.values, nulls: views[name]!.nulls }));
 
-    const one = await sandbox.runKernel({ source: program.source, columns, rowStart: 0, rowEnd: 30_000, params: { ...bound, partitions: 1, partition: 0 } });
+    const one = await sandbox.runKernel({
+      source: program.source,
+      columns,
+      rowStart: 0,
+      rowEnd: 30_000,
+      params: { ...bound, partitions: 1, partition: 0 },
+    });
     expect((one.result as { totals: number[] }).totals).toEqual(expected);
 
     const P = 3;
@@ -57,9 +63,18 @@ describe("compiled kernels in the sandbox", () => {
       ir: {
         datasetId: "ds_test",
         datasetVersion: 1,
-        filters: [{ column: "t", op: "range", lo: 10, hi: 100 }, { column: "cat", op: "in", values: ["a", "b", "d"] }],
+        filters: [
+          { column: "t", op: "range", lo: 10, hi: 100 },
+          { column: "cat", op: "in", values: ["a", "b", "d"] },
+        ],
         groupBy: ["cat", "flag"],
-        aggregates: [{ kind: "COUNT_UNITS" }, { kind: "COUNT_ROWS" }, { kind: "SUM", column: "m1" }, { kind: "AVG", column: "m2" }, { kind: "HISTOGRAM", column: "m1", bins: 5 }],
+        aggregates: [
+          { kind: "COUNT_UNITS" },
+          { kind: "COUNT_ROWS" },
+          { kind: "SUM", column: "m1" },
+          { kind: "AVG", column: "m2" },
+          { kind: "HISTOGRAM", column: "m1", bins: 5 },
+        ],
         epsilon: "0.5",
       },
       policy,
@@ -69,15 +84,23 @@ describe("compiled kernels in the sandbox", () => {
     const legacy = compileKernel(plan);
     const bound = bindParams(plan, legacy, views);
     const P = 2;
-    const expected = mergeTotals(Array.from({ length: P }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions: P, partition })));
+    const expected = mergeTotals(
+      Array.from({ length: P }, (_, partition) => runKernelInProcess(legacy, views, { ...bound, partitions: P, partition })),
+    );
 
     const names = kernelColumns(plan);
     const clustered = clusterColumns(views, plan.unitColumn.name, names, P);
     const program = compileClusteredKernel(plan, kernelShape(names, clustered.views));
     expect(runClusteredInProcess(program, clustered, bound).totals).toEqual(expected);
-    const shared = program.columns.map((name) => ({ values: toShared(clustered.views[name]!.values), nulls: clustered.views[name]!.nulls && toShared(clustered.views[name]!.nulls!) }));
+    const shared = program.columns.map((name) => ({
+      values: toShared(clustered.views[name]!.values),
+      nulls: clustered.views[name]!.nulls && toShared(clustered.views[name]!.nulls!),
+    }));
     const parts = clusteredParts(clustered, bound);
-    expect(parts.map((p) => [p.rowStart, p.rowEnd])).toEqual([[0, clustered.layout.partStarts[1]], [clustered.layout.partStarts[1], clustered.rows]]);
+    expect(parts.map((p) => [p.rowStart, p.rowEnd])).toEqual([
+      [0, clustered.layout.partStarts[1]],
+      [clustered.layout.partStarts[1], clustered.rows],
+    ]);
     const { partials, metering } = await sandbox.runKernelParallel({ source: program.source, columns: shared, columnsKey: clustered.key, parts });
     expect(mergeTotals(partials as Array<{ totals: number[] }>)).toEqual(expected);
     expect(metering.rows).toBe(clustered.rows); // every row scanned once, by the part that owns its unit

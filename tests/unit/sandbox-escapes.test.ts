@@ -64,7 +64,26 @@ describe("escapes and capabilities", () => {
   });
 
   it("has no process, require, module, Buffer, timers, fetch, WebAssembly, SharedArrayBuffer, Atomics or weak refs", async () => {
-    const names = ["process", "require", "module", "Buffer", "setTimeout", "setImmediate", "queueMicrotask", "fetch", "WebAssembly", "SharedArrayBuffer", "Atomics", "FinalizationRegistry", "WeakRef", "performance", "Intl", "console", "eval", "Function"];
+    const names = [
+      "process",
+      "require",
+      "module",
+      "Buffer",
+      "setTimeout",
+      "setImmediate",
+      "queueMicrotask",
+      "fetch",
+      "WebAssembly",
+      "SharedArrayBuffer",
+      "Atomics",
+      "FinalizationRegistry",
+      "WeakRef",
+      "performance",
+      "Intl",
+      "console",
+      "eval",
+      "Function",
+    ];
     const { result } = await kernel(`return [${names.map((n) => `typeof ${n}`).join(", ")}];`);
     expect(result).toEqual(names.map(() => "undefined"));
     await expectHealthy();
@@ -123,7 +142,9 @@ describe("escapes and capabilities", () => {
     const before = sandbox.stats().recycled;
     const getters = await kernel(`Promise.reject({ get message() { for (;;) {} }, get stack() { for (;;) {} } }); return 1;`, { timeoutMs: 200 });
     expect(getters.code).toBe("TIMEOUT");
-    const proxy = await kernel(`Promise.reject(new Proxy({}, { get() { for (;;) {} }, getPrototypeOf() { for (;;) {} } })); return 1;`, { timeoutMs: 200 });
+    const proxy = await kernel(`Promise.reject(new Proxy({}, { get() { for (;;) {} }, getPrototypeOf() { for (;;) {} } })); return 1;`, {
+      timeoutMs: 200,
+    });
     expect(proxy.code).toBe("TIMEOUT");
     expect(sandbox.stats().recycled).toBe(before + 2);
     await expectHealthy();
@@ -134,7 +155,9 @@ describe("escapes and capabilities", () => {
     expect(["BAD_RESULT", "KERNEL_THREW"]).toContain(imp.code); // a promise, rejected unhandled
     const caught = await kernel(`import("node:fs").catch(() => 0); return "ok";`);
     expect(caught.result).toBe("ok");
-    const later = await kernel(`let got = "nothing"; import("node:child_process").then((m) => { got = typeof m; }, () => { got = "rejected"; }); return got;`);
+    const later = await kernel(
+      `let got = "nothing"; import("node:child_process").then((m) => { got = typeof m; }, () => { got = "rejected"; }); return got;`,
+    );
     expect(later.result).toBe("nothing");
     const req = await kernel(`return require("fs").readFileSync("/etc/passwd", "utf8");`);
     expect(req.code).toBe("KERNEL_THREW");
@@ -230,8 +253,15 @@ describe("isolation between jobs", () => {
     try {
       const run = (body: string) =>
         one.runKernel({ source: `function kernel(cols) {\n${body}\n}`, columns, rowStart: 0, rowEnd: 1 }).then((r) => r.result);
-      await run(`Object.prototype.polluted = "yes"; Array.prototype.push = null; JSON.stringify = () => "{}"; Math.max = () => 7; globalThis.leftover = 1; return 1;`);
-      expect(await run(`return ["polluted" in {}, typeof [].push, Math.max(1, 2), typeof globalThis.leftover];`)).toEqual([false, "function", 2, "undefined"]);
+      await run(
+        `Object.prototype.polluted = "yes"; Array.prototype.push = null; JSON.stringify = () => "{}"; Math.max = () => 7; globalThis.leftover = 1; return 1;`,
+      );
+      expect(await run(`return ["polluted" in {}, typeof [].push, Math.max(1, 2), typeof globalThis.leftover];`)).toEqual([
+        false,
+        "function",
+        2,
+        "undefined",
+      ]);
       expect(one.stats().spawned).toBe(1);
     } finally {
       await one.close();
@@ -287,7 +317,15 @@ describe("buyer map code under the same payloads", () => {
     ];
     const source = `function map(rows) {\n  switch (rows[0].attack) {\n${attacks.map((a, i) => `    case ${i}: { ${a} }`).join("\n")}\n    default: return [1];\n  }\n}`;
     const units = [...attacks.map((_, attack) => ({ rows: [{ attack, fare: 12.5 }] })), { rows: [{ attack: -1 }] }, { rows: [{ attack: -2 }] }];
-    const r = await sandbox.runPerUnit({ source, units: [units], outputDim: 1, ranges: [[0, 1]], defaultVector: [0], perUnitTimeoutMs: 500, memoryLimitMb: 16 });
+    const r = await sandbox.runPerUnit({
+      source,
+      units: [units],
+      outputDim: 1,
+      ranges: [[0, 1]],
+      defaultVector: [0],
+      perUnitTimeoutMs: 500,
+      memoryLimitMb: 16,
+    });
     expect(r.failures).toBe(attacks.length);
     expect(r.sum).toEqual([2]);
     expect(JSON.stringify(r)).not.toContain("SECRET");

@@ -19,7 +19,12 @@ function sources(dir: string): string[] {
 /** Every module specifier: static imports and re-exports, dynamic import(), require(). */
 function specifiers(text: string): string[] {
   const out: string[] = [];
-  for (const re of [/\b(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/g, /\bimport\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)["']/g, /\brequire\s*\(\s*["']([^"']+)["']/g]) {
+  for (const re of [
+    /\b(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']/g,
+    /\bimport\s*["']([^"']+)["']/g,
+    /\bimport\s*\(\s*["']([^"']+)["']/g,
+    /\brequire\s*\(\s*["']([^"']+)["']/g,
+  ]) {
     for (const m of text.matchAll(re)) out.push(m[1]!);
   }
   return out;
@@ -42,7 +47,8 @@ describe("sandbox/ boundaries", () => {
     const offenders: string[] = [];
     for (const file of files) {
       for (const spec of specifiers(readFileSync(file, "utf8"))) {
-        const ok = spec.startsWith("node:") || spec === "isolated-vm" || (spec.startsWith(".") && resolve(dirname(file), spec).startsWith(sandboxDir + "/"));
+        const ok =
+          spec.startsWith("node:") || spec === "isolated-vm" || (spec.startsWith(".") && resolve(dirname(file), spec).startsWith(sandboxDir + "/"));
         if (!ok) offenders.push(`${relative(root, file)} → ${spec}`);
       }
     }

@@ -57,7 +57,12 @@ describe("runKernel", () => {
         nulls: nulls.map((n) => n === null ? null : n.length), shared: Object.prototype.toString.call(cols[1].buffer) };
     }`;
     const { result } = await sandbox.runKernel({ source, columns, rowStart: 0, rowEnd: 0 });
-    expect(result).toEqual({ frozen: true, types: ["Int32Array", "Float64Array"], nulls: [null, Math.ceil(50_000 / 8)], shared: "[object Undefined]" });
+    expect(result).toEqual({
+      frozen: true,
+      types: ["Int32Array", "Float64Array"],
+      nulls: [null, Math.ceil(50_000 / 8)],
+      shared: "[object Undefined]",
+    });
   });
 });
 
@@ -83,7 +88,12 @@ describe("runKernelParallel", () => {
     const source = `function kernel(cols, nulls, start, end, params) { return [params.partition, start, end]; }`;
     const parts = [0, 1, 2, 3].map((partition) => ({ rowStart: 0, rowEnd: 10, params: { partition } }));
     const { partials, metering } = await sandbox.runKernelParallel({ source, columns, parts });
-    expect(partials).toEqual([[0, 0, 10], [1, 0, 10], [2, 0, 10], [3, 0, 10]]);
+    expect(partials).toEqual([
+      [0, 0, 10],
+      [1, 0, 10],
+      [2, 0, 10],
+      [3, 0, 10],
+    ]);
     expect(metering.rows).toBe(40);
   });
 });
@@ -126,7 +136,10 @@ describe("bad calls", () => {
     await bad({ source: GROUP_SUM_KERNEL, columns, rowStart: 0, rowEnd: 50_001 }, /parts\[0\]\.rowEnd/);
     await bad({ source: GROUP_SUM_KERNEL, columns, rowStart: 5, rowEnd: 4 }, /rowEnd/);
     await bad({ source: GROUP_SUM_KERNEL, columns: [{ values: [1, 2] as unknown as Int32Array }], rowStart: 0, rowEnd: 1 }, /columns\[0\]\.values/);
-    await bad({ source: GROUP_SUM_KERNEL, columns: [{ values: data.codes }, { values: new Float64Array(3) }], rowStart: 0, rowEnd: 1 }, /columns\[1\]/);
+    await bad(
+      { source: GROUP_SUM_KERNEL, columns: [{ values: data.codes }, { values: new Float64Array(3) }], rowStart: 0, rowEnd: 1 },
+      /columns\[1\]/,
+    );
     await bad({ source: GROUP_SUM_KERNEL, columns, rowStart: 0, rowEnd: 1, params: { f: () => 1 } }, /params/);
     await bad({ source: GROUP_SUM_KERNEL, columns, rowStart: 0, rowEnd: 1, timeoutMs: 0 }, /timeoutMs/);
   });

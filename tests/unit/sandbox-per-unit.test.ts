@@ -32,7 +32,12 @@ const base = (units: PrivacyUnit[][], extra: Partial<PerUnitCall> = {}): PerUnit
 
 describe("runPerUnit", () => {
   it("sums each unit's vector, clamped to the declared ranges", async () => {
-    const r = await sandbox.runPerUnit(base([[trips([10, 20]), trips([500])], [trips([]), trips([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1])]]));
+    const r = await sandbox.runPerUnit(
+      base([
+        [trips([10, 20]), trips([500])],
+        [trips([]), trips([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1])],
+      ]),
+    );
     // [2, 30] + [1, 100 (500 clamped)] + [0, 0] + [10 (12 clamped), 12]
     expect(r.sum).toEqual([13, 142]);
     expect(r.units).toBe(4);
@@ -45,7 +50,17 @@ describe("runPerUnit", () => {
   it("rounds each clamped output and the default to its power-of-two granularity, so the sum is exact", async () => {
     const source = `function map(rows) { if (rows[0].fare < 0) throw new Error("x"); return [rows[0].fare, 0.1]; }`;
     const units = [trips([0.3]), trips([1.2]), trips([2.74]), trips([-1])];
-    const r = await sandbox.runPerUnit(base([units], { source, ranges: [[0, 4], [0, 1]], defaultVector: [0.7, 0.3], granularity: [0.5, 0.125] }));
+    const r = await sandbox.runPerUnit(
+      base([units], {
+        source,
+        ranges: [
+          [0, 4],
+          [0, 1],
+        ],
+        defaultVector: [0.7, 0.3],
+        granularity: [0.5, 0.125],
+      }),
+    );
     // 0.3 → 0.5, 1.2 → 1, 2.74 → 2.5, failed unit → default 0.7 → 0.5; 0.1 → 0.125 three times, default 0.3 → 0.25
     expect(r.sum).toEqual([4.5, 0.625]);
     expect(r.failures).toBe(1);
@@ -130,7 +145,15 @@ function map(rows) {
 }`;
     const units = [0, 1, 2, 3, 4, 5].map((i) => ({ rows: [{ bomb: i === 2 }] }));
     const recycled = sandbox.stats().recycled;
-    const r = await sandbox.runPerUnit({ source, units: [units], outputDim: 1, ranges: [[0, 1]], defaultVector: [0], memoryLimitMb: 16, perUnitTimeoutMs: 5000 });
+    const r = await sandbox.runPerUnit({
+      source,
+      units: [units],
+      outputDim: 1,
+      ranges: [[0, 1]],
+      defaultVector: [0],
+      memoryLimitMb: 16,
+      perUnitTimeoutMs: 5000,
+    });
     expect(r.sum).toEqual([5]);
     expect(r.failures).toBe(1);
     expect(sandbox.stats().recycled).toBe(recycled + 1); // V8 is not trusted after an OOM: new worker
@@ -145,7 +168,15 @@ function map(rows) {
     const cases: Array<[Partial<PerUnitCall>, RegExp]> = [
       [{ outputDim: 33 }, /outputDim/],
       [{ ranges: [[0, 1]] }, /ranges/],
-      [{ ranges: [[0, 1], [5, 1]] }, /ranges\[1\]/],
+      [
+        {
+          ranges: [
+            [0, 1],
+            [5, 1],
+          ],
+        },
+        /ranges\[1\]/,
+      ],
       [{ defaultVector: [0, 1000] }, /defaultVector\[1\]/],
       [{ units: [[{ rows: "x" } as unknown as PrivacyUnit]] }, /unit 0 has no rows/],
       [{ units: [[{ rows: [{ big: 1n }] }]] }, /rows are not JSON/],

@@ -21,7 +21,11 @@ const loop = (s: Sandbox, extra: { timeoutMs?: number; hostDeadlineMs?: number }
   s.runKernel({ source: "function kernel() { for (;;) {} }", columns, rowStart: 0, rowEnd: 1, timeoutMs: 10_000, ...extra });
 const healthy = (s: Sandbox) =>
   s.runKernel({ source: GROUP_SUM_KERNEL, columns, rowStart: 0, rowEnd: 1000, params: { groups: 3 } }).then((r) => r.result);
-const codeOf = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof SandboxError ? e.code : "not a SandboxError")) as Promise<SandboxErrorCode | null>;
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => (e instanceof SandboxError ? e.code : "not a SandboxError"),
+  ) as Promise<SandboxErrorCode | null>;
 
 async function until(check: () => boolean) {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -54,7 +58,14 @@ describe("crashes and deadlines", () => {
   it("survives a payload that defeats isolated-vm's termination (a huge Array#fill)", async () => {
     const s = open({ size: 1 });
     const code = await codeOf(
-      s.runKernel({ source: "function kernel() { new Array(1024 * 1024 * 60).fill(); return 1; }", columns, rowStart: 0, rowEnd: 1, timeoutMs: 200, memoryLimitMb: 64 }),
+      s.runKernel({
+        source: "function kernel() { new Array(1024 * 1024 * 60).fill(); return 1; }",
+        columns,
+        rowStart: 0,
+        rowEnd: 1,
+        timeoutMs: 200,
+        memoryLimitMb: 64,
+      }),
     );
     expect(["TIMEOUT", "SANDBOX_CRASHED", "MEMORY_LIMIT"]).toContain(code);
     expect(await healthy(s)).toBeTruthy();
@@ -66,7 +77,15 @@ describe("crashes and deadlines", () => {
     const source = `function map(rows) { let x = 0; for (let i = 0; i < 1e7; i++) x += i % 3; return [rows[0].v + (x > 0 ? 0 : 1)]; }`;
     const units = Array.from({ length: 60 }, (_, i) => ({ rows: [{ v: i % 4 }] }));
     const [pid] = s.pool.workerPids();
-    const run = s.runPerUnit({ source, units: [units], outputDim: 1, ranges: [[0, 3]], defaultVector: [0], maxUnitsPerJob: 60, perUnitTimeoutMs: 5000 });
+    const run = s.runPerUnit({
+      source,
+      units: [units],
+      outputDim: 1,
+      ranges: [[0, 3]],
+      defaultVector: [0],
+      maxUnitsPerJob: 60,
+      perUnitTimeoutMs: 5000,
+    });
     await until(() => s.stats().busy === 1);
     await new Promise((r) => setTimeout(r, 50));
     process.kill(pid!, "SIGKILL");

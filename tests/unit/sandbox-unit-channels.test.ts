@@ -126,7 +126,13 @@ function map(rows) {
   const ok = Object.getPrototypeOf(r) === null && Object.keys(r).length === ${NAMES.length};
   return [ok ? 1 : 0, ${NAMES.map((n) => `r[${JSON.stringify(n)}]`).join(", ")}];
 }`;
-  const call = { source: probe, outputDim: NAMES.length + 1, ranges: Array.from({ length: NAMES.length + 1 }, () => [0, 100] as const), defaultVector: new Array<number>(NAMES.length + 1).fill(0), perUnitTimeoutMs: 2000 };
+  const call = {
+    source: probe,
+    outputDim: NAMES.length + 1,
+    ranges: Array.from({ length: NAMES.length + 1 }, () => [0, 100] as const),
+    defaultVector: new Array<number>(NAMES.length + 1).fill(0),
+    perUnitTimeoutMs: 2000,
+  };
   const expected = [1, ...NAMES.map((_, i) => i + 1)];
 
   it("gives map null-prototype rows in which every column name round-trips, as objects", async () => {

@@ -80,10 +80,7 @@ describe("sqlite filter translation", () => {
   });
 
   it("never matches missing or null fields with comparisons", async () => {
-    const any = [
-      ...(await ids(c, { v: { $gt: -1e308 } })),
-      ...(await ids(c, { v: { $lt: "\uffff" } })),
-    ];
+    const any = [...(await ids(c, { v: { $gt: -1e308 } })), ...(await ids(c, { v: { $lt: "\uffff" } }))];
     expect(any).not.toContain("null");
     expect(any).not.toContain("missing");
     expect(any).not.toContain("true"); // booleans are not numbers either
@@ -136,10 +133,7 @@ describe("sqlite filter translation", () => {
 
   it("combines several operators and nested $and / $or", async () => {
     expect(await ids(c, { v: { $gt: 1, $ne: 10 } })).toEqual(["int5", "real2_5"]);
-    expect(await ids(c, { $or: [{ v: "a" }, { $and: [{ v: { $gte: 10 } }, { _id: { $ne: "x" } }] }] })).toEqual([
-      "int10",
-      "strA",
-    ]);
+    expect(await ids(c, { $or: [{ v: "a" }, { $and: [{ v: { $gte: 10 } }, { _id: { $ne: "x" } }] }] })).toEqual(["int10", "strA"]);
   });
 
   it("rejects unknown operators and non-JSON filter values", async () => {
@@ -155,9 +149,9 @@ describe("sqlite filter translation", () => {
     try {
       for (const filter of [{ v: "a" }, { v: { $gte: 2, $lt: 9 } }, { _id: "int5" }] as Filter[]) {
         const where = compileFilter(filter);
-        const plan = raw
-          .prepare(`EXPLAIN QUERY PLAN SELECT t.doc FROM "mixed" AS t WHERE ${where.text}`)
-          .all(...where.params) as Array<{ detail: string }>;
+        const plan = raw.prepare(`EXPLAIN QUERY PLAN SELECT t.doc FROM "mixed" AS t WHERE ${where.text}`).all(...where.params) as Array<{
+          detail: string;
+        }>;
         expect(plan.map((p) => p.detail).join("; ")).toMatch(/USING (INDEX|.*PRIMARY KEY)/);
       }
     } finally {

@@ -30,7 +30,9 @@ describe.each(availableAdapters())("audit drift repair on %s", (adapter) => {
       DATA_DIR: dataDir,
       SEED_DEMO: "false",
       LOG_LEVEL: "silent",
-      ...(adapter === "mongodb" ? { MONGODB_URI: process.env.MONGODB_URI!, MONGODB_DB: `drift_${process.pid}_${randomBytes(4).toString("hex")}` } : {}),
+      ...(adapter === "mongodb"
+        ? { MONGODB_URI: process.env.MONGODB_URI!, MONGODB_DB: `drift_${process.pid}_${randomBytes(4).toString("hex")}` }
+        : {}),
     };
     return loadConfig(env);
   }
@@ -54,18 +56,46 @@ describe.each(availableAdapters())("audit drift repair on %s", (adapter) => {
     const old = new Date(now.getTime() - 10 * 60_000).toISOString();
 
     // 1. Crash after the fact, before the event: the account exists, only its intent says an event is owed.
-    await intents.insert({ _id: "account.signed_up:acc_crashed", actor: "acc_crashed", action: ACTIONS.accountSignedUp, subject: { accountId: "acc_crashed" }, data: { roles: ["BUYER"] }, createdAt: now.toISOString() });
+    await intents.insert({
+      _id: "account.signed_up:acc_crashed",
+      actor: "acc_crashed",
+      action: ACTIONS.accountSignedUp,
+      subject: { accountId: "acc_crashed" },
+      data: { roles: ["BUYER"] },
+      createdAt: now.toISOString(),
+    });
     await accounts.insert({ _id: "acc_crashed", email: "crashed@example.com", passwordHash: "x", roles: ["BUYER"], createdAt: now.toISOString() });
     // 2. Crash before the fact, long ago: nothing happened, nothing is owed.
     const staleId = "account.role_granted:acc_crashed:ADMIN:v2:acc_admin";
-    await intents.insert({ _id: staleId, actor: "acc_admin", action: ACTIONS.roleGranted, subject: { accountId: "acc_crashed" }, data: { role: "ADMIN" }, createdAt: old });
+    await intents.insert({
+      _id: staleId,
+      actor: "acc_admin",
+      action: ACTIONS.roleGranted,
+      subject: { accountId: "acc_crashed" },
+      data: { role: "ADMIN" },
+      createdAt: old,
+    });
     // 3. No fact yet, but young: may still be in flight elsewhere.
-    await intents.insert({ _id: "api_key.created:key_young", actor: "acc_crashed", action: ACTIONS.apiKeyCreated, subject: { accountId: "acc_crashed", apiKeyId: "key_young" }, data: {}, createdAt: now.toISOString() });
+    await intents.insert({
+      _id: "api_key.created:key_young",
+      actor: "acc_crashed",
+      action: ACTIONS.apiKeyCreated,
+      subject: { accountId: "acc_crashed", apiKeyId: "key_young" },
+      data: {},
+      createdAt: now.toISOString(),
+    });
     // 4. Crash after the event, before the intent was deleted: replaying must not log it twice.
     const { account } = await ex.services.accounts.signUp({ email: "ok@example.com", password: "Correct-Horse-42" });
     const recorded = await ex.services.audit.findByEventId(`account.signed_up:${account._id}`);
     expect(recorded).not.toBeNull();
-    await intents.insert({ _id: recorded!.eventId, actor: account._id, action: ACTIONS.accountSignedUp, subject: { accountId: account._id }, data: { roles: ["BUYER"] }, createdAt: old });
+    await intents.insert({
+      _id: recorded!.eventId,
+      actor: account._id,
+      action: ACTIONS.accountSignedUp,
+      subject: { accountId: account._id },
+      data: { roles: ["BUYER"] },
+      createdAt: old,
+    });
     const sizeBefore = (await ex.services.audit.checkpoint()).size;
 
     await ex.close();

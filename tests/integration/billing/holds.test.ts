@@ -93,7 +93,9 @@ describe.each(documentStoreFactories())("query holds on $name", (factory) => {
       "hold.idempotencyKey",
       "hold.plan.perQueryFee",
     ]);
-    await expect(billing.holdForQuery({ ...p, plan: PLAN, estimate: { epsilon: 0.2, rowsScanned: 0 }, idempotencyKey: "m", maxAmount: 299 })).rejects.toBeInstanceOf(PriceChanged);
+    await expect(
+      billing.holdForQuery({ ...p, plan: PLAN, estimate: { epsilon: 0.2, rowsScanned: 0 }, idempotencyKey: "m", maxAmount: 299 }),
+    ).rejects.toBeInstanceOf(PriceChanged);
     expect(await billing.holds.docs.count({ buyerId: p.buyerId })).toBe(0);
     expect((await balances(billing, p)).buyer.held).toBe(0);
   });

@@ -29,8 +29,19 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("grant" as const), buyer: fc.nat(1), amount: fc.integer({ min: 100, max: 3_000 }) }),
-  fc.record({ op: fc.constant("hold" as const), buyer: fc.nat(1), listing: fc.nat(1), micro: fc.integer({ min: 0, max: 2_000_000 }), rows: fc.integer({ min: 0, max: 10_000_000 }) }),
-  fc.record({ op: fc.constant("post" as const), hold: fc.nat(20), micro: fc.integer({ min: 0, max: 2_000_000 }), rows: fc.integer({ min: 0, max: 20_000_000 }) }),
+  fc.record({
+    op: fc.constant("hold" as const),
+    buyer: fc.nat(1),
+    listing: fc.nat(1),
+    micro: fc.integer({ min: 0, max: 2_000_000 }),
+    rows: fc.integer({ min: 0, max: 10_000_000 }),
+  }),
+  fc.record({
+    op: fc.constant("post" as const),
+    hold: fc.nat(20),
+    micro: fc.integer({ min: 0, max: 2_000_000 }),
+    rows: fc.integer({ min: 0, max: 20_000_000 }),
+  }),
   fc.record({ op: fc.constant("void" as const), hold: fc.nat(20) }),
   fc.record({ op: fc.constant("replayHold" as const), hold: fc.nat(20) }),
   fc.record({ op: fc.constant("replayGrant" as const), grant: fc.nat(20) }),
@@ -129,7 +140,9 @@ describe.each(documentStoreFactories())("ledger invariants on $name", (factory) 
               const before = await snapshot(billing);
               const again = await billing.holdForQuery(h.input);
               expect(again._id).toBe(h.id);
-              await expect(billing.holdForQuery({ ...h.input, estimate: { epsilon: 9, rowsScanned: 1 } })).rejects.toBeInstanceOf(IdempotencyConflict);
+              await expect(billing.holdForQuery({ ...h.input, estimate: { epsilon: 9, rowsScanned: 1 } })).rejects.toBeInstanceOf(
+                IdempotencyConflict,
+              );
               expect(await snapshot(billing)).toBe(before);
               break;
             }
@@ -164,7 +177,9 @@ describe.each(documentStoreFactories())("ledger invariants on $name", (factory) 
     await grant(billing, p.buyerId, 2_000); // ten holds of 200
     const attempts = factory.kind === "sqlite" ? 40 : 20;
     const results = await Promise.allSettled(
-      Array.from({ length: attempts }, (_, i) => billing.holdForQuery({ ...p, plan: PLAN, estimate: { epsilon: 0.1, rowsScanned: 0 }, idempotencyKey: `r${i}` })),
+      Array.from({ length: attempts }, (_, i) =>
+        billing.holdForQuery({ ...p, plan: PLAN, estimate: { epsilon: 0.1, rowsScanned: 0 }, idempotencyKey: `r${i}` }),
+      ),
     );
     const held = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
     const refused = results.filter((r) => r.status === "rejected");

@@ -100,7 +100,9 @@ describe.each(documentStoreFactories())("recovery after a crash on $name", (fact
     const crashed = await openBilling(store());
     const p = parties();
     crashed.ledger.transfers.crashAt = "after-leg-0";
-    await expect(crashed.grantCredit("acc_admin", p.buyerId, { amount: 700, currency: "cny", idempotencyKey: "t" })).rejects.toBeInstanceOf(SimulatedCrash);
+    await expect(crashed.grantCredit("acc_admin", p.buyerId, { amount: 700, currency: "cny", idempotencyKey: "t" })).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
     const restarted = await openBilling(store());
     await restarted.recover();
     expect((await restarted.credit(p.buyerId)).balance).toBe(700);

@@ -110,7 +110,10 @@ for (const url of MOCK ? [MOCK] : []) {
     });
 
     it("refuses a payout until the Connect account can receive payouts, then sends a Transfer", async () => {
-      const billing = await openBilling(store(), { gateway: new StripeGateway({ secretKey: "sk_test_billing", apiBase: url }), config: { payoutThreshold: 100 } });
+      const billing = await openBilling(store(), {
+        gateway: new StripeGateway({ secretKey: "sk_test_billing", apiBase: url }),
+        config: { payoutThreshold: 100 },
+      });
       const p = parties();
       // earnings come from the offline rail here; the payout goes out through Stripe
       const offline = await openBilling(store());
@@ -122,7 +125,11 @@ for (const url of MOCK ? [MOCK] : []) {
       expect(onboarding.payee.payoutsEnabled).toBe(false); // stripe-mock's account fixture
       await expect(billing.requestPayout(p.ownerId)).rejects.toBeInstanceOf(PayoutAccountNotReady);
       // Stripe tells us (account.updated) that onboarding finished
-      await billing.payees.applyStatus(onboarding.payee.externalAccountId, { detailsSubmitted: true, payoutsEnabled: true }, new Date().toISOString());
+      await billing.payees.applyStatus(
+        onboarding.payee.externalAccountId,
+        { detailsSubmitted: true, payoutsEnabled: true },
+        new Date().toISOString(),
+      );
       const payout = await billing.requestPayout(p.ownerId);
       expect(payout.state).toBe("paid");
       expect(payout.externalId).toMatch(/^tr_/);

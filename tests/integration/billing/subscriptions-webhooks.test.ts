@@ -28,7 +28,9 @@ async function deliver(billing: BillingService, e: { body: Buffer; sig: string }
   return billing.handleStripeWebhook(e.body, e.sig);
 }
 
-const stripeConfig = (apiBase: string | null) => ({ stripe: { secretKey: "sk_test_subs", webhookSecret: SECRET, apiBase, webhookToleranceSeconds: 300 } });
+const stripeConfig = (apiBase: string | null) => ({
+  stripe: { secretKey: "sk_test_subs", webhookSecret: SECRET, apiBase, webhookToleranceSeconds: 300 },
+});
 
 describe.each(documentStoreFactories())("subscriptions and Stripe events on $name", (factory) => {
   const store = useStore(factory);
@@ -66,7 +68,10 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
 
   for (const url of MOCK ? [MOCK] : []) {
     it("books a Stripe subscription's invoices once each and ends it on deletion", async () => {
-      const billing = await openBilling(store(), { gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }), config: stripeConfig(url) });
+      const billing = await openBilling(store(), {
+        gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }),
+        config: stripeConfig(url),
+      });
       const p = parties();
       billing.useListingPrices(async () => ({ ownerId: p.ownerId, plan: SUB_PLAN, published: true }));
       const pending = await billing.subscribe(p.buyerId, p.listingId, "checkout");
@@ -74,7 +79,13 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
       expect(pending.checkoutUrl).toMatch(/^https:\/\//);
       expect(await billing.subscriptions.isActive(p.buyerId, p.listingId, new Date())).toBe(false);
 
-      const session = { id: "cs_sub", object: "checkout.session", mode: "subscription", subscription: "sub_ext_1", metadata: { subscriptionId: pending._id } };
+      const session = {
+        id: "cs_sub",
+        object: "checkout.session",
+        mode: "subscription",
+        subscription: "sub_ext_1",
+        metadata: { subscriptionId: pending._id },
+      };
       expect((await deliver(billing, event("evt_sc", "checkout.session.completed", session))).status).toBe(200);
       const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86_400;
       const invoice = {
@@ -92,7 +103,9 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
       const transfers = await billing.ledger.transfers.docs.count({ kind: "subscription", "refs.subscriptionId": pending._id });
       expect(transfers).toBe(1);
 
-      expect((await deliver(billing, event("evt_del", "customer.subscription.deleted", { id: "sub_ext_1", object: "subscription" }))).status).toBe(200);
+      expect((await deliver(billing, event("evt_del", "customer.subscription.deleted", { id: "sub_ext_1", object: "subscription" }))).status).toBe(
+        200,
+      );
       expect(await billing.subscriptions.isActive(p.buyerId, p.listingId, new Date())).toBe(false);
       const report = await billing.ledger.checkIntegrity();
       expect(report.problems).toEqual([]);

@@ -111,7 +111,14 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
     it("declares a policy with defaults, versions every change, and audits each", async () => {
       const { datasetId } = await addTaxiDataset(OWNER, 12_345);
       const v1 = await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
-      expect(v1).toMatchObject({ version: 1, minGroupSize: 10, epsilonPerQuery: 0.1, buyerEpsilonBudget: 2, datasetEpsilonBudget: 10, maxGroupsPerUnit: 1 });
+      expect(v1).toMatchObject({
+        version: 1,
+        minGroupSize: 10,
+        epsilonPerQuery: 0.1,
+        buyerEpsilonBudget: 2,
+        datasetEpsilonBudget: 10,
+        maxGroupsPerUnit: 1,
+      });
       const v2 = await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, minGroupSize: 20, note: "stricter" });
       expect(v2.version).toBe(2);
       expect((await svc.policies.current(datasetId))!.minGroupSize).toBe(20);
@@ -154,7 +161,10 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       try {
         const buyer = await expectError(svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, buyerEpsilonBudget: 2 }), BudgetBelowSpent);
         expect(buyer).toMatchObject({ field: "buyerEpsilonBudget", requested: 2, spent: 2.5 });
-        const global = await expectError(svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, buyerEpsilonBudget: 3, datasetEpsilonBudget: 6 }), BudgetBelowSpent);
+        const global = await expectError(
+          svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, buyerEpsilonBudget: 3, datasetEpsilonBudget: 6 }),
+          BudgetBelowSpent,
+        );
         expect(global).toMatchObject({ field: "datasetEpsilonBudget", spent: 7 });
         expect((await svc.policies.current(datasetId))!.version).toBe(1);
         // Raising (or keeping at or above the spend) is fine.
@@ -188,7 +198,10 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       expect(view.approxRowCount).toBe(12_000);
       expect(view.sampleRows.length).toBe(5);
       const events = await audit.findEntries({ action: "listing.state_changed", "subject.listingId": draft._id }, 10);
-      expect(events.items.map((e) => [dataOf(e)["from"], dataOf(e)["to"]])).toEqual([[null, "DRAFT"], ["DRAFT", "PUBLISHED"]]);
+      expect(events.items.map((e) => [dataOf(e)["from"], dataOf(e)["to"]])).toEqual([
+        [null, "DRAFT"],
+        ["DRAFT", "PUBLISHED"],
+      ]);
     });
 
     it("refuses a policy that no longer fits the version a published listing moves to", async () => {
@@ -196,7 +209,10 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       const l = await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
       // Version 2 drops the fare column.
-      const csv = ["vehicle_id,district,hour", ...Array.from({ length: 100 }, (_, i) => `v${String(i).padStart(4, "0")},${DISTRICTS[i % 3]},${i % 24}`)].join("\n");
+      const csv = [
+        "vehicle_id,district,hour",
+        ...Array.from({ length: 100 }, (_, i) => `v${String(i).padStart(4, "0")},${DISTRICTS[i % 3]},${i % 24}`),
+      ].join("\n");
       const uploaded = await uploadVersion(datasets(), OWNER, datasetId, csv);
       expect(uploaded.schema).toEqual({ columns: taxiSchema.columns.filter((c) => c.name !== "fare") });
       const v2 = uploaded.version;
@@ -210,12 +226,27 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy });
       await svc.catalog.publish(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, false);
       // Version 2 (NDJSON) adds a tip column.
-      const ndjson = Array.from({ length: 100 }, (_, i) => JSON.stringify({ vehicle_id: `v${String(i).padStart(4, "0")}`, district: DISTRICTS[i % 3], hour: i % 24, fare: i + 0.5, tip: (i % 10) + 0.25 })).join("\n");
+      const ndjson = Array.from({ length: 100 }, (_, i) =>
+        JSON.stringify({
+          vehicle_id: `v${String(i).padStart(4, "0")}`,
+          district: DISTRICTS[i % 3],
+          hour: i % 24,
+          fare: i + 0.5,
+          tip: (i % 10) + 0.25,
+        }),
+      ).join("\n");
       const v2 = await uploadVersion(datasets(), OWNER, datasetId, ndjson, "ndjson");
-      expect(v2).toMatchObject({ version: 2, sourceFormat: "ndjson", schema: { columns: [...taxiSchema.columns, { name: "tip", type: "float", nullable: false }] } });
+      expect(v2).toMatchObject({
+        version: 2,
+        sourceFormat: "ndjson",
+        schema: { columns: [...taxiSchema.columns, { name: "tip", type: "float", nullable: false }] },
+      });
       const withTip = { ...taxiPolicy, measures: [...taxiPolicy.measures, { column: "tip", lo: 0, hi: 50 }] };
       const e = await expectError(svc.policies.declare(OWNER, { datasetId, ...withTip }), InvalidInput);
-      expect(e.issues[0]).toEqual({ path: "input.measures.1.column", message: 'no column named "tip" in dataset version 1 (a published listing sells version 1)' });
+      expect(e.issues[0]).toEqual({
+        path: "input.measures.1.column",
+        message: 'no column named "tip" in dataset version 1 (a published listing sells version 1)',
+      });
       expect((await svc.policies.current(datasetId))!.version).toBe(1);
     });
 
@@ -226,11 +257,21 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       expect(version.rowCount).toBe(2_000_000);
       const l = await svc.catalog.createListing(OWNER, listingInput(datasetId, { pricePlan: { pricePerMillionRows: 50 } }));
       expect(l.indicativeQueryPrice).toBe(100); // 50 per million rows × 2 million rows
-      const bad = await expectError(svc.catalog.updateListing(OWNER, l._id, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`), licence: "" }), InvalidInput);
+      const bad = await expectError(
+        svc.catalog.updateListing(OWNER, l._id, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`), licence: "" }),
+        InvalidInput,
+      );
       expect(bad.issues.map((i) => i.path).sort()).toEqual(["input.licence", "input.tags"]);
       expect((await svc.catalog.findListing(l._id))!._v).toBe(l._v);
-      const edited = await svc.catalog.updateListing(OWNER, l._id, { title: { zh: "出租车行程（新）" }, pricePlan: { perQueryFee: 1000, currency: "CNY" } });
-      expect(edited).toMatchObject({ title: { zh: "出租车行程（新）", en: "" }, indicativeQueryPrice: 1000, pricePlan: { currency: "cny", pricePerMillionRows: 0 } });
+      const edited = await svc.catalog.updateListing(OWNER, l._id, {
+        title: { zh: "出租车行程（新）" },
+        pricePlan: { perQueryFee: 1000, currency: "CNY" },
+      });
+      expect(edited).toMatchObject({
+        title: { zh: "出租车行程（新）", en: "" },
+        indicativeQueryPrice: 1000,
+        pricePlan: { currency: "cny", pricePerMillionRows: 0 },
+      });
       expect(edited.searchTerms).toContain("新");
       const events = await audit.findEntries({ action: "listing.state_changed", "subject.listingId": l._id }, 10);
       expect(events.items.map((e) => dataOf(e)["priceMinor"])).toEqual([100, 1000]);
@@ -240,7 +281,10 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       const { datasetId } = await addTaxiDataset(OWNER, 100);
       const before = (await svc.catalog.listOwned(OWNER, 100)).items.length;
       const e = await expectError(
-        svc.catalog.createListing(OWNER, listingInput(datasetId, { title: { zh: "", en: "" }, pricePlan: { perQueryFee: 1.5, subscription: { monthlyFee: 0 } } })),
+        svc.catalog.createListing(
+          OWNER,
+          listingInput(datasetId, { title: { zh: "", en: "" }, pricePlan: { perQueryFee: 1.5, subscription: { monthlyFee: 0 } } }),
+        ),
         InvalidInput,
       );
       expect(e.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["input.title"]));
@@ -274,7 +318,10 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       expect(conflict.message).toMatch(/only an admin can reinstate/);
       await expectError(svc.catalog.getListing(l._id, { accountId: BUYER, admin: false }), NotFound);
       expect((await svc.catalog.publish(ADMIN, l._id, true)).status).toBe("PUBLISHED");
-      await expectError(svc.catalog.suspend(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, "x", false), ListingStatusConflict);
+      await expectError(
+        svc.catalog.suspend(OWNER, (await svc.catalog.createListing(OWNER, listingInput(datasetId)))._id, "x", false),
+        ListingStatusConflict,
+      );
     });
 
     it("applies one of two concurrent status changes", async () => {
@@ -297,10 +344,32 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
         const l = await svc.catalog.createListing("acc_searchowner", listingInput(datasetId, { ...over, tags: [...(over.tags ?? []), "demo-set"] }));
         ids[key] = publish ? (await svc.catalog.publish("acc_searchowner", l._id, false))._id : l._id;
       };
-      await mk("air", { title: { zh: "城市空气质量监测", en: "City air quality readings" }, description: { zh: "PM2.5 传感器读数", en: "" }, category: "ENVIRONMENT", tags: ["环境", "sensors"], pricePlan: {} });
-      await mk("taxi", { title: { zh: "上海出租车行程", en: "Shanghai taxi trips" }, description: { zh: "", en: "Trips by district" }, category: "TRANSPORT", tags: ["交通"], pricePlan: { perQueryFee: 500 } });
-      await mk("hospital", { title: { zh: "医院门诊就诊", en: "Hospital outpatient visits" }, description: { zh: "敏感数据，患者为隐私单位", en: "" }, category: "HEALTH", pricePlan: { perQueryFee: 100, freeTier: { queries: 10 } } });
-      await mk("credit", { title: { zh: "企业信用记录", en: "Enterprise credit records" }, description: { zh: "", en: "Credit and taxi-free records" }, category: "FINANCE", pricePlan: { perQueryFee: 2000 } });
+      await mk("air", {
+        title: { zh: "城市空气质量监测", en: "City air quality readings" },
+        description: { zh: "PM2.5 传感器读数", en: "" },
+        category: "ENVIRONMENT",
+        tags: ["环境", "sensors"],
+        pricePlan: {},
+      });
+      await mk("taxi", {
+        title: { zh: "上海出租车行程", en: "Shanghai taxi trips" },
+        description: { zh: "", en: "Trips by district" },
+        category: "TRANSPORT",
+        tags: ["交通"],
+        pricePlan: { perQueryFee: 500 },
+      });
+      await mk("hospital", {
+        title: { zh: "医院门诊就诊", en: "Hospital outpatient visits" },
+        description: { zh: "敏感数据，患者为隐私单位", en: "" },
+        category: "HEALTH",
+        pricePlan: { perQueryFee: 100, freeTier: { queries: 10 } },
+      });
+      await mk("credit", {
+        title: { zh: "企业信用记录", en: "Enterprise credit records" },
+        description: { zh: "", en: "Credit and taxi-free records" },
+        category: "FINANCE",
+        pricePlan: { perQueryFee: 2000 },
+      });
       await mk("draftTaxi", { title: { zh: "出租车草稿", en: "Draft taxi" } }, false);
     });
 

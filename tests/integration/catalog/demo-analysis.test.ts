@@ -20,7 +20,12 @@ describe.each(availableAdapters())("demo analysis on %s", (adapter) => {
     const admin = await ex.services.accounts.createAccount("admin@demo.test", "Correct-Horse-42", ["ADMIN"]);
     const seeded = (await seedDemoDatasets(ex.services, owner._id, { rows: 2000 })).filter((d) => d.key === "taxi_trips");
     const [taxiListingId] = await seedDemoListings(ex.services, owner._id, seeded);
-    const { analysisId } = await seedDemoAnalysis(ex.services, { ownerId: owner._id, buyerId: buyer._id, adminId: admin._id, taxiListingId: taxiListingId! });
+    const { analysisId } = await seedDemoAnalysis(ex.services, {
+      ownerId: owner._id,
+      buyerId: buyer._id,
+      adminId: admin._id,
+      taxiListingId: taxiListingId!,
+    });
     const a = await ex.services.analyses.get(analysisId, buyer._id);
     expect(a).toMatchObject({ status: "APPROVED", approvedRevision: 1 });
     const quote = await ex.services.analysisRuns.quote(buyer._id, { analysisId });

@@ -22,7 +22,9 @@ describe.each(availableAdapters())("demo datasets on %s", (adapter) => {
       ["enterprise_credit", 1, 3000],
     ]);
     const types = async (i: number) =>
-      Object.fromEntries((await ex.services.datasets.getVersion(seeded[i]!.datasetId, 1))!.schema.columns.map((c) => [c.name, c.nullable ? `${c.type}?` : c.type]));
+      Object.fromEntries(
+        (await ex.services.datasets.getVersion(seeded[i]!.datasetId, 1))!.schema.columns.map((c) => [c.name, c.nullable ? `${c.type}?` : c.type]),
+      );
     expect(await types(0)).toEqual({
       vehicle_id: "string",
       pickup_time: "timestamp",
@@ -36,9 +38,23 @@ describe.each(availableAdapters())("demo datasets on %s", (adapter) => {
       payment: "string",
       airport: "boolean",
     });
-    expect(await types(1)).toMatchObject({ station_id: "string", measured_at: "timestamp", pm25: "float?", co: "float?", aqi: "int", level: "string" });
+    expect(await types(1)).toMatchObject({
+      station_id: "string",
+      measured_at: "timestamp",
+      pm25: "float?",
+      co: "float?",
+      aqi: "int",
+      level: "string",
+    });
     expect(await types(2)).toMatchObject({ visit_date: "date", patient_id: "string", age: "int", fee_yuan: "float", revisit: "boolean" });
-    expect(await types(3)).toMatchObject({ report_month: "date", enterprise_id: "string", founded: "date", annual_revenue_wan: "float?", credit_score: "int", high_tech: "boolean" });
+    expect(await types(3)).toMatchObject({
+      report_month: "date",
+      enterprise_id: "string",
+      founded: "date",
+      annual_revenue_wan: "float?",
+      credit_score: "int",
+      high_tech: "boolean",
+    });
     // Privacy units are many distinct values (the dictionaries say how many).
     const taxi = (await ex.services.datasets.getVersion(seeded[0]!.datasetId, 1))!;
     expect(taxi.columns[0]!.stats.distinct).toBeGreaterThan(40);

@@ -51,7 +51,11 @@ export async function readRows(service: DatasetsService, version: DatasetVersion
 }
 
 /** A second DatasetsService over the exchange's stores, with tiny chunks to exercise many. */
-export async function smallChunkService(ex: TestExchange, chunkRows: number, extra: { staleUploadMs?: number; now?: () => Date } = {}): Promise<DatasetsService> {
+export async function smallChunkService(
+  ex: TestExchange,
+  chunkRows: number,
+  extra: { staleUploadMs?: number; now?: () => Date } = {},
+): Promise<DatasetsService> {
   return DatasetsService.open(ex.services.store, ex.services.blobs, {
     audit: ex.services.audit,
     dataDir: ex.config.dataDir,

@@ -244,7 +244,9 @@ describe.each(availableAdapters())("dataset ingestion on %s", (adapter) => {
         (e: unknown) => e,
       );
       expect(err, name).toBeInstanceOf(UploadRejected);
-      expect((err as UploadRejected).rule === rule || (rule === "type_mismatch" && (err as UploadRejected).rule === "value_out_of_range"), name).toBe(true);
+      expect((err as UploadRejected).rule === rule || (rule === "type_mismatch" && (err as UploadRejected).rule === "value_out_of_range"), name).toBe(
+        true,
+      );
       expect(err, name).toMatchObject(at);
       expect(await blobsOf(ex, ds._id), name).toEqual([]);
       expect(await svc.listVersions(ds._id), name).toEqual([]);

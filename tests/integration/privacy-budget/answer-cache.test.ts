@@ -21,7 +21,12 @@ describe.each(documentStoreFactories())("released-answer cache on $name", (facto
     await h?.audit.close();
   });
 
-  const ir = (n: number): JsonValue => ({ aggregates: [{ fn: "COUNT_UNITS" }], groupBy: ["city"], where: [{ column: "year", eq: n }], epsilon: "0.1" });
+  const ir = (n: number): JsonValue => ({
+    aggregates: [{ fn: "COUNT_UNITS" }],
+    groupBy: ["city"],
+    where: [{ column: "year", eq: n }],
+    epsilon: "0.1",
+  });
 
   function asker(base: { datasetId: string; buyerId: string }, over: Partial<AnswerRequest> = {}) {
     let n = 0;
@@ -82,7 +87,13 @@ describe.each(documentStoreFactories())("released-answer cache on $name", (facto
     expect(runs()).toBe(1);
     // Now distinct queries: 9 more fit under the 1.0 cap (0.1 is spent), then refusals.
     const outcomes = [];
-    for (let i = 0; i < 15; i++) outcomes.push(await ask(100 + i).then(() => "ok", (e: unknown) => e));
+    for (let i = 0; i < 15; i++)
+      outcomes.push(
+        await ask(100 + i).then(
+          () => "ok",
+          (e: unknown) => e,
+        ),
+      );
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(9);
     for (const o of outcomes.slice(9)) expect(o).toMatchObject({ cap: "BUYER", remainingMicro: 0 });
     expect((await h.budget.spent(who)).buyer).toEqual({ spentMicro: eps(1), debits: 10 });

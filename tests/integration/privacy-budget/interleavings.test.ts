@@ -79,10 +79,13 @@ describe.each(documentStoreFactories())("interleaved debit drivers on $name", (f
     const globalCap = eps(0.5);
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ buyer: fc.integer({ min: 0, max: 1 }), tenths: fc.integer({ min: 1, max: 3 }), drivers: fc.integer({ min: 1, max: 3 }) }), {
-          minLength: 2,
-          maxLength: 4,
-        }),
+        fc.array(
+          fc.record({ buyer: fc.integer({ min: 0, max: 1 }), tenths: fc.integer({ min: 1, max: 3 }), drivers: fc.integer({ min: 1, max: 3 }) }),
+          {
+            minLength: 2,
+            maxLength: 4,
+          },
+        ),
         fc.array(fc.nat(), { minLength: 1, maxLength: 64 }),
         async (debits, choices) => {
           const datasetId = newId("ds");

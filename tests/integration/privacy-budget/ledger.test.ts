@@ -61,9 +61,7 @@ describe.each(documentStoreFactories())("privacy budget ledger on $name", (facto
   it("50 buyers at once against a global cap that fits 5: exactly 5 succeed and no buyer is left charged", async () => {
     const { datasetId } = ids();
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) =>
-        h.budget.debit(request({ datasetId, buyerId: `acc_b${i}`, queryId: "q1", globalCapMicro: eps(0.5) })),
-      ),
+      Array.from({ length: 50 }, (_, i) => h.budget.debit(request({ datasetId, buyerId: `acc_b${i}`, queryId: "q1", globalCapMicro: eps(0.5) }))),
     );
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(5);
     for (const o of outcomes) {

@@ -32,7 +32,11 @@ describe("unitBatches", () => {
       { name: "district", type: "string" as const, view: { values: Int32Array.from([1, 0, 1]), nulls: null, dictionary: ["黄浦区", "徐汇区"] } },
       { name: "paid", type: "boolean" as const, view: { values: Uint8Array.from([1, 0, 0]), nulls: nullsAt(n, [2]), dictionary: null } },
       { name: "day", type: "date" as const, view: { values: Int32Array.from([19_000, 19_001, 0]), nulls: null, dictionary: null } },
-      { name: "at", type: "timestamp" as const, view: { values: Float64Array.from([0, 1_700_000_000_000, 86_400_000]), nulls: null, dictionary: null } },
+      {
+        name: "at",
+        type: "timestamp" as const,
+        view: { values: Float64Array.from([0, 1_700_000_000_000, 86_400_000]), nulls: null, dictionary: null },
+      },
       { name: "fare", type: "float" as const, view: { values: Float64Array.from([1.5, 2.5, 3.5]), nulls: nullsAt(n, [1]), dictionary: null } },
     ];
     const batches = [...unitBatches([Int32Array.from([0, 2]), Int32Array.from([1])], cols, 1)];

@@ -31,10 +31,27 @@ describe("search terms", () => {
 
   it("a listing matches only when it holds enough of the query's terms, title above description", () => {
     const base = {
-      _id: "lst_1", _v: 1, ownerId: "o", datasetId: "d", datasetVersion: 1, tags: [], category: "TRANSPORT" as const,
-      licence: "x", permittedUse: "x", pricePlan: {} as never, indicativeQueryPrice: 0, free: true, hasFreeTier: false,
-      instantAccess: false, status: "PUBLISHED" as const, statusHistory: [], searchTerms: [], auditEventIds: [],
-      createdAt: "", updatedAt: "", publishedAt: "",
+      _id: "lst_1",
+      _v: 1,
+      ownerId: "o",
+      datasetId: "d",
+      datasetVersion: 1,
+      tags: [],
+      category: "TRANSPORT" as const,
+      licence: "x",
+      permittedUse: "x",
+      pricePlan: {} as never,
+      indicativeQueryPrice: 0,
+      free: true,
+      hasFreeTier: false,
+      instantAccess: false,
+      status: "PUBLISHED" as const,
+      statusHistory: [],
+      searchTerms: [],
+      auditEventIds: [],
+      createdAt: "",
+      updatedAt: "",
+      publishedAt: "",
     };
     const inTitle = { ...base, title: { zh: "城市出租车行程", en: "" }, description: { zh: "", en: "" } };
     const inDescription = { ...base, title: { zh: "交通", en: "" }, description: { zh: "包含出租车数据", en: "" } };

@@ -41,7 +41,7 @@ describe("synthetic sample rows", () => {
       expect(v.hour as number).toBeLessThan(24);
       expect(v.fare as number).toBeGreaterThanOrEqual(5);
       expect(v.fare as number).toBeLessThanOrEqual(300);
-      expect(v.day as string >= "2024-01-01" && (v.day as string) < "2024-02-01").toBe(true);
+      expect((v.day as string) >= "2024-01-01" && (v.day as string) < "2024-02-01").toBe(true);
       expect(v.driver_name).toBeNull();
     }
   });

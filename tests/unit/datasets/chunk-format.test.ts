@@ -1,7 +1,15 @@
 /** The byte layouts of FORMAT.md: dictionaries, bitmaps, keys; and UTF-8 validation positions. */
 import { describe, expect, it } from "vitest";
 import { assertBlobKey } from "../../../src/store/port.ts";
-import { decodeDictionary, dictionaryKey, encodeDictionary, isNull, nullsKey, uploadBlobPrefix, valuesKey } from "../../../src/datasets/chunk-format.ts";
+import {
+  decodeDictionary,
+  dictionaryKey,
+  encodeDictionary,
+  isNull,
+  nullsKey,
+  uploadBlobPrefix,
+  valuesKey,
+} from "../../../src/datasets/chunk-format.ts";
 import { Utf8Checker, firstInvalid } from "../../../src/datasets/ingest/utf8.ts";
 import { UploadRejected } from "../../../src/datasets/errors.ts";
 

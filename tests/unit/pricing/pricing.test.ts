@@ -26,7 +26,9 @@ const plan: fc.Arbitrary<PricePlan> = fc.record({
   pricePerMillionRows: money,
   platformFeeBasisPoints: fc.integer({ min: 0, max: 10_000 }),
   freeTier: fc.option(allowance, { nil: null }),
-  subscription: fc.option(fc.record({ monthlyFee: money, queries: allowance.map((a) => a.queries), epsilon: allowance.map((a) => a.epsilon) }), { nil: null }),
+  subscription: fc.option(fc.record({ monthlyFee: money, queries: allowance.map((a) => a.queries), epsilon: allowance.map((a) => a.epsilon) }), {
+    nil: null,
+  }),
   monthlySpendingCap: fc.option(fc.integer({ min: 0, max: 50_000_000 }), { nil: null }),
 });
 
@@ -61,12 +63,20 @@ describe("pricing properties", () => {
 
   it("more ε never costs less (same rows, same month)", () => {
     fc.assert(
-      fc.property(plan, fc.double({ min: 0, max: 20, noNaN: true }), fc.double({ min: 0, max: 20, noNaN: true }), rows, month, subscribed, (p, e1, e2, r, mtd, s) => {
-        const [lo, hi] = e1 <= e2 ? [e1, e2] : [e2, e1];
-        const cheap = priceQuery(p, { epsilon: lo, rowsScanned: r }, mtd, { subscribed: s });
-        const dear = priceQuery(p, { epsilon: hi, rowsScanned: r }, mtd, { subscribed: s });
-        expect(dear.amount).toBeGreaterThanOrEqual(cheap.amount);
-      }),
+      fc.property(
+        plan,
+        fc.double({ min: 0, max: 20, noNaN: true }),
+        fc.double({ min: 0, max: 20, noNaN: true }),
+        rows,
+        month,
+        subscribed,
+        (p, e1, e2, r, mtd, s) => {
+          const [lo, hi] = e1 <= e2 ? [e1, e2] : [e2, e1];
+          const cheap = priceQuery(p, { epsilon: lo, rowsScanned: r }, mtd, { subscribed: s });
+          const dear = priceQuery(p, { epsilon: hi, rowsScanned: r }, mtd, { subscribed: s });
+          expect(dear.amount).toBeGreaterThanOrEqual(cheap.amount);
+        },
+      ),
     );
   });
 

@@ -178,7 +178,10 @@ describe("planning data-derived keys", () => {
     expect(p.filters).toEqual([{ column: "merchant", kind: "in", values: ["big", "not in the data"] }]);
     // Filtering needs no dictionary: a query that does not group by the column reads none.
     expect(plan({ groupBy: [], filters: [{ column: "merchant", op: "in", values: ["x"] }] }, {}).keyThreshold).toBeNull();
-    expect(refusal(() => plan({ filters: [{ column: "merchant", op: "in", values: [7] }] }))).toMatchObject({ rule: "BAD_FILTER", path: "input.filters[0].values" });
+    expect(refusal(() => plan({ filters: [{ column: "merchant", op: "in", values: [7] }] }))).toMatchObject({
+      rule: "BAD_FILTER",
+      path: "input.filters[0].values",
+    });
     expect(refusal(() => plan({ filters: [{ column: "merchant", op: "in", values: ["x".repeat(201)] }] }))).toMatchObject({ rule: "BAD_FILTER" });
     const many = Array.from({ length: 1001 }, (_, i) => `v${i}`);
     expect(refusal(() => plan({ filters: [{ column: "merchant", op: "in", values: many }] }))).toMatchObject({ rule: "BAD_FILTER" });
@@ -247,7 +250,9 @@ describe("kernel and release over derived keys", () => {
       for (const g of answer.groups) expect(g.values.every((v) => typeof v.value === "number")).toBe(true);
     }
     const rate = (k: string) => (hits.get(k) ?? 0) / runs;
-    console.log(`[derived keys] τ = ${tau}, k = ${K}; release rate over ${runs} runs: k−1 ${rate("k-1 units")}, k ${rate("exactly k")}, τ+200 ${rate("big")}`);
+    console.log(
+      `[derived keys] τ = ${tau}, k = ${K}; release rate over ${runs} runs: k−1 ${rate("k-1 units")}, k ${rate("exactly k")}, τ+200 ${rate("big")}`,
+    );
     expect(hits.get("k-1 units") ?? 0).toBe(0);
     expect(hits.get("alpha") ?? 0).toBe(0);
     expect(hits.get("zeta 小店") ?? 0).toBe(0);
@@ -273,7 +278,9 @@ describe("kernel and release over derived keys", () => {
       if (passesKeyThreshold(p.keyThreshold!, tau, bytes)) atTau++;
     }
     const ci = clopperPearson(atK, runs, 1e-6);
-    console.log(`[derived keys, δ = ${delta}] τ = ${tau}: rate at k−1 ${atKMinus1 / runs}, at k ${atK / runs} (CP ${ci.lower.toFixed(4)}–${ci.upper.toFixed(4)}), at τ ${atTau / runs}`);
+    console.log(
+      `[derived keys, δ = ${delta}] τ = ${tau}: rate at k−1 ${atKMinus1 / runs}, at k ${atK / runs} (CP ${ci.lower.toFixed(4)}–${ci.upper.toFixed(4)}), at τ ${atTau / runs}`,
+    );
     expect(atKMinus1).toBe(0);
     expect(atK).toBeGreaterThan(0); // noisy, not a hard cut at some higher count
     expect(ci.lower).toBeLessThanOrEqual(delta); // consistent with P(release at k) ≤ δ_group

@@ -85,7 +85,9 @@ describe("a differencing pair through the planner and the release step", () => {
       const qDPrime = clopperPearson(runs - without[j]!, runs, alpha).lower;
       best = Math.max(best, Math.log(qDPrime / qD));
     });
-    console.log(`[differencing audit] Q1, Q2 at ε = ${claimed} each: observed ε lower bound on the target = ${best.toFixed(3)} (${runs} runs per side)`);
+    console.log(
+      `[differencing audit] Q1, Q2 at ε = ${claimed} each: observed ε lower bound on the target = ${best.toFixed(3)} (${runs} runs per side)`,
+    );
     expect(best).toBeLessThanOrEqual(claimed);
     expect(best).toBeGreaterThan(0); // the attack does learn something — just no more than ε allows
   });
