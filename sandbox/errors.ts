@@ -15,6 +15,7 @@ export const SANDBOX_ERROR_CODES = {
   TOO_MANY_CRASHES: "too many units crashed or stalled the sandbox",
   INVALID_REQUEST: "the request to the sandbox is malformed",
   SANDBOX_ERROR: "the sandbox failed",
+  SANDBOX_UNAVAILABLE: "no sandbox worker process could be started",
 } as const;
 
 export type SandboxErrorCode = keyof typeof SANDBOX_ERROR_CODES;

@@ -65,6 +65,11 @@ const HARDEN = String.raw`
  */
 export const KERNEL_PRELUDE = `(function () {${HARDEN}
   const ctors = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array };
+  // No way back from a column view to its SharedArrayBuffer (nor to the SharedArrayBuffer
+  // constructor through it): kernels index views and never need the buffer.
+  const typedArrayProto = getPrototypeOf(Int8Array.prototype);
+  defineProperty(typedArrayProto, "buffer", { get: undefined, enumerable: false, configurable: false });
+  if (Object.getOwnPropertyDescriptor(typedArrayProto, "buffer").get !== undefined) throw new Error("hardening failed");
   return function runKernel(factory, start, end, params, cap, layoutJson, ...buffers) {
     try {
       const layout = parse(layoutJson);
@@ -84,11 +89,72 @@ export const KERNEL_PRELUDE = `(function () {${HARDEN}
   };
 })()`;
 
-/** Per-unit prelude. Runner: (factory, rowsJson, cap) → string | number; rows are parsed here. */
+/**
+ * Per-unit prelude: besides HARDEN, it removes every way a unit can touch state that belongs to
+ * the isolate rather than to its own (fresh) context, because units share an isolate:
+ * - Symbol.for / Symbol.keyFor: the symbol registry is isolate-wide and keeps what it interns;
+ * - ArrayBuffer, every typed array, DataView: their memory comes from isolated-vm's allocator,
+ *   which caches a heap figure between allocations and refuses with a catchable RangeError, so a
+ *   unit could read back how much a previous unit allocated; without them buyer code never
+ *   reaches the allocator (the heap limit itself is decided after a full collection);
+ * - RegExps compiled from strings (new RegExp(text), String#match/matchAll/search with a
+ *   non-RegExp, RegExp#compile): V8's isolate-wide compilation cache keeps their sources;
+ *   RegExp literals (fixed in the approved source) still work;
+ * - Math.random: each context's generator is seeded from an isolate-wide one on first use.
+ * Runner: (factory, rowsJson, cap, columnsJson) → string | number. Rows are rebuilt here as
+ * null-prototype objects, so "__proto__", "constructor" and the like are ordinary columns;
+ * with columnsJson (a JSON list of names) each row arrives as an array of cells in that order.
+ */
 export const UNIT_PRELUDE = `(function () {${HARDEN}
-  return function runUnit(factory, rowsJson, cap) {
+  const isArray = Array.isArray, keys = Object.keys, RealRegExp = RegExp;
+  const deny = function () { throw new TypeError("not available in the sandbox"); };
+  for (const name of ["ArrayBuffer", "DataView", "Float64Array", "Float32Array", "Float16Array", "Int32Array", "Uint32Array",
+    "Int16Array", "Uint16Array", "Int8Array", "Uint8Array", "Uint8ClampedArray", "BigInt64Array", "BigUint64Array"]) {
+    delete g[name];
+    if (name in g) throw new Error("hardening failed");
+  }
+  delete Symbol.for;
+  delete Symbol.keyFor;
+  if ("for" in Symbol || "keyFor" in Symbol) throw new Error("hardening failed");
+  defineProperty(Math, "random", { value: deny, writable: false, enumerable: false, configurable: false });
+  delete RealRegExp.prototype.compile;
+  const SafeRegExp = function RegExp(pattern, flags) {
+    if (!(pattern instanceof RealRegExp)) deny();
+    return construct(RealRegExp, [pattern, flags], new.target === undefined ? RealRegExp : new.target);
+  };
+  defineProperty(SafeRegExp, "prototype", { value: RealRegExp.prototype, writable: false, enumerable: false, configurable: false });
+  defineProperty(RealRegExp.prototype, "constructor", { value: SafeRegExp, writable: false, enumerable: false, configurable: false });
+  defineProperty(g, "RegExp", { value: SafeRegExp, writable: true, enumerable: false, configurable: true });
+  for (const name of ["match", "matchAll", "search"]) {
+    const real = String.prototype[name];
+    const safe = { [name](pattern) {
+      if (pattern === null || (typeof pattern !== "object" && typeof pattern !== "function")) deny();
+      return real.call(this, pattern);
+    } }[name];
+    defineProperty(String.prototype, name, { value: safe, writable: true, enumerable: false, configurable: true });
+  }
+  const nullProto = function (value) {
+    if (value === null || typeof value !== "object") return value;
+    if (isArray(value)) { for (let i = 0; i < value.length; i++) value[i] = nullProto(value[i]); return value; }
+    const out = create(null);
+    for (const k of keys(value)) out[k] = nullProto(value[k]);
+    return out;
+  };
+  const rowsOf = function (rowsJson, columnsJson) {
+    const raw = parse(rowsJson);
+    if (columnsJson === undefined) return nullProto(raw);
+    const names = parse(columnsJson);
+    const rows = [];
+    for (const cells of raw) {
+      const row = create(null);
+      for (let j = 0; j < names.length; j++) row[names[j]] = nullProto(cells[j]);
+      rows.push(row);
+    }
+    return rows;
+  };
+  return function runUnit(factory, rowsJson, cap, columnsJson) {
     try {
-      const rows = parse(rowsJson);
+      const rows = rowsOf(rowsJson, columnsJson);
       const map = factory();
       if (typeof map !== "function") return ${RUN_NO_FUNCTION};
       return finish(map(rows), cap);

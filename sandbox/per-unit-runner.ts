@@ -1,8 +1,8 @@
 /**
  * Worker side: runs owner-approved buyer code `map(rows) → number[d]` once per privacy unit.
  *
- * No state crosses units: every unit gets a fresh context (its own global and intrinsics) on a
- * per-job isolate, and the buyer's script is re-run in it, so closures start empty. An isolate
+ * No state crosses units: every unit gets a fresh context (its own global and intrinsics) on an
+ * isolate shared by at most `unitsPerIsolate` units, and the buyer's script is re-run in it, so closures start empty. An isolate
  * whose unit ended abnormally (timeout, memory limit, unhandled rejection) is thrown away before
  * the next unit: a terminated run can leave microtasks or garbage behind that would otherwise
  * bill the next unit. Each unit's rows arrive as a JSON string parsed inside the isolate; its
@@ -11,6 +11,13 @@
  * A unit that leaves a heavy heap behind (garbage is only freed when the next unit needs room,
  * and that collection would bill the next unit's time limit) also gets a fresh isolate, so one
  * unit cannot push the next one over its limit.
+ *
+ * Units share an isolate for at most `unitsPerIsolate` units (each in a fresh context; the
+ * prelude removes what reaches isolate-wide state, see hardening.ts and the README's channel
+ * table), and the isolate is replaced sooner after any abnormal end or heavy heap.
+ *
+ * With a deadline, no unit starts unless it can end (its timeout and slack included) before
+ * it; the job answers with the units done so far and the host counts the rest as defaults.
  *
  * A unit that outlives its wall deadline has defeated isolated-vm's termination (an unhandled
  * rejection whose `message` and `stack` getters loop does that: isolated-vm reads them untimed).
@@ -29,6 +36,8 @@ type UnitsOutcome = Omit<UnitsResponse, "id" | "cachedKeys"> | Omit<FailureRespo
 
 interface Prepared {
   watch: IsolateWatch;
+  /** Units run on this isolate so far. */
+  used: number;
   prelude: ivm.Script;
   factory: ivm.Script;
 }
@@ -53,7 +62,7 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
       const prelude = await watch.isolate.compileScript(UNIT_PRELUDE);
       await watch.isolate.compileScript(req.source); // must compile alone, so it cannot close the wrapper
       const factory = await watch.isolate.compileScript(wrapSource(req.source, "map"));
-      return { watch, prelude, factory };
+      return { watch, prelude, factory, used: 0 };
     } catch {
       disposeQuietly(watch.isolate);
       return "invalid";
@@ -78,7 +87,8 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
       const opts = { reference: true as const, timeout: req.perUnitTimeoutMs };
       runner = await p.prelude.run(context, opts);
       factory = await p.factory.run(context, opts);
-      const out: unknown = await runner.apply(undefined, [factory.derefInto(), rowsJson, cap], { timeout: req.perUnitTimeoutMs });
+      const columnsJson = req.columnsJson ?? undefined;
+      const out: unknown = await runner.apply(undefined, [factory.derefInto(), rowsJson, cap, columnsJson], { timeout: req.perUnitTimeoutMs });
       return { vector: typeof out === "string" ? clampedVector(out, req.ranges, req.granularity) : null, abnormal: false, memory: false };
     } catch (err) {
       return { vector: null, abnormal: true, memory: isolateFailure(err, p.watch).memory };
@@ -93,7 +103,12 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
     }
   };
 
+  const unitSpanMs = req.perUnitTimeoutMs + UNIT_DEADLINE_SLACK_MS;
   for (let u = 0; u < req.units.length; u++) {
+    if (req.deadlineAt !== null && Date.now() + unitSpanMs > req.deadlineAt) {
+      if (prepared !== null) retire(prepared);
+      return { ok: true, kind: "units", sum, failures, processed: u, deadlineReached: true, cpuNs: cpu, recycle };
+    }
     if (prepared === null) {
       const p = await prepare();
       if (p === "invalid") return { ok: false, code: "KERNEL_INVALID", recycle };
@@ -110,7 +125,8 @@ export async function runUnitsJob(req: UnitsRequest): Promise<UnitsOutcome> {
       return { ok: true, kind: "units", sum, failures, processed: u + 1, cpuNs: cpu, recycle: true };
     }
     if (result.memory) recycle = true;
-    if (result.abnormal || prepared.watch.isolate.isDisposed || leftHeavyHeap(prepared, req.memoryLimitMb)) {
+    prepared.used++;
+    if (result.abnormal || prepared.used >= req.unitsPerIsolate || prepared.watch.isolate.isDisposed || leftHeavyHeap(prepared, req.memoryLimitMb)) {
       retire(prepared);
       prepared = null;
     }

@@ -179,7 +179,12 @@ export class SandboxPool {
 
   private async execute(slot: Slot, { job, resolve, reject }: Queued): Promise<void> {
     try {
-      await slot.ready;
+      try {
+        await slot.ready;
+      } catch (err) {
+        // the worker died before it ran anything: a fault of the machine, not of any job's data
+        throw err instanceof SandboxError && err.code === "SANDBOX_CRASHED" ? new SandboxError("SANDBOX_UNAVAILABLE") : err;
+      }
       let response = await this.exchange(slot, await job.request(slot.cached), job.deadlineMs);
       if (!response.ok && response.code === "COLUMNS_MISSING") {
         response = await this.exchange(slot, await job.request(new Set()), job.deadlineMs);

@@ -56,6 +56,12 @@ export interface UnitsRequest {
   granularity: number[] | null;
   perUnitTimeoutMs: number;
   memoryLimitMb: number;
+  /** Column names as a JSON list when each row is an array of cells in that order; null: rows are objects. */
+  columnsJson: string | null;
+  /** Units that may share one isolate (each in a fresh context); 1: a fresh isolate per unit. */
+  unitsPerIsolate: number;
+  /** Epoch ms: no unit starts unless it can end (timeout and slack included) before it; null: none. */
+  deadlineAt: number | null;
 }
 
 export type WorkerRequest = KernelRequest | UnitsRequest;
@@ -82,8 +88,10 @@ export interface UnitsResponse extends ResponseBase {
   /** Sum of the clamped per-unit vectors (defaults for failed units), in unit order. */
   sum: number[];
   failures: number;
-  /** Units consumed; fewer than sent when a unit stalled its thread (it is counted as failed). */
+  /** Units consumed; fewer than sent when a unit stalled its thread (it is counted as failed) or the deadline came. */
   processed: number;
+  /** True when the job stopped because the next unit could not end before the deadline. */
+  deadlineReached?: boolean;
   cpuNs: number;
 }
 
