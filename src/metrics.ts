@@ -13,6 +13,8 @@ export interface Metrics {
   analysisReleases: Counter<"release">;
   /** Units whose analysis code failed (threw, timed out, ran out of memory, wrong shape). */
   analysisUnitFailures: Counter;
+  /** Units still unfinished at the run's hard end, counted as their defaults: the deadline model is too tight if this grows. */
+  analysisUnitsUnfinished: Counter;
   errors: Counter<"code">;
 }
 
@@ -48,6 +50,11 @@ export function createMetrics(): Metrics {
       name: "exchange_analysis_releases_total",
       help: "Analysis answers released on their fixed deadline (on_time) or after it (late)",
       labelNames: ["release"],
+      registers: [registry],
+    }),
+    analysisUnitsUnfinished: new Counter({
+      name: "exchange_analysis_units_unfinished_total",
+      help: "Units not finished by the analysis run's hard end (counted as their default vector)",
       registers: [registry],
     }),
     analysisUnitFailures: new Counter({

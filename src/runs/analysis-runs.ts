@@ -38,6 +38,9 @@ import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from 
 /** What one unit's `map` call may take before it gets the default vector. */
 export const ANALYSIS_UNIT_LIMITS = { perUnitTimeoutMs: 100, memoryLimitMb: 64 } as const;
 
+/** Time kept after the sandbox's hard end for summing, noising and staging before the release moment. */
+const RELEASE_MARGIN_MS = 250;
+
 export interface AnalysisQuote {
   /** Names this quote: a run that passes it is refused with PRICE_CHANGED if the price moved. */
   quoteId: string;
@@ -199,7 +202,8 @@ export class AnalysisRunService {
             : null,
         compute: async () => {
           ran = true;
-          const sum = await this.execute(p);
+          // Units still running a little before the fixed release moment count as their defaults.
+          const sum = await this.execute(p, Date.now() + Math.max(0, quote.releaseAfterMs - RELEASE_MARGIN_MS));
           const answer = releaseVector(p.planned, sum) as unknown as JsonValue;
           // The answer is staged only at the deadline fixed before the run, however long the code took.
           this.deps.metrics.analysisReleases.inc({ release: (await holdUntil(started, quote.releaseAfterMs)) ? "late" : "on_time" });
@@ -231,7 +235,7 @@ export class AnalysisRunService {
   }
 
   /** One `map` call per unit in the sandbox; returns the trusted sum (exact multiples of g_i). */
-  private async execute(p: Prepared): Promise<number[]> {
+  private async execute(p: Prepared, deadlineAt: number): Promise<number[]> {
     const { version, policy } = p.q;
     const unitName = policy.privacyUnit;
     const views = await this.columns.load(version, [unitName, ...p.revision.columns]);
@@ -249,7 +253,10 @@ export class AnalysisRunService {
       granularity: p.planned.map((o) => o.granularity),
       perUnitTimeoutMs: ANALYSIS_UNIT_LIMITS.perUnitTimeoutMs,
       memoryLimitMb: ANALYSIS_UNIT_LIMITS.memoryLimitMb,
+      deadlineAt,
     });
+    // For operators: a deadline too tight for the data shows here (buyers never see it).
+    if (result.unfinished > 0) this.deps.metrics.analysisUnitsUnfinished.inc(result.unfinished);
     this.deps.metrics.analysisUnitFailures.inc(result.failures);
     return result.sum;
   }

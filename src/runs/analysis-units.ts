@@ -70,7 +70,8 @@ export function* unitBatches(
       const rows = new Array<Record<string, Cell>>(rowIndexes.length);
       for (let r = 0; r < rowIndexes.length; r++) {
         const i = rowIndexes[r]!;
-        const row: Record<string, Cell> = {};
+        // Null-prototype rows: a column named __proto__ or constructor is an ordinary column.
+        const row: Record<string, Cell> = Object.create(null) as Record<string, Cell>;
         for (const d of decode) row[d.name] = d.at(i);
         rows[r] = row;
       }

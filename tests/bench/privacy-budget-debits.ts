@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       ["+audit", audit],
       ["no audit", dropped],
     ] as const) {
-      const budget = await PrivacyBudgetService.open(store, { audit: recorder });
+      const budget = await PrivacyBudgetService.open(store, { audit: recorder, directory: NO_READ_SIDE });
       await scenario(budget, `one buyer, all fit (${recorderLabel})`, false, 1_000_000_000);
       await scenario(budget, `many buyers, all fit (${recorderLabel})`, true, 1_000_000_000);
       await scenario(budget, `many buyers, 5 fit (${recorderLabel})`, true, 5000);

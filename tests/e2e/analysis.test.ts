@@ -11,7 +11,8 @@ import { availableAdapters, startTestExchange, type TestExchange } from "../supp
 
 const PASSWORD = "Correct-Horse-42";
 const DISTRICTS = ["浦东新区", "黄浦区", "徐汇区"];
-const RELEASE_MS = 400;
+// Long enough for the sandbox's hard end (the release moment less a margin) to leave room for a worker to start.
+const RELEASE_MS = 1500;
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
 
 /** Throws on fare 13.25, loops on 14.25, exhausts memory on 15.25; else counts trips and sums fares. */
@@ -363,6 +364,7 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
 
   it("units whose code throws, loops or exhausts memory change neither status, shape nor charge", async () => {
     const failuresBefore = (await ex.services.metrics.analysisUnitFailures.get()).values[0]?.value ?? 0;
+    const unfinishedBefore = (await ex.services.metrics.analysisUnitsUnfinished.get()).values[0]?.value ?? 0;
     const results = [];
     for (const name of ["poisoned", "clean"]) {
       const id = await approvedAnalysis(listings[name]!);
@@ -382,9 +384,12 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     expect(shape(poisoned.body), JSON.stringify(poisoned.body)).toEqual(shape(clean.body));
     expect(shape(clean.body)).toMatchObject({ typename: "MutationRunAnalysisSuccess", charged: { amount: 600, currency: "cny" } });
     for (const r of results) expect(r.elapsed).toBeGreaterThanOrEqual(RELEASE_MS);
-    // The three poisoned units did fail (seen only by the operator's metrics, never by the buyer).
-    const failuresAfter = (await ex.services.metrics.analysisUnitFailures.get()).values[0]?.value ?? 0;
-    expect(failuresAfter - failuresBefore).toBe(3);
+    // The three poisoned units did fail (seen only by the operator's metrics, never by the buyer);
+    // on a loaded machine one may instead still be running at the hard end and count as unfinished.
+    const failed = ((await ex.services.metrics.analysisUnitFailures.get()).values[0]?.value ?? 0) - failuresBefore;
+    const unfinished = ((await ex.services.metrics.analysisUnitsUnfinished.get()).values[0]?.value ?? 0) - unfinishedBefore;
+    expect(failed).toBeLessThanOrEqual(3);
+    expect(failed + unfinished).toBeGreaterThanOrEqual(3);
   });
 
   it("never loses the audit event of a released answer: if the append fails, the answer still comes and the sweeper appends it", async () => {

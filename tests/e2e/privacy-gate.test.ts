@@ -202,7 +202,7 @@ describe.each(availableAdapters())("the privacy gate over HTTP on %s", (adapter)
       tau: K + Math.ceil(2 * Math.log(1e7)),
       delta: 1e-7,
       deltaPerGroup: 1e-7,
-      epsilon: "0.5",
+      epsilon: 0.5,
     });
     const publicOnly = await ex.gql(
       QUOTE,

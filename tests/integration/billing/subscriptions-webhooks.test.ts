@@ -68,10 +68,6 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
 
   for (const url of MOCK ? [MOCK] : []) {
     it("books a Stripe subscription's invoices once each and ends it on deletion", async () => {
-      const billing = await openBilling(store(), {
-        gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }),
-        config: stripeConfig(url),
-      });
       const p = parties();
       const billing = await openBilling(store(), {
         gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }),
