@@ -18,6 +18,10 @@ import { clusterColumns } from "../src/runs/columns.ts";
 import { runClusteredInProcess } from "../src/runs/kernel-job.ts";
 import { FLIGHT_AIRPORTS, FLIGHT_CARRIERS } from "../seed/generators/flights.ts";
 import { exactGroups, memoryTable, type MemoryTable } from "./accuracy-data.ts";
+import { computeProfile, profileDims, type ContributionProfile } from "../src/queries/contribution-profile.ts";
+import { suggestBounds, type SuggestedBounds } from "../src/queries/suggest-bounds.ts";
+import { parseEpsilon } from "../src/privacy/mechanism/epsilon.ts";
+import { aggregateErrors, valueInterval } from "../src/queries/error-model.ts";
 
 export const FLIGHT_TYPES = { month: "int", distance_km: "float", dep_delay_min: "int" } as const;
 
@@ -71,6 +75,9 @@ export const noiseOnlyInterval: IntervalOf = (plan, answer, g) => {
   const sd = plan.statistics[0]!.expectedStdDev;
   return { lo: v - 1.96 * sd, hi: v + 1.96 * sd };
 };
+
+/** The interval the answer states per group (issue #16): noise and bounding bias, from the plan's DP profile. */
+export const releasedInterval: IntervalOf = (_plan, answer, g) => answer.groups[g]!.values[0]!.interval ?? null;
 
 export interface ShapeAccuracy {
   name: string;
@@ -156,12 +163,42 @@ export function printAccuracy(label: string, results: ShapeAccuracy[]): void {
   console.log(`${label}.coverage=${fmt(results.reduce((n, r) => n + r.coverage, 0) / results.length)}`);
 }
 
+/** The owner's flow: a DP profile at ε `profileEpsilon`, then the suggested bounds applied to the policy. */
+export function suggestedPolicy(
+  t: MemoryTable,
+  profileEpsilon = "1",
+): { policy: PolicyRules & { contributionProfile: ContributionProfile }; profile: ContributionProfile; suggestion: SuggestedBounds } {
+  const draft = flightsPolicy();
+  const profile = computeProfile({
+    views: t.views,
+    unitColumn: draft.privacyUnit,
+    dims: profileDims(draft.dimensions, t.views),
+    measures: draft.measures.map((m) => m.column),
+    epsilon: parseEpsilon(profileEpsilon),
+    rowCount: t.rows,
+  });
+  const suggestion = suggestBounds(profile, { epsilonPerQuery: draft.epsilonPerQuery, measures: draft.measures });
+  const policy = {
+    ...flightsPolicy({ maxGroupsPerUnit: suggestion.maxGroupsPerUnit, maxRowsPerUnit: suggestion.maxRowsPerUnit, measures: suggestion.measures }),
+    contributionProfile: profile,
+  };
+  return { policy, profile, suggestion };
+}
+
 export async function runAccuracyBench(): Promise<void> {
   const rows = Number(process.env.ACCURACY_ROWS ?? 300_000);
   const runs = Number(process.env.ACCURACY_RUNS ?? 10);
   const t = flightsTable(rows);
   console.log(`accuracy_rows=${rows}`);
   printAccuracy("defaults", measureAccuracy(t, flightsPolicy(), { runs, epsilon: "1" }));
+  const { policy, suggestion } = suggestedPolicy(t);
+  console.log(`suggested.max_groups_per_unit=${suggestion.maxGroupsPerUnit}`);
+  console.log(`suggested.max_rows_per_unit=${suggestion.maxRowsPerUnit}`);
+  for (const m of suggestion.measures) console.log(`suggested.${m.column}=[${m.lo}, ${m.hi}]`);
+  const after = measureAccuracy(t, policy, { runs, epsilon: "1", interval: releasedInterval });
+  printAccuracy("suggested", after);
+  console.log(`median_rel_error=${median(after.map((r) => r.medianRelError)).toFixed(3)}`);
+  console.log(`coverage=${(after.reduce((n, r) => n + r.coverage, 0) / after.length).toFixed(3)}`);
 }
 
 if (import.meta.main) await runAccuracyBench();
