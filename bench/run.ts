@@ -5,10 +5,12 @@
  */
 import { runIngestBench } from "./ingest.ts";
 import { runQueryBench } from "./query.ts";
+import { runAccuracyBench } from "./accuracy.ts";
 
 const BENCHES: Array<[name: string, run: () => Promise<void>]> = [
   ["ingest", runIngestBench],
   ["query", runQueryBench],
+  ["accuracy", runAccuracyBench],
 ];
 
 const only = process.argv[2];

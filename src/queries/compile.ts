@@ -3,13 +3,16 @@
  * rows ordered by unit partition, then unit, then file order), so each unit's rows are
  * contiguous and its per-group cells are a few small reused arrays. Per chunk of rows: the
  * filters run branch-free and list the passing rows; for each of those, find its group and
- * accumulate, each measure clamped to its bounds and at most R rows per unit and group; when the
- * unit changes, keep at most MG of its groups (ranked by a keyed hash of unit and group) and
- * add them to the group totals. Bounding happens here, in code we generate, before anything
+ * accumulate, each measure clamped to its bounds, and list the row; when the unit changes, keep
+ * at most MG of its groups (ranked by a keyed hash of unit and group, keyed afresh each run) and
+ * in each kept group at most R rows — the first R as they come when the group holds no more,
+ * else R chosen uniformly at random from the unit's row list (seeded per run from node:crypto,
+ * params.rowSeed) — and add them to the group totals. Bounding happens here, in code we generate, before anything
  * leaves; noise is added by the host afterwards.
  *
- * The result is the one the unclustered kernel (tests/support/legacy-kernel.ts) gives for the same seed and
- * partitions: the same rows count (the first R of a unit in a group, in file order), the same
+ * Without a row seed (params.rowSeed absent: tests only), the result is the one the unclustered
+ * kernel (tests/support/legacy-kernel.ts) gives for the same seed and partitions: the same rows
+ * count (the first R of a unit in a group, in file order), the same
  * groups are kept (smallest rank, ties to the smaller group index), and, for dictionary-coded
  * units, the same additions in the same order (units ascending by code within a partition).
  *
@@ -179,6 +182,21 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
     field(`CH${x}`, `new Int32Array(G * ${int(h.bins)})`);
   });
   field("touched", "new Int32Array(G + 1)");
+  // The current unit's counted rows (row index, group) in scan order, for the random choice of
+  // R rows in a cell that has more (flush); grown by doubling when a unit has more rows.
+  field("RL", "new Int32Array(1024)");
+  field("RG", "new Int32Array(1024)");
+  field("nr", "0");
+  // Per cell during that choice: rows still to look at, rows still to keep.
+  field("CL", "new Int32Array(G)");
+  field("CQ", "new Int32Array(G)");
+  // xoshiro128** state from the run's CSPRNG seed (params.rowSeed, four 32-bit words), mixed with
+  // the partition; absent → the first R rows in file order (what the legacy oracle computes).
+  field("random", "Array.isArray(params.rowSeed)");
+  field("s0", "((params.rowSeed ? params.rowSeed[0] : 0) ^ Math.imul((params.partition | 0) + 1, 0x9e3779b9)) | 0");
+  field("s1", "(params.rowSeed ? params.rowSeed[1] : 0) | 0");
+  field("s2", "(params.rowSeed ? params.rowSeed[2] : 0) | 0");
+  field("s3", "((params.rowSeed ? params.rowSeed[3] : 0) | 1) | 0");
   field("order", "new Float64Array(G)");
   field("totals", "totals");
   field("seed", "params.seed | 0");
@@ -199,11 +217,61 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   );
   emit("function unclustered() { throw new Error('kernel: rows are not clustered by unit'); }");
 
-  // flush(c, u, nt): the end of unit u, which touched nt groups: keep ≤ MG of them (smallest
-  // rank, ties to the smaller group), add them to the totals, clear the unit's cells.
-  emit("function flush(c, u, nt) {");
-  emit(`  const G = ${int(G)}, W = ${int(W)}, MG = ${int(MG)};`);
-  emit(load(["touched", "totals", ...cells]));
+  // What one counted row i adds to its cell g (scan, and flush when it picks rows at random).
+  // Reads the locals M<x>, M<x>n, M<x>lo/hi, H<x>… and the cells.
+  const accumulate = (): string[] => {
+    const out: string[] = [];
+    plan.measures.forEach((m, x) => {
+      // Math.min/max: branch-free, and the same sums as the unclustered kernel's ternary clamp (lo < hi by
+      // policy; NaN stays NaN; −0 vs +0 changes no sum that starts at +0)
+      const add = `CS${x}[g] += Math.min(Math.max(M${x}[i], M${x}lo), M${x}hi);`;
+      if (nullable(m.column)) out.push(`if (!(${isNull(`M${x}n`)})) { ${add} CN${x}[g] += 1; }`);
+      else out.push(add);
+    });
+    plan.histograms.forEach((h, x) => {
+      const add = `{ const v = H${x}[i]; let b = Math.floor((v - H${x}lo) / H${x}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; CH${x}[g * ${int(h.bins)} + b] += 1; }`;
+      out.push(nullable(h.column) ? `if (!(${isNull(`H${x}n`)})) ${add}` : add);
+    });
+    return out;
+  };
+  const accumulated = [
+    ...plan.measures.flatMap((m, x) => [`M${x}`, ...(nullable(m.column) ? [`M${x}n`] : []), `M${x}lo`, `M${x}hi`]),
+    ...plan.histograms.flatMap((h, x) => [`H${x}`, ...(nullable(h.column) ? [`H${x}n`] : []), `H${x}lo`, `H${x}w`]),
+  ];
+
+  emit("function grow(c, n) {");
+  emit("  const RL = new Int32Array(n * 2), RG = new Int32Array(n * 2);");
+  emit("  RL.set(c.RL); RG.set(c.RG); c.RL = RL; c.RG = RG;");
+  emit("}");
+
+  // pick(c, nr): for each kept cell marked in CL (rows it holds) with CQ = R rows to keep,
+  // re-accumulate R of its rows chosen uniformly at random (selection sampling, Knuth's
+  // Algorithm S: keep a row with probability still-to-keep / still-to-see), in one pass over the
+  // unit's row list. Uniform choice makes the kept rows a fair sample of the unit's rows in the
+  // cell, whatever the file's order (issue #16: "first R in file order" drifted with the sort).
+  emit("function pick(c, nr) {");
+  emit(load(["RL", "RG", "CL", "CQ", ...cells, ...accumulated]));
+  emit("  let s0 = c.s0, s1 = c.s1, s2 = c.s2, s3 = c.s3;");
+  emit("  for (let k = 0; k < nr; k++) {");
+  emit("    const g = RG[k], left = CL[g];");
+  emit("    if (left === 0) continue;");
+  emit("    const x5 = Math.imul(s1, 5), r = Math.imul((x5 << 7) | (x5 >>> 25), 9) >>> 0, t = s1 << 9;");
+  emit("    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);");
+  emit("    CL[g] = left - 1;");
+  emit("    if ((r / 4294967296) * left >= CQ[g]) continue;");
+  emit("    CQ[g] -= 1;");
+  emit("    const i = RL[k];");
+  for (const line of accumulate()) emit(`    ${line}`);
+  emit("  }");
+  emit("  c.s0 = s0; c.s1 = s1; c.s2 = s2; c.s3 = s3;");
+  emit("}");
+
+  // flush(c, u, nt, nr): the end of unit u, which touched nt groups over nr counted rows: keep
+  // ≤ MG of its groups (smallest rank, ties to the smaller group), in each kept group ≤ R rows
+  // (chosen at random when the run has a row seed), add them to the totals, clear the cells.
+  emit("function flush(c, u, nt, nr) {");
+  emit(`  const G = ${int(G)}, W = ${int(W)}, MG = ${int(MG)}, R = ${int(plan.maxRowsPerUnit)};`);
+  emit(load(["touched", "totals", "CL", "CQ", ...cells]));
   emit("  let kept = nt;");
   emit("  if (nt > MG) {");
   emit("    if (MG === 1) {");
@@ -221,14 +289,31 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("    }");
   emit("    kept = MG;");
   emit("  }");
+  emit("  if (c.random) {");
+  emit("    let over = 0;");
+  emit("    for (let k = 0; k < kept; k++) {");
+  emit("      const g = touched[k];");
+  emit("      if (CR[g] > R) {");
+  emit("        CL[g] = CR[g]; CQ[g] = R; over++;");
+  for (const name of cells.filter((n) => n !== "CR")) {
+    const h = /^CH(\d+)$/.exec(name);
+    if (h) {
+      const bins = int(plan.histograms[Number(h[1])]!.bins);
+      emit(`        ${name}.fill(0, g * ${bins}, (g + 1) * ${bins});`);
+    } else emit(`        ${name}[g] = 0;`);
+  }
+  emit("      }");
+  emit("    }");
+  emit("    if (over > 0) pick(c, nr);");
+  emit("  }");
   emit("  for (let k = 0; k < kept; k++) {");
-  emit("    const g = touched[k], o = g * W;");
+  emit("    const g = touched[k], o = g * W, n = CR[g] < R ? CR[g] : R;");
   emit("    totals[o] += 1;");
-  emit("    totals[o + 1] += CR[g];");
+  emit("    totals[o + 1] += n;");
   plan.measures.forEach((m, x) => {
     emit(`    totals[o + ${int(2 + 2 * x)}] += CS${x}[g];`);
     // a measure without nulls counts every row of the cell
-    emit(`    totals[o + ${int(3 + 2 * x)}] += ${nullable(m.column) ? `CN${x}[g]` : "CR[g]"};`);
+    emit(`    totals[o + ${int(3 + 2 * x)}] += ${nullable(m.column) ? `CN${x}[g]` : "n"};`);
   });
   plan.histograms.forEach((h, x) => {
     emit(`    for (let b = 0, a = g * ${int(h.bins)}; b < ${int(h.bins)}; b++) totals[o + ${int(histOffset[x]!)} + b] += CH${x}[a + b];`);
@@ -247,11 +332,13 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("}");
 
   // scan(c, a, b): rows [a, b) of the part.
-  const scanFields = fields.map(([n]) => n).filter((n) => !["order", "totals", "seed", "nt", "cur"].includes(n));
+  const scanFields = fields
+    .map(([n]) => n)
+    .filter((n) => !["order", "totals", "seed", "nt", "cur", "nr", "RL", "RG", "CL", "CQ", "random", "s0", "s1", "s2", "s3"].includes(n));
   emit("function scan(c, a, b) {");
   emit(`  const R = ${int(plan.maxRowsPerUnit)};`);
   emit(load(scanFields));
-  emit("  let nt = c.nt, cur = c.cur;");
+  emit("  let nt = c.nt, cur = c.cur, nr = c.nr, RL = c.RL, RG = c.RG;");
   const filtered = plan.filters.length > 0;
   const ind = "    ";
   if (filtered) {
@@ -295,28 +382,26 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   e("const u = U[i];");
   e("if (u !== cur) {");
   e(`  if (!(u > cur) || !(P <= 1 || ${dictionary(unit) ? "u % P" : "((u * 2654435761) >>> 0) % P"} === PART)) unclustered();`);
-  e("  if (nt > 0) flush(c, cur, nt);");
+  e("  if (nt > 0) { c.RL = RL; c.RG = RG; flush(c, cur, nt, nr); }");
   e("  nt = 0;");
+  e("  nr = 0;");
   e("  cur = u;");
   e("}");
   e("const r = CR[g];");
-  e("if (r >= R) continue;");
+  e("if (nr === RL.length) { grow(c, nr); RL = c.RL; RG = c.RG; }");
+  e("RL[nr] = i;");
+  e("RG[nr] = g;");
+  e("nr++;");
   e("touched[nt] = g;"); // branch-free: the slot is kept only on the unit's first row in the group
   e("nt += +(r === 0);");
+  // CR counts every row of the cell (flush picks R of them at random when it holds more);
+  // the first R are accumulated as they come, which is the answer when the cell holds ≤ R.
   e("CR[g] = r + 1;");
-  plan.measures.forEach((m, x) => {
-    // Math.min/max: branch-free, and the same sums as the unclustered kernel's ternary clamp (lo < hi by
-    // policy; NaN stays NaN; −0 vs +0 changes no sum that starts at +0)
-    const add = `CS${x}[g] += Math.min(Math.max(M${x}[i], M${x}lo), M${x}hi);`;
-    if (nullable(m.column)) e(`if (!(${isNull(`M${x}n`)})) { ${add} CN${x}[g] += 1; }`);
-    else e(add);
-  });
-  plan.histograms.forEach((h, x) => {
-    const add = `{ const v = H${x}[i]; let b = Math.floor((v - H${x}lo) / H${x}w); b = b < 0 ? 0 : b > ${int(h.bins - 1)} ? ${int(h.bins - 1)} : b; CH${x}[g * ${int(h.bins)} + b] += 1; }`;
-    e(nullable(h.column) ? `if (!(${isNull(`H${x}n`)})) ${add}` : add);
-  });
+  e("if (r >= R) continue;");
+  for (const line of accumulate()) e(line);
   emit("  }");
   emit("  c.nt = nt;");
+  emit("  c.nr = nr;");
   emit("  c.cur = cur;");
   emit("}");
 
@@ -328,7 +413,7 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   for (const [name, expr] of fields) emit(`    ${name}: ${expr},`);
   emit("  };");
   emit(`  for (let a = start; a < end; a += ${int(CHUNK)}) scan(c, a, Math.min(end, a + ${int(CHUNK)}));`);
-  emit("  if (c.nt > 0) flush(c, c.cur, c.nt);");
+  emit("  if (c.nt > 0) flush(c, c.cur, c.nt, c.nr);");
   emit("  return { totals: Array.from(totals) };");
   emit("}");
   return { source: lines.join("\n"), columns, groupWidth: W, groupCount: G };

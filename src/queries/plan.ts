@@ -25,6 +25,7 @@ import {
 } from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
+import type { ContributionProfile } from "./contribution-profile.ts";
 
 export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50 } as const;
 
@@ -79,6 +80,8 @@ export interface QueryPlan {
   rowsToScan: number;
   /** How data-derived groups are released; null (or absent) when the query groups by public keys only. */
   keyThreshold?: KeyThreshold | null;
+  /** The policy's DP contribution profile (bias figures and intervals); null when it has none. */
+  profile?: ContributionProfile | null;
 }
 
 /**
@@ -99,7 +102,7 @@ export interface KeyThreshold {
 
 export interface PlanInput {
   ir: QueryIR;
-  policy: PolicyRules & { maxRowsPerUnit?: number };
+  policy: PolicyRules & { maxRowsPerUnit?: number; contributionProfile?: ContributionProfile | null };
   schema: DatasetSchema;
   rowCount: number;
   /**
@@ -356,6 +359,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     epsilon,
     rowsToScan: rowCount,
     keyThreshold,
+    profile: policy.contributionProfile ?? null,
   };
 }
 

@@ -12,11 +12,23 @@
 import { fromUnits, releaseInteger, toUnits, type ByteSource, cryptoBytes } from "../privacy/mechanism/index.ts";
 import type { QueryPlan, GroupDim, KeyThreshold } from "./plan.ts";
 import type { Literal } from "./ir.ts";
+import { aggregateErrors, valueInterval, type Interval } from "./error-model.ts";
 
 export interface ReleasedGroup {
   /** A key-set value keeps its column's type (an int month stays a number); a bucket is its label "[lo, hi)". */
   key: Array<{ column: string; value: Literal }>;
-  values: Array<{ aggregateIndex: number; kind: string; column: string | null; value: number | null; bins: number[] | null }>;
+  values: Array<{
+    aggregateIndex: number;
+    kind: string;
+    column: string | null;
+    value: number | null;
+    bins: number[] | null;
+    /**
+     * The 95% interval for the true value: noise, and bounding bias from the policy's DP
+     * contribution profile (error-model.ts). Absent on histograms and on answers released before it.
+     */
+    interval?: Interval | null;
+  }>;
 }
 
 export interface ReleasedAnswer {
@@ -50,6 +62,14 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
   const threshold = plan.keyThreshold ?? null;
   if (derived && !threshold) throw new Error("release: a plan with data-derived keys has no release threshold");
 
+  const errors = aggregateErrors(plan, plan.profile ?? null);
+  const withInterval = (v: ReleasedGroup["values"][number], releasedCount?: number): ReleasedGroup["values"][number] => {
+    if (v.value === null) return { ...v, interval: null };
+    const stats = plan.statistics.filter((s) => s.aggregateIndex === v.aggregateIndex);
+    const extra = v.kind === "AVG" ? { sum: stats[0]!, count: stats[1]!, releasedCount: releasedCount ?? 1 } : {};
+    return { ...v, interval: valueInterval(v.kind, v.value, errors[v.aggregateIndex]!, extra) };
+  };
+
   const groups: ReleasedGroup[] = [];
   for (let g = 0; g < plan.groupCount; g++) {
     const o = g * W;
@@ -69,12 +89,18 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
       const column = "column" in a ? a.column : null;
       switch (a.kind) {
         case "COUNT_UNITS":
-          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o]!, 1, stats[0]!), bins: null };
+          return withInterval({ aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o]!, 1, stats[0]!), bins: null });
         case "COUNT_ROWS":
-          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + 1]!, 1, stats[0]!), bins: null };
+          return withInterval({ aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + 1]!, 1, stats[0]!), bins: null });
         case "SUM": {
           const s = stats[0]!;
-          return { aggregateIndex: i, kind: a.kind, column, value: noisy(totals[o + measureSlot(a.column)]!, s.granularity, s), bins: null };
+          return withInterval({
+            aggregateIndex: i,
+            kind: a.kind,
+            column,
+            value: noisy(totals[o + measureSlot(a.column)]!, s.granularity, s),
+            bins: null,
+          });
         }
         case "AVG": {
           const [sumStat, countStat] = stats as [(typeof stats)[0], (typeof stats)[0]];
@@ -82,7 +108,7 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
           const sum = noisy(totals[o + slot]!, sumStat!.granularity, sumStat!);
           const count = noisy(totals[o + slot + 1]!, 1, countStat!);
           // Post-processing of two noisy numbers: no further privacy cost.
-          return { aggregateIndex: i, kind: a.kind, column, value: count >= 1 ? sum / count : null, bins: null };
+          return withInterval({ aggregateIndex: i, kind: a.kind, column, value: count >= 1 ? sum / count : null, bins: null }, count);
         }
         case "HISTOGRAM": {
           const s = stats[0]!;

@@ -17,6 +17,11 @@ const GroupKeyRef = builder.objectRef<Key>("GroupKey").implement({
   }),
 });
 
+const ValueIntervalRef = builder.objectRef<{ lo: number; hi: number }>("ValueInterval").implement({
+  description: "A 95% interval for the true value: noise, and the bias of contribution bounding from the policy's DP profile.",
+  fields: (t) => ({ lo: t.exposeFloat("lo"), hi: t.exposeFloat("hi") }),
+});
+
 const AggregateValueRef = builder.objectRef<Value>("AggregateValue").implement({
   description: "A released, noised number (exact multiple of its public granularity); AVG is noisy SUM / noisy COUNT.",
   fields: (t) => ({
@@ -25,6 +30,7 @@ const AggregateValueRef = builder.objectRef<Value>("AggregateValue").implement({
     column: t.exposeString("column", { nullable: true }),
     value: t.exposeFloat("value", { nullable: true }),
     bins: t.exposeFloatList("bins", { nullable: true }),
+    interval: t.field({ type: ValueIntervalRef, nullable: true, resolve: (v) => v.interval ?? null }),
   }),
 });
 

@@ -1,0 +1,209 @@
+/**
+ * A DP profile of how much each privacy unit contributes (issue #16): the facts the bound
+ * suggestion and the quotes' bias figures are computed from, released once with a small ε of the
+ * owner's budget, so neither ever reads exact private counts.
+ *
+ * Per "shape" (a set of dimensions a query may group by: each one alone and each pair) one 2-D
+ * histogram over units: kb = bin of k_u (groups the unit touches), nb = bin of n_c (rows of the
+ * unit in one group), with weight 1/k_u per cell of the unit. A unit adds weight 1 in total, so
+ * the L1 sensitivity is 1 and each histogram is released with discrete Laplace noise at its ε
+ * share, in fixed point (WEIGHT_UNITS per unit of weight, each cell's weight rounded down so
+ * the bound holds exactly). Per measure, the values' histogram with weight 1/n_u per row (same
+ * sensitivity). Noisy bins below scale·ln(20·bins) are zeroed, so that empty bins (most of a
+ * log-scale histogram) do not add up to a phantom tail of huge units: post-processing, no
+ * further privacy cost. The rows a shape holds are not estimated from these (a few heavy units
+ * hold most rows and DP cannot see them one by one): the version's row count, already public in
+ * every quote (rowsToScan), stands for them.
+ */
+import { divideEpsilon, fromUnits, releaseInteger, type ByteSource, cryptoBytes, type Epsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
+import type { ColumnView } from "./kernel-abi.ts";
+
+const WEIGHT_UNITS = 1024;
+
+/** Bin b holds [edges[b], edges[b+1]): 1, 2, 3–4, 5–8, … (powers of two). */
+export const COUNT_EDGES: readonly number[] = [1, 2, 3, ...Array.from({ length: 20 }, (_, i) => 2 ** (i + 2) + 1)];
+
+/** Signed log-scale value bins: 0, then ±2^(k/2) from 2^-4 to 2^40. */
+export const VALUE_EDGES: readonly number[] = (() => {
+  const pos = Array.from({ length: 89 }, (_, k) => 2 ** ((k - 8) / 2));
+  return [-Infinity, ...pos.map((x) => -x).reverse(), 0, ...pos, Infinity];
+})();
+
+export interface ShapeProfile {
+  dims: string[];
+  /** Groups the shape has (public: the product of the dimensions' key counts). */
+  groups: number;
+  /** Rows in the version (public: quotes show it as rowsToScan). */
+  rows: number;
+  /** weights[kb][nb], noisy, ≥ 0; bins of COUNT_EDGES for both axes. */
+  weights: number[][];
+}
+
+export interface MeasureProfile {
+  column: string;
+  /** weights[b] over VALUE_EDGES bins, noisy, ≥ 0 (each unit's rows weigh 1 together). */
+  weights: number[];
+}
+
+export interface ContributionProfile {
+  /** ε spent on the whole profile (decimal text). */
+  epsilon: string;
+  shapes: ShapeProfile[];
+  measures: MeasureProfile[];
+}
+
+export interface ProfileInput {
+  views: Record<string, ColumnView>;
+  unitColumn: string;
+  /** Dimension columns with their group index per row (−1: no group) and their key count. */
+  dims: Array<{ column: string; groupOf: (i: number) => number; width: number }>;
+  measures: string[];
+  epsilon: Epsilon;
+  /** The version's row count (public). */
+  rowCount: number;
+  bytes?: ByteSource;
+}
+
+export function binOf(edges: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length - 1;
+  if (x < edges[0]!) return 0;
+  if (x >= edges[hi]!) return hi - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (x >= edges[mid]!) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The shapes profiled: no grouping, each dimension, each pair of dimensions. */
+export function profileShapes(dims: string[]): string[][] {
+  const out: string[][] = [[]];
+  for (const d of dims) out.push([d]);
+  for (let a = 0; a < dims.length; a++) for (let b = a + 1; b < dims.length; b++) out.push([dims[a]!, dims[b]!]);
+  return out;
+}
+
+export function computeProfile(input: ProfileInput): ContributionProfile {
+  const bytes = input.bytes ?? cryptoBytes;
+  const unit = input.views[input.unitColumn]!;
+  const rows = unit.values.length;
+  const unitIds = unit.values;
+  const shapes = profileShapes(input.dims.map((d) => d.column));
+  const share = divideEpsilon(input.epsilon, shapes.length + input.measures.length);
+  const noisy = (units: number): number => {
+    const v = fromUnits(releaseInteger(BigInt(units), BigInt(WEIGHT_UNITS), share, bytes), 1) / WEIGHT_UNITS;
+    return v;
+  };
+  const scale = 1 / epsilonToNumber(share);
+  const cleaner = (bins: number) => {
+    const floor = scale * Math.log(20 * bins);
+    return (v: number) => (v < floor ? 0 : v);
+  };
+
+  // Rows of each unit, grouped once (units keyed by their stored value).
+  const byUnit = new Map<number, number[]>();
+  for (let i = 0; i < rows; i++) {
+    if (unit.nulls && (unit.nulls[i >>> 3]! & (1 << (i & 7))) !== 0) continue;
+    const u = unitIds[i]!;
+    let list = byUnit.get(u);
+    if (!list) byUnit.set(u, (list = []));
+    list.push(i);
+  }
+
+  const shapeProfiles: ShapeProfile[] = shapes.map((dims) => {
+    const parts = dims.map((c) => input.dims.find((d) => d.column === c)!);
+    const groups = parts.reduce((n, p) => n * p.width, 1);
+    // k ≤ groups and n ≤ rows: bins beyond those are empty for sure, and left out.
+    const K = Math.max(1, COUNT_EDGES.filter((e) => e <= groups).length);
+    const N = Math.max(1, COUNT_EDGES.filter((e) => e <= rows).length);
+    const exact = Array.from({ length: K }, () => new Array<number>(N).fill(0));
+    const cell = new Map<number, number>();
+    for (const list of byUnit.values()) {
+      cell.clear();
+      for (const i of list) {
+        let g = 0;
+        let ok = true;
+        for (const p of parts) {
+          const x = p.groupOf(i);
+          if (x < 0) {
+            ok = false;
+            break;
+          }
+          g = g * p.width + x;
+        }
+        if (ok) cell.set(g, (cell.get(g) ?? 0) + 1);
+      }
+      const k = cell.size;
+      if (k === 0) continue;
+      const w = Math.floor(WEIGHT_UNITS / k);
+      const kb = binOf(COUNT_EDGES, k);
+      for (const n of cell.values()) exact[kb]![binOf(COUNT_EDGES, n)]! += w;
+    }
+    const clean = cleaner(K * N);
+    return { dims, groups, rows: input.rowCount, weights: exact.map((row) => row.map((units) => clean(noisy(units)))) };
+  });
+
+  const measureProfiles: MeasureProfile[] = input.measures.map((column) => {
+    const values = input.views[column]!;
+    const exact = new Array<number>(VALUE_EDGES.length - 1).fill(0);
+    for (const list of byUnit.values()) {
+      const kept = list.filter((i) => !(values.nulls && (values.nulls[i >>> 3]! & (1 << (i & 7))) !== 0));
+      if (kept.length === 0) continue;
+      const w = Math.floor(WEIGHT_UNITS / kept.length);
+      for (const i of kept) exact[binOf(VALUE_EDGES, values.values[i]!)]! += w;
+    }
+    const clean = cleaner(exact.length);
+    return { column, weights: exact.map((units) => clean(noisy(units))) };
+  });
+
+  return { epsilon: formatShare(input.epsilon), shapes: shapeProfiles, measures: measureProfiles };
+}
+
+function formatShare(e: Epsilon): string {
+  return String(epsilonToNumber(e));
+}
+
+/**
+ * The profile's dimensions from a policy's declared dimensions over loaded columns: key sets
+ * (strings through the dictionary), numeric bucket edges, and data-derived keys (one group per
+ * dictionary value). Date buckets are left out: their rows still count in the other shapes.
+ */
+export function profileDims(
+  dimensions: ReadonlyArray<{
+    column: string;
+    keys: ReadonlyArray<string | number | boolean> | null;
+    edges: readonly number[] | null;
+    derivedKeys?: boolean;
+  }>,
+  views: Record<string, ColumnView>,
+): ProfileInput["dims"] {
+  const out: ProfileInput["dims"] = [];
+  for (const d of dimensions) {
+    const v = views[d.column];
+    if (!v) continue;
+    const values = v.values;
+    if (d.derivedKeys === true && v.dictionary) {
+      out.push({ column: d.column, groupOf: (i) => values[i]!, width: v.dictionary.length });
+    } else if (d.keys) {
+      const index = new Map(d.keys.map((k, x) => [typeof k === "boolean" ? String(k ? 1 : 0) : String(k), x]));
+      if (v.dictionary) {
+        const codes = v.dictionary.map((s) => index.get(s) ?? -1);
+        out.push({ column: d.column, groupOf: (i) => codes[values[i]!] ?? -1, width: d.keys.length });
+      } else out.push({ column: d.column, groupOf: (i) => index.get(String(values[i]!)) ?? -1, width: d.keys.length });
+    } else if (d.edges) {
+      const edges = d.edges;
+      out.push({
+        column: d.column,
+        groupOf: (i) => {
+          const x = values[i]!;
+          if (!(x >= edges[0]! && x < edges[edges.length - 1]!)) return -1;
+          return binOf(edges, x);
+        },
+        width: edges.length - 1,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * The whole error of a released aggregate (issue #16): the noise the plan adds AND the bias of
+ * bounding, from the DP contribution profile only (never exact private counts), with a 95%
+ * interval a buyer can use. Bounding only ever drops rows, so a count or a sum of non-negative
+ * values is biased low: the interval reaches further up than down. AVG is a ratio of two noisy
+ * totals; its noise is the ratio's (delta method), not the SUM's.
+ */
+import type { QueryPlan, PlannedStatistic } from "./plan.ts";
+import type { ContributionProfile } from "./contribution-profile.ts";
+import { clampEffect, rowLoss, shapeFor } from "./bounds-model.ts";
+
+const Z95 = 1.96;
+
+export interface AggregateError {
+  aggregateIndex: number;
+  /** Noise standard deviation of the released value (of the ratio for AVG: per group, at its count). */
+  noiseStdDev: number;
+  /** Expected share of the true value lost to bounding (0–1; null when no profile was released). */
+  expectedRelBias: number | null;
+}
+
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/** Per aggregate of the plan: its noise and its expected relative bias. */
+export function aggregateErrors(plan: QueryPlan, profile: ContributionProfile | null): AggregateError[] {
+  const loss = profile ? shapeLoss(plan, profile) : null;
+  return plan.ir.aggregates.map((a, i) => {
+    const stats = plan.statistics.filter((s) => s.aggregateIndex === i);
+    const sd = stats[0]!.expectedStdDev;
+    let bias = loss;
+    if (profile && loss !== null && (a.kind === "SUM" || a.kind === "AVG")) {
+      const m = plan.measures.find((x) => x.column === a.column)!;
+      const mp = profile.measures.find((x) => x.column === a.column);
+      const clamp = mp ? clampEffect(mp, m.lo, m.hi) : null;
+      const clampBias = clamp && clamp.meanAbs > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / clamp.meanAbs : 0;
+      // AVG: dropped rows leave the ratio about where it was; clamping moves it.
+      bias = a.kind === "AVG" ? clampBias : Math.min(1, loss + clampBias);
+    }
+    if (a.kind === "COUNT_UNITS") bias = profile ? 0 : null; // every unit with a row counts once per group it keeps
+    return { aggregateIndex: i, noiseStdDev: sd, expectedRelBias: bias };
+  });
+}
+
+function shapeLoss(plan: QueryPlan, profile: ContributionProfile): number {
+  const shape = shapeFor(
+    profile,
+    plan.groupDims.map((d) => d.column),
+    plan.maxGroupsPerUnit,
+    plan.maxRowsPerUnit,
+  );
+  return shape ? rowLoss(shape, plan.maxGroupsPerUnit, plan.maxRowsPerUnit) : 0;
+}
+
+/**
+ * The 95% interval for one released value: ± 1.96 noise standard deviations, widened upwards
+ * by the expected loss (true ≈ released / (1 − loss)) for counts and sums; for AVG, the ratio's
+ * noise at this group's released count, widened both ways by the clamp bias.
+ */
+export function valueInterval(
+  kind: string,
+  value: number,
+  error: AggregateError,
+  stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedCount?: number },
+): Interval {
+  const bias = Math.min(0.95, error.expectedRelBias ?? 0);
+  if (kind === "AVG") {
+    const n = Math.max(1, stats.releasedCount ?? 1);
+    const sdSum = stats.sum?.expectedStdDev ?? 0;
+    const sdCount = stats.count?.expectedStdDev ?? 0;
+    const sd = Math.sqrt(sdSum ** 2 + value ** 2 * sdCount ** 2) / n;
+    const spread = Z95 * sd + bias * Math.abs(value);
+    return { lo: value - spread, hi: value + spread };
+  }
+  const sd = error.noiseStdDev;
+  const lo = value - Z95 * sd;
+  const hi = (value + Z95 * sd) / (1 - bias);
+  return { lo, hi: Math.max(hi, value + Z95 * sd) };
+}

