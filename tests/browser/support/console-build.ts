@@ -27,6 +27,8 @@ export function ensureConsoleBuilt(): void {
     {
       cwd: root,
       stdio: "inherit",
+      // vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+      env: { ...process.env, NODE_ENV: "production" },
     },
   );
 }
