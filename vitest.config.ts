@@ -15,7 +15,7 @@ export default defineConfig({
     pool: "forks",
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    globalSetup: ["tests/support/global-setup.ts"],
+    globalSetup: ["tests/support/global-setup.ts", "tests/browser/support/global-setup.ts"],
     reporters: ["default", "./tests/support/summary-reporter.ts"],
   },
 });

@@ -1,7 +1,8 @@
 /**
  * The Koa app: the HTTP edge's middleware (request ids and access logs, one error body, the
  * caller resolved once), then the routes — /health, /ready, /metrics, /graphql, the audit
- * files, the Stripe webhook and the streaming dataset upload.
+ * files, the Stripe webhook and the streaming dataset upload — and the built web console at `/`
+ * (with GraphiQL from bundled assets at GET /graphql for browsers).
  */
 import Koa from "koa";
 import Router from "@koa/router";
@@ -14,6 +15,7 @@ import { registerAuditRoutes } from "../audit/http.ts";
 import { registerStripeWebhookRoute } from "../billing/http.ts";
 import { datasetUploadRoute } from "../datasets/http/upload-route.ts";
 import { createExchangeYoga, type GraphQLLimits } from "./yoga.ts";
+import { loadConsoleAssets, serveConsole } from "./console-assets.ts";
 
 export interface AppOptions {
   services: Services;
@@ -69,6 +71,8 @@ export function createApp(options: AppOptions): Koa {
     await next();
   });
   app.use(resolveViewer(services.accounts));
+  // The console's files are public (sign-in happens in the page), and come before the API routes.
+  app.use(serveConsole(loadConsoleAssets(), { graphiql: options.graphiql }));
 
   router.get("/health", (ctx) => {
     ctx.body = { status: "ok" };

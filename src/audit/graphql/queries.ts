@@ -11,6 +11,7 @@ import { AuditCheckpointRef, AuditLogInfoRef } from "./checkpoint.ts";
 import { ConsistencyProofRef, InclusionProofRef } from "./proofs.ts";
 import { AccessDecisionRef, EpsilonReportRowRef, ReportPeriodEnum, TradeGroupingEnum, TradeReportRowRef } from "./reports.ts";
 import { REGULATOR_SCOPES, filterOrBadInput } from "./scopes.ts";
+import { nameConditions } from "./names.ts";
 
 const SEQ_ASC = [["seq", 1]] as Array<[string, 1]>;
 
@@ -29,6 +30,20 @@ const AuditEventFilter = builder.inputType("AuditEventFilter", {
   }),
 });
 
+const AuditNameFilter = builder.inputType("AuditNameFilter", {
+  description:
+    "Find events by what people know instead of internal ids: a listing's title or an account's email, or the global ids the API " +
+    "shows. Names are resolved when you ask (the log holds ids only). Every condition given must hold.",
+  fields: (t) => ({
+    listing: t.string({
+      description: "Words of a published listing's title (Chinese or English, as searchListings matches): events about it or its dataset.",
+    }),
+    listingId: t.id({ description: "A listing's global id: events about it." }),
+    account: t.string({ description: "An email, or part of one (case-insensitive): events the account did or that name it." }),
+    accountId: t.id({ description: "An account's global id: events it did or that name it." }),
+  }),
+});
+
 builder.queryField("auditLog", (t) =>
   t.field({
     type: AuditLogInfoRef,
@@ -43,11 +58,13 @@ builder.queryField("auditEvents", (t) =>
     type: AuditEventRef,
     description: "Searches the audit log, oldest first. Regulators and admins.",
     authScopes: REGULATOR_SCOPES,
-    args: { filter: t.arg({ type: AuditEventFilter }) },
+    args: { filter: t.arg({ type: AuditEventFilter }), names: t.arg({ type: AuditNameFilter }) },
     resolve: async (_r, args, ctx) => {
       const { first, after } = pageRequest(args);
       const filter = filterOrBadInput(args.filter);
-      const page = await ctx.services.audit.findEntries(toStoreFilter(filter), first, after);
+      const byName = await nameConditions(ctx, args.names);
+      const base = toStoreFilter(filter);
+      const page = await ctx.services.audit.findEntries(byName ? { $and: [base, byName] } : base, first, after);
       return toConnection(page, (d) => encodeCursor(SEQ_ASC, d), after);
     },
   }),
