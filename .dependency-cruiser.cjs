@@ -13,6 +13,13 @@ const MODULES = "(accounts|audit|datasets|privacy/policy|privacy/budget|privacy/
 module.exports = {
   forbidden: [
     { name: "no-cycles", severity: "error", comment: "no import cycles", from: { path: "^(src|sandbox|pricing)/" }, to: { circular: true } },
+    {
+      name: "console-talks-http-only",
+      severity: "error",
+      comment: "web/ (the console) reaches the service over HTTP through its typed client, never by importing server code",
+      from: { path: "^web/" },
+      to: { path: "^(src|sandbox|pricing|seed)/" },
+    },
     { name: "libraries-stand-alone", severity: "error", comment: "sandbox/ and pricing/ import nothing from src/", from: { path: "^(sandbox|pricing)/" }, to: { path: "^src/" } },
     {
       name: "edges-import-no-module",
@@ -53,6 +60,6 @@ module.exports = {
     doNotFollow: { path: "node_modules" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js"] },
+    enhancedResolveOptions: { extensions: [".ts", ".tsx", ".js"] },
   },
 };

@@ -35,7 +35,7 @@ export function moduleOf(path: string): string {
 process.chdir(root);
 const ruleSet = require(join(root, ".dependency-cruiser.cjs"));
 const result = (
-  await cruise(["src", "sandbox", "pricing"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
+  await cruise(["src", "sandbox", "pricing", "web/src", "web/client"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
     tsConfig: require("typescript").readConfigFile("tsconfig.json", require("typescript").sys.readFile).config,
   })
 ).output as ICruiseResult;

@@ -36,7 +36,10 @@ export async function request<D extends AnyDocument>(options: ClientOptions, doc
     },
     body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
   });
-  const body = (await res.json().catch(() => null)) as { data?: ResultOf<D>; errors?: Array<{ message: string; extensions?: { code?: string } }> } | null;
+  const body = (await res.json().catch(() => null)) as {
+    data?: ResultOf<D>;
+    errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  } | null;
   const first = body?.errors?.[0];
   if (first || !body?.data) {
     throw new GraphQLRequestError(first?.message ?? `HTTP ${res.status}`, first?.extensions?.code ?? "HTTP_ERROR", res.status);

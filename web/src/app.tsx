@@ -67,7 +67,12 @@ function Shell() {
           <ul>
             {session && <li>{t("signedInAs", { email: session.email })}</li>}
             <li>
-              <button type="button" className="secondary outline" lang={i18nLang === "en" ? "zh-CN" : "en"} onClick={() => setLang(i18nLang === "en" ? "zh-CN" : "en")}>
+              <button
+                type="button"
+                className="secondary outline"
+                lang={i18nLang === "en" ? "zh-CN" : "en"}
+                onClick={() => setLang(i18nLang === "en" ? "zh-CN" : "en")}
+              >
                 {t("switchLanguage")}
               </button>
             </li>

@@ -54,7 +54,10 @@ export function DeveloperPage() {
       </form>
       {secret && (
         <p role="status">
-          {t("keyCreated")} <code className="mono" data-testid="new-key">{secret}</code>
+          {t("keyCreated")}{" "}
+          <code className="mono" data-testid="new-key">
+            {secret}
+          </code>
         </p>
       )}
       <ErrorLine message={error} />

@@ -26,7 +26,9 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      const { signIn } = await request({ baseUrl: "" }, SignInMutation, { input: { email: String(form.get("email")), password: String(form.get("password")) } });
+      const { signIn } = await request({ baseUrl: "" }, SignInMutation, {
+        input: { email: String(form.get("email")), password: String(form.get("password")) },
+      });
       if (signIn.__typename === "MutationSignInSuccess") {
         setSession({ token: signIn.data.token, email: signIn.data.account.email, roles: signIn.data.account.roles as Role[] });
       } else setError(t("badCredentials"));

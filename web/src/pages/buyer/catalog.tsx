@@ -44,7 +44,8 @@ export function Catalog() {
           </header>
           <p>{pick(node.description)}</p>
           <small>
-            {t("indicativePrice")}: {money(node.indicativeQueryPrice, node.pricePlan.currency, lang)} · {t("rows")}: {node.approxRowCount} · {node.tags.join(", ")}
+            {t("indicativePrice")}: {money(node.indicativeQueryPrice, node.pricePlan.currency, lang)} · {t("rows")}: {node.approxRowCount} ·{" "}
+            {node.tags.join(", ")}
           </small>
         </article>
       ))}

@@ -48,7 +48,8 @@ export function ListingPage({ args }: { args: string[] }) {
   const [actionError, setActionError] = useState<string | null>(null);
   if (error) return <ErrorLine message={error} />;
   if (!data) return <Loading />;
-  if (data.listing.__typename !== "QueryListingSuccess") return <ErrorLine message={"message" in data.listing ? data.listing.message : "not found"} />;
+  if (data.listing.__typename !== "QueryListingSuccess")
+    return <ErrorLine message={"message" in data.listing ? data.listing.message : "not found"} />;
   const listing = data.listing.data;
   const budget = data.privacyBudget.__typename === "QueryPrivacyBudgetSuccess" ? data.privacyBudget.data : null;
   const pick = (text: { zh: string; en: string }) => (lang === "zh-CN" ? text.zh || text.en : text.en || text.zh);

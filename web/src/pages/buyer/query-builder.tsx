@@ -100,7 +100,9 @@ export function QueryBuilder({ listingId, policy, onRan }: { listingId: string; 
     setBusy(true);
     setError(null);
     try {
-      const { runQuery } = await client(RunQuery, { input: { query: input, idempotencyKey: crypto.randomUUID(), maxPrice: quote.data.price?.amount ?? 0 } });
+      const { runQuery } = await client(RunQuery, {
+        input: { query: input, idempotencyKey: crypto.randomUUID(), maxPrice: quote.data.price?.amount ?? 0 },
+      });
       if (runQuery.__typename === "MutationRunQuerySuccess") {
         setResult({ run: runQuery.data, quote: quote.data });
         onRan();
@@ -122,7 +124,13 @@ export function QueryBuilder({ listingId, policy, onRan }: { listingId: string; 
           <legend>{t("dimensions")}</legend>
           {policy.dimensions.map((d) => (
             <label key={d.column}>
-              <input type="checkbox" name="groupBy" value={d.column} checked={groupBy.includes(d.column)} onChange={() => setGroupBy(toggle(groupBy, d.column))} />
+              <input
+                type="checkbox"
+                name="groupBy"
+                value={d.column}
+                checked={groupBy.includes(d.column)}
+                onChange={() => setGroupBy(toggle(groupBy, d.column))}
+              />
               {d.column}
             </label>
           ))}
@@ -133,18 +141,18 @@ export function QueryBuilder({ listingId, policy, onRan }: { listingId: string; 
             <details key={d.column}>
               <summary>{t("filterValues", { column: d.column })}</summary>
               <fieldset>
-              {d.keys!.map((k) => (
-                <label key={k}>
-                  <input
-                    type="checkbox"
-                    name={`filter-${d.column}`}
-                    value={k}
-                    checked={(filters[d.column] ?? []).includes(k)}
-                    onChange={() => setFilters({ ...filters, [d.column]: toggle(filters[d.column] ?? [], k) })}
-                  />
-                  {k}
-                </label>
-              ))}
+                {d.keys!.map((k) => (
+                  <label key={k}>
+                    <input
+                      type="checkbox"
+                      name={`filter-${d.column}`}
+                      value={k}
+                      checked={(filters[d.column] ?? []).includes(k)}
+                      onChange={() => setFilters({ ...filters, [d.column]: toggle(filters[d.column] ?? [], k) })}
+                    />
+                    {k}
+                  </label>
+                ))}
               </fieldset>
             </details>
           ))}
@@ -152,7 +160,13 @@ export function QueryBuilder({ listingId, policy, onRan }: { listingId: string; 
           <legend>{t("aggregates")}</legend>
           {aggregateOptions.map((a) => (
             <label key={a.id}>
-              <input type="checkbox" name="aggregate" value={a.id} checked={aggregates.includes(a.id)} onChange={() => setAggregates(toggle(aggregates, a.id))} />
+              <input
+                type="checkbox"
+                name="aggregate"
+                value={a.id}
+                checked={aggregates.includes(a.id)}
+                onChange={() => setAggregates(toggle(aggregates, a.id))}
+              />
               {a.column ? `${a.kind}(${a.column})` : a.kind}
             </label>
           ))}

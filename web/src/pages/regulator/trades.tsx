@@ -57,7 +57,12 @@ export function TradesPage() {
       {data && totals.length === 0 && <p>{t("none")}</p>}
       {totals.length > 0 && (
         <>
-          <LineChart labels={totals.map(([p]) => p)} series={[{ name: t("trades"), values: totals.map(([, v]) => v.trades) }]} caption={t("tradeReport")} testId="trade-chart" />
+          <LineChart
+            labels={totals.map(([p]) => p)}
+            series={[{ name: t("trades"), values: totals.map(([, v]) => v.trades) }]}
+            caption={t("tradeReport")}
+            testId="trade-chart"
+          />
           <table>
             <thead>
               <tr>
