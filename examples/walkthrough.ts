@@ -24,6 +24,10 @@ export interface WalkthroughResult {
   payout: { amount: number; status: string };
   auditEntries: number;
   verified: boolean;
+  /** The regulator's trade report: trades settled and their total, in minor units. */
+  trades: { count: number; amountMinor: number };
+  /** What the owner earned (after the platform's fee). */
+  earned: number;
 }
 
 export async function runWalkthrough(base: string, adminKey: string, say: (line: string) => void = console.log): Promise<WalkthroughResult> {
@@ -304,7 +308,18 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   const lines = text.split("\n").filter((l) => l.length > 0);
   const report = await verifyExport(lines, checkpoint, vkey);
   say(`regulator exported ${report.entries} events and verified them offline: ${report.ok ? "OK" : "FAILED"}`);
+  // The trade report sums the trade.settled events the run path logged with each charge.
+  const trades = (await gql(regulator.token, `{ auditTradeReport(period: MONTH, groupBy: OWNER) { groupId currency trades amountMinor } }`))
+    .auditTradeReport as Array<{ groupId: string; currency: string; trades: number; amountMinor: number }>;
+  // The report names owners by their account id; on a fresh exchange every trade is this owner's.
+  const ownerTrades = trades.reduce((s, t) => ({ trades: s.trades + t.trades, amountMinor: s.amountMinor + t.amountMinor }), {
+    trades: 0,
+    amountMinor: 0,
+  });
+  say(`regulator's trade report: ${ownerTrades.trades} trades, ${ownerTrades.amountMinor} ${earnings.currency}`);
   return {
+    trades: { count: ownerTrades.trades, amountMinor: ownerTrades.amountMinor },
+    earned: earnings.earned,
     listingId: listing.id,
     answerGroups: answer.groups.length,
     charged: answer.charged,

@@ -21,7 +21,20 @@ export function pageRequest(args: ConnectionArgs, defaultSize = 20): { first: nu
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
     throw badPaging(`first: must be between 1 and ${MAX_PAGE_SIZE}`);
   }
-  return { first, after: args.after ?? null };
+  const after = args.after ?? null;
+  if (after !== null && !isCursor(after)) throw badPaging("after: is not a cursor this API gave out (use an edge's cursor or pageInfo.endCursor)");
+  return { first, after };
+}
+
+/** A keyset cursor as the storage port writes it: base64url of a JSON list of strings and numbers. */
+function isCursor(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) return false;
+  try {
+    const values: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+    return Array.isArray(values) && values.length > 0 && values.every((v) => typeof v === "string" || typeof v === "number");
+  } catch {
+    return false;
+  }
 }
 
 export function toConnection<T>(page: Page<T>, cursorOf: (item: T) => string, after: string | null) {

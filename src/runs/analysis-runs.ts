@@ -175,11 +175,11 @@ export class AnalysisRunService {
     buyerId: string,
     input: { analysisId: string; epsilon?: string | null; idempotencyKey?: string | null; maxPrice?: number | null; quoteId?: string | null },
   ): Promise<AnalysisRun> {
+    const runId = runIdFor("anr", buyerId, input.idempotencyKey, "analysis\u0000");
     const p = await this.prepare(buyerId, input);
     const { quote, q } = p;
     const { listing, version } = q;
     assertSameQuote(input.quoteId, quote.quoteId);
-    const runId = runIdFor("anr", buyerId, input.idempotencyKey, "analysis\u0000");
     const estimate = { epsilon: epsilonToNumber(p.epsilon), rowsScanned: version.rowCount };
     const started = performance.now();
     let ran = false;

@@ -251,10 +251,10 @@ export class QueryService {
     req: QueryRequest & { idempotencyKey?: string | null; maxPrice?: number | null; quoteId?: string | null },
   ): Promise<QueryAnswer> {
     const started = performance.now();
+    const runId = runIdFor("qry", buyerId, req.idempotencyKey);
     const p = await this.prepare(buyerId, req);
     const { plan, quote } = p;
     assertSameQuote(req.quoteId, quote.quoteId);
-    const runId = runIdFor("qry", buyerId, req.idempotencyKey);
     const epsilon = epsilonToNumber(plan.epsilon);
     let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
     try {

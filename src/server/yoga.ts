@@ -17,6 +17,7 @@ import { useCostLimits } from "../graphql/plugins/cost-limits.ts";
 import { useNoIntrospection } from "../graphql/plugins/introspection.ts";
 import { useOperationMetrics } from "../graphql/plugins/metrics.ts";
 import { useErrorCodes } from "../graphql/plugins/error-codes.ts";
+import { useTextInputGuard } from "../graphql/plugins/text-input.ts";
 import { LeakyBuckets } from "../graphql/rate-limit.ts";
 import { useUploadLimits } from "../datasets/graphql/upload-limits.ts";
 
@@ -54,6 +55,7 @@ export function createExchangeYoga(options: {
     useCSRFPrevention({ requestHeaders: [CSRF_HEADER, "authorization"] }) as Plugin,
     useCostLimits({ maxCost: limits.maxCost, buckets }) as Plugin,
     useUploadLimits(),
+    useTextInputGuard(),
     useErrorCodes(),
   ];
   if (!limits.introspection) plugins.push(useNoIntrospection());

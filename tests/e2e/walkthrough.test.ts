@@ -7,7 +7,7 @@ describe.each(availableAdapters())("the walk-through on %s", (adapter) => {
   let ex: TestExchange;
   let adminKey: string;
   beforeAll(async () => {
-    ex = await startTestExchange(adapter);
+    ex = await startTestExchange(adapter, { PLATFORM_FEE_BPS: "1000" });
     // The one out-of-band step: an admin exists (the demo seed makes one and prints its key).
     const admin = await ex.services.accounts.createAccount("admin@walkthrough.test", "Correct-Horse-42", ["ADMIN"]);
     adminKey = (await ex.services.accounts.createApiKey(admin._id, "walkthrough")).secret;
@@ -25,7 +25,10 @@ describe.each(availableAdapters())("the walk-through on %s", (adapter) => {
     expect(result.analysis.charged).toEqual({ amount: 15_000, currency: "cny" });
     expect(result.payout.amount).toBeGreaterThan(0);
     expect(result.verified).toBe(true);
+    // Both charges are trades in the regulator's report, and the platform's 10 % stayed with the platform.
+    expect(result.trades).toEqual({ count: 2, amountMinor: 30_000 });
+    expect(result.earned).toBe(27_000);
     expect(result.auditEntries).toBeGreaterThan(10);
-    expect(said.at(-1)).toMatch(/verified them offline: OK/);
+    expect(said.at(-2)).toMatch(/verified them offline: OK/);
   });
 });

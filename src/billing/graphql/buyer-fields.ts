@@ -1,4 +1,5 @@
 /** Buyers: credit, holds, receipts and top-ups (Stripe Checkout, or the offline demo rail); admins grant credit offline. */
+import { currencyArg } from "./currency-arg.ts";
 import { builder } from "../../graphql/builder.ts";
 import { pageRequest, toConnection } from "../../graphql/connections.ts";
 import { encodeCursor } from "../../store/cursor.ts";
@@ -18,7 +19,7 @@ builder.queryField("credit", (t) =>
     args: { currency: t.arg.string() },
     resolve: async (_root, { currency }, ctx) => {
       const billing = ctx.services.billing;
-      const cur = (currency ?? billing.config.currency).toLowerCase();
+      const cur = currencyArg(currency, billing.config.currency);
       return { currency: cur, ...(await billing.credit(ctx.principal!.account._id, cur)) };
     },
   }),

@@ -1,4 +1,5 @@
 /** Owners: earnings, sales, payouts, payout onboarding. Admins: sweep payouts. */
+import { currencyArg } from "./currency-arg.ts";
 import { builder } from "../../graphql/builder.ts";
 import { pageRequest, toConnection } from "../../graphql/connections.ts";
 import { encodeCursor } from "../../store/cursor.ts";
@@ -16,7 +17,7 @@ builder.queryField("earnings", (t) =>
     authScopes: { owner: true },
     args: { currency: t.arg.string() },
     resolve: (_root, { currency }, ctx) =>
-      ctx.services.billing.earnings(ctx.principal!.account._id, (currency ?? ctx.services.billing.config.currency).toLowerCase()),
+      ctx.services.billing.earnings(ctx.principal!.account._id, currencyArg(currency, ctx.services.billing.config.currency)),
   }),
 );
 
@@ -72,7 +73,7 @@ builder.mutationField("requestPayout", (t) =>
     errors: { types: [BelowPayoutThreshold, PayoutAccountNotReady, PaymentsUnavailable, PaymentRailError] },
     args: { currency: t.arg.string() },
     resolve: (_root, { currency }, ctx) =>
-      ctx.services.billing.requestPayout(ctx.principal!.account._id, (currency ?? ctx.services.billing.config.currency).toLowerCase()),
+      ctx.services.billing.requestPayout(ctx.principal!.account._id, currencyArg(currency, ctx.services.billing.config.currency)),
   }),
 );
 

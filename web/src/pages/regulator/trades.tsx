@@ -1,7 +1,7 @@
 /**
- * Regulator: trade volumes per day or month as a chart and a table, from the log itself — every
- * answered query (query.executed: price and currency) plus settled trades (auditTradeReport, from
- * trade.settled events); and downloads of the signed log.
+ * Regulator: trade volumes per day or month as a chart and a table, from the log itself — the
+ * settled trades (auditTradeReport, from the trade.settled events the run path logs with every
+ * charge; free queries are not trades); and downloads of the signed log.
  */
 import { useMemo, useState } from "react";
 import { graphql } from "../../../client/graphql.ts";
@@ -15,7 +15,6 @@ import { ErrorLine, Loading } from "../../components/status.tsx";
 const TradeReport = graphql(`
   query TradeReport($period: AuditReportPeriod!) {
     auditTradeReport(period: $period, groupBy: DATASET) { period groupId trades amountMinor currency }
-    auditEvents(filter: { actions: ["query.executed"] }, first: 100) { edges { node { time dataJson } } }
   }
 `);
 
@@ -35,10 +34,6 @@ export function TradesPage() {
       byPeriod.set(key, p);
     };
     for (const r of data?.auditTradeReport ?? []) add(r.period, r.trades, r.amountMinor, r.currency);
-    for (const { node } of data?.auditEvents.edges ?? []) {
-      const d = JSON.parse(node.dataJson) as { priceMinor?: number; currency?: string };
-      add(period === "DAY" ? node.time.slice(0, 10) : node.time.slice(0, 7), 1, d.priceMinor ?? 0, d.currency ?? "cny");
-    }
     return [...byPeriod.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [data]);
   return (
