@@ -40,8 +40,8 @@ import type { Lifecycle } from "./lifecycle.ts";
 /** Every service of a running exchange (the GraphQL context's `services`). */
 export type Services = ExchangeServices;
 
-export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "platformFeeBasisPoints" | "recovery" | "crashAt">>;
+export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit" | "platformFeeBasisPoints" | "recovery" | "crashAt"> &
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -78,7 +78,7 @@ export async function buildServices(
     datasets,
     policies,
     audit,
-    platformFeeBasisPoints: config.platformFeeBasisPoints ?? 0,
+    platformFeeBasisPoints: config.platformFeeBasisPoints,
   });
   const access = await AccessService.open(store, { catalog, audit });
   const billing = await BillingService.open(store, {
@@ -97,7 +97,7 @@ export async function buildServices(
     await running?.close();
   });
   const metrics = createMetrics();
-  const recovery = config.recovery ?? { intervalMs: 5_000, runLeaseMs: 30_000 };
+  const { recovery } = config;
   const runPath = new RunPath({
     runs: await RunRecords.open(store),
     budgets: privacyBudget,
@@ -128,7 +128,7 @@ export async function buildServices(
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),
   // then keep sweeping while the exchange runs: runs, holds, ε debits and the audit outbox.
-  await privacyBudget.recover();
+  // (billing's full recovery covers transfers, top-ups and payouts too; the first sweep does the rest.)
   await billing.recover();
   const sweeper = new RecoverySweeper({ runs: runPath, billing, budgets: privacyBudget, audit, ...(log ? { log } : {}) });
   await sweeper.sweepOnce();

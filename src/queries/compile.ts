@@ -289,19 +289,26 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("    }");
   emit("    kept = MG;");
   emit("  }");
+  // Clears group g's cells (the histogram cells are `bins` wide), indented by `pad`.
+  const clearCells = (names: readonly string[], pad: string) => {
+    for (const name of names) {
+      const h = /^CH(\d+)$/.exec(name);
+      if (h) {
+        const bins = int(plan.histograms[Number(h[1])]!.bins);
+        emit(`${pad}${name}.fill(0, g * ${bins}, (g + 1) * ${bins});`);
+      } else emit(`${pad}${name}[g] = 0;`);
+    }
+  };
   emit("  if (c.random) {");
   emit("    let over = 0;");
   emit("    for (let k = 0; k < kept; k++) {");
   emit("      const g = touched[k];");
   emit("      if (CR[g] > R) {");
   emit("        CL[g] = CR[g]; CQ[g] = R; over++;");
-  for (const name of cells.filter((n) => n !== "CR")) {
-    const h = /^CH(\d+)$/.exec(name);
-    if (h) {
-      const bins = int(plan.histograms[Number(h[1])]!.bins);
-      emit(`        ${name}.fill(0, g * ${bins}, (g + 1) * ${bins});`);
-    } else emit(`        ${name}[g] = 0;`);
-  }
+  clearCells(
+    cells.filter((n) => n !== "CR"),
+    "        ",
+  );
   emit("      }");
   emit("    }");
   emit("    if (over > 0) pick(c, nr);");
@@ -321,13 +328,7 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("  }");
   emit("  for (let k = 0; k < nt; k++) {");
   emit("    const g = touched[k];");
-  for (const name of cells) {
-    const h = /^CH(\d+)$/.exec(name);
-    if (h) {
-      const bins = int(plan.histograms[Number(h[1])]!.bins);
-      emit(`    ${name}.fill(0, g * ${bins}, (g + 1) * ${bins});`);
-    } else emit(`    ${name}[g] = 0;`);
-  }
+  clearCells(cells, "    ");
   emit("  }");
   emit("}");
 

@@ -6,7 +6,7 @@
  * runs all the time, not only at start.
  */
 import type { Logger } from "../logger.ts";
-import type { AuditTrail } from "../audit-trail.ts";
+import type { AuditLog } from "../audit/index.ts";
 import type { BillingService } from "../billing/index.ts";
 import type { PrivacyBudgetService } from "../privacy/budget/index.ts";
 import type { RunPath } from "./run-path.ts";
@@ -15,7 +15,7 @@ export interface RecoveryParts {
   runs: RunPath;
   billing: BillingService | null;
   budgets: PrivacyBudgetService;
-  audit: Pick<AuditTrail, "drift"> & { drift: { repair(): Promise<unknown> }; selfCheck(options: { maxAgeMs?: number }): Promise<unknown> };
+  audit: Pick<AuditLog, "drift" | "selfCheck">;
   log?: Logger;
 }
 

@@ -25,20 +25,12 @@ import { InvalidInput } from "../errors.ts";
 import type { BillingService, HoldForQueryInput } from "../billing/index.ts";
 import { QueryInProgress, type PrivacyBudgetService } from "../privacy/budget/index.ts";
 import { NO_CRASHES, type CrashHook, type CrashPoint } from "./crash-points.ts";
-import type { RunKind, RunRecord, RunRecords, StagedResult } from "./run-record.ts";
+import type { RunRecord, RunRecords, StagedResult } from "./run-record.ts";
 
 /** What a caller (query or analysis) hands the run path: who, what, the price, and the compute step. */
-export interface RunPlan {
-  kind: RunKind;
+export interface RunPlan
+  extends Pick<RunRecord, "kind" | "buyerId" | "ownerId" | "listingId" | "datasetId" | "versionId" | "queryHash" | "quoteId" | "epsilonMicro"> {
   runId: string;
-  buyerId: string;
-  ownerId: string;
-  listingId: string;
-  datasetId: string;
-  versionId: string;
-  queryHash: string;
-  quoteId: string;
-  epsilonMicro: number;
   caps: { buyerCapMicro: number; globalCapMicro: number };
   /** The hold to open; null when nothing is charged (no billing, or the quote was a cached answer). */
   hold: Omit<HoldForQueryInput, "idempotencyKey" | "quoteId"> | null;

@@ -80,35 +80,32 @@ export class RunRecords {
   }
 
   /** Moves a run from one of `from` to `to` (with `set`); null if it was not in one of `from`. */
-  async move(runId: string, from: readonly RunState[], to: RunState, set: Partial<RunRecord> = {}): Promise<Stored<RunRecord> | null> {
-    for (const state of from) {
-      const moved = await this.docs.updateOne({ _id: runId, state }, { $set: { ...set, state: to, updatedAt: this.now().toISOString() } as never });
-      if (moved) return moved;
-    }
-    return null;
+  move(runId: string, from: readonly RunState[], to: RunState, set: Partial<RunRecord> = {}): Promise<Stored<RunRecord> | null> {
+    return this.docs.updateOne(
+      { _id: runId, state: { $in: [...from] } },
+      { $set: { ...set, state: to, updatedAt: this.now().toISOString() } as never },
+    );
   }
 
   /** Renews a live run's lease. */
   async renew(runId: string, leaseMs: number): Promise<void> {
-    for (const state of OPEN_STATES) {
-      if (await this.docs.updateOne({ _id: runId, state }, { $set: { leaseUntil: new Date(this.now().getTime() + leaseMs).toISOString() } })) return;
-    }
+    await this.docs.updateOne(
+      { _id: runId, state: { $in: [...OPEN_STATES] } },
+      { $set: { leaseUntil: new Date(this.now().getTime() + leaseMs).toISOString() } },
+    );
   }
 
   /** Open runs whose lease has passed: the recovery's work list. */
   async *abandoned(): AsyncGenerator<Stored<RunRecord>> {
     const now = this.now().toISOString();
-    for (const state of OPEN_STATES) {
-      let after: string | null = null;
-      do {
-        const page: { items: Stored<RunRecord>[]; nextCursor: string | null } = await this.docs.find({ state, leaseUntil: { $lt: now } } as never, {
-          sort: [["leaseUntil", 1]],
-          limit: 100,
-          ...(after ? { after } : {}),
-        });
-        yield* page.items;
-        after = page.nextCursor;
-      } while (after);
-    }
+    let after: string | null = null;
+    do {
+      const page: { items: Stored<RunRecord>[]; nextCursor: string | null } = await this.docs.find(
+        { state: { $in: [...OPEN_STATES] }, leaseUntil: { $lt: now } },
+        { sort: [["leaseUntil", 1]], limit: 100, ...(after ? { after } : {}) },
+      );
+      yield* page.items;
+      after = page.nextCursor;
+    } while (after);
   }
 }
