@@ -25,7 +25,9 @@ export interface WalkthroughResult {
   auditEntries: number;
   verified: boolean;
   /** The regulator's trade report: trades settled and their total, in minor units. */
-  trades: { count: number; amountMinor: number };
+  trades: { count: number; amountMinor: number; platformFeeMinor: number; payoutsMinor: number };
+  /** The admin's reconciliation: the ledger against itself and against the log's trades. */
+  reconciled: { balanced: boolean; logAgrees: boolean };
   /** What the owner earned (after the platform's fee). */
   earned: number;
 }
@@ -309,16 +311,47 @@ export async function runWalkthrough(base: string, adminKey: string, say: (line:
   const report = await verifyExport(lines, checkpoint, vkey);
   say(`regulator exported ${report.entries} events and verified them offline: ${report.ok ? "OK" : "FAILED"}`);
   // The trade report sums the trade.settled events the run path logged with each charge.
-  const trades = (await gql(regulator.token, `{ auditTradeReport(period: MONTH, groupBy: OWNER) { groupId currency trades amountMinor } }`))
-    .auditTradeReport as Array<{ groupId: string; currency: string; trades: number; amountMinor: number }>;
+  const trades = (
+    await gql(
+      regulator.token,
+      `{ auditTradeReport(period: MONTH, groupBy: OWNER) { groupId currency trades amountMinor platformFeeMinor payoutsMinor } }`,
+    )
+  ).auditTradeReport as Array<{
+    groupId: string;
+    currency: string;
+    trades: number;
+    amountMinor: number;
+    platformFeeMinor: number;
+    payoutsMinor: number;
+  }>;
   // The report names owners by their account id; on a fresh exchange every trade is this owner's.
-  const ownerTrades = trades.reduce((s, t) => ({ trades: s.trades + t.trades, amountMinor: s.amountMinor + t.amountMinor }), {
-    trades: 0,
-    amountMinor: 0,
-  });
-  say(`regulator's trade report: ${ownerTrades.trades} trades, ${ownerTrades.amountMinor} ${earnings.currency}`);
+  const ownerTrades = trades.reduce(
+    (s, t) => ({
+      trades: s.trades + t.trades,
+      amountMinor: s.amountMinor + t.amountMinor,
+      platformFeeMinor: s.platformFeeMinor + t.platformFeeMinor,
+      payoutsMinor: s.payoutsMinor + t.payoutsMinor,
+    }),
+    { trades: 0, amountMinor: 0, platformFeeMinor: 0, payoutsMinor: 0 },
+  );
+  say(
+    `regulator's trade report: ${ownerTrades.trades} trades, ${ownerTrades.amountMinor} ${earnings.currency} (platform fee ${ownerTrades.platformFeeMinor}), paid out ${ownerTrades.payoutsMinor}`,
+  );
+  // The admin's reconciliation: the book balances, and its sales, fees and payouts equal the log's.
+  const rec = (await gql(adminKey, `{ reconciliation { balanced log { currency agrees } } }`)).reconciliation as {
+    balanced: boolean;
+    log: Array<{ agrees: boolean }> | null;
+  };
+  const reconciled = { balanced: rec.balanced, logAgrees: (rec.log ?? []).length > 0 && (rec.log ?? []).every((l) => l.agrees) };
+  say(`admin's reconciliation: ${reconciled.balanced ? "balanced" : "NOT balanced"}, ledger and log ${reconciled.logAgrees ? "agree" : "DISAGREE"}`);
   return {
-    trades: { count: ownerTrades.trades, amountMinor: ownerTrades.amountMinor },
+    trades: {
+      count: ownerTrades.trades,
+      amountMinor: ownerTrades.amountMinor,
+      platformFeeMinor: ownerTrades.platformFeeMinor,
+      payoutsMinor: ownerTrades.payoutsMinor,
+    },
+    reconciled,
     earned: earnings.earned,
     listingId: listing.id,
     answerGroups: answer.groups.length,

@@ -42,6 +42,12 @@ export const ACTIONS = {
 export type AuditAction = (typeof ACTIONS)[keyof typeof ACTIONS];
 
 type Ids<K extends string> = { [P in K]: string };
+
+/** What a trade.settled event records: a sale, or money going back (refund) or out to an owner (payout). */
+export const TRADE_KINDS = ["access", "query", "subscription", "analysis", "refund", "payout", "payout_reversal"] as const;
+export type TradeKind = (typeof TRADE_KINDS)[number];
+/** Kinds that are sales: what revenue counts. */
+export const SALE_KINDS: readonly TradeKind[] = ["access", "query", "subscription", "analysis"];
 type Opt<K extends string> = { [P in K]?: string };
 
 /** Subject ids and data per action. Optional subject ids may be left out when they do not exist. */
@@ -103,12 +109,15 @@ export interface AuditEventShapes {
   "privacy.budget_debited": { subject: Ids<"datasetId" | "buyerId">; data: { epsilonMicro: number; queryId: string } };
   "privacy.budget_refused": { subject: Ids<"datasetId" | "buyerId">; data: { epsilonMicro: number; queryId: string; cap?: string } };
 
-  /** Money changing hands for data: the revenue reports sum `amountMinor` of these. */
+  /**
+   * Money changing hands for data: a sale (query, analysis, subscription, access), a refund of one,
+   * or an owner's payout (and its reversal when the rail fails it). The revenue reports sum them by kind.
+   */
   "trade.settled": {
-    subject: Ids<"tradeId" | "datasetId" | "ownerId" | "buyerId"> & Opt<"listingId" | "queryId" | "transferId">;
+    subject: Ids<"tradeId" | "ownerId"> & Opt<"datasetId" | "buyerId" | "listingId" | "queryId" | "transferId">;
     /** `platformFeeMinor` is the exchange's share of `amountMinor`; `runId` the query or analysis run it paid for. */
     data: {
-      kind: "access" | "query" | "subscription" | "analysis";
+      kind: TradeKind;
       amountMinor: number;
       currency: string;
       platformFeeMinor?: number;

@@ -2,6 +2,7 @@
 
 export { openAuditLog } from "./open.ts";
 export { AuditLog } from "./service.ts";
+export { tradeTotals } from "./reports.ts";
 import type { AuditLog as AuditLogType } from "./service.ts";
 
 declare module "../graphql/context.ts" {

@@ -6,7 +6,7 @@
  * Reports read the canonical entry text (the logged truth), never the search copies.
  */
 import type { Stored } from "../store/port.ts";
-import { ACTIONS } from "../audit-actions.ts";
+import { ACTIONS, SALE_KINDS } from "../audit-actions.ts";
 import type { AuditEntry, AuditEntryDoc } from "./model.ts";
 import type { AuditLog } from "./service.ts";
 import { toStoreFilter, type EventFilter } from "./search.ts";
@@ -18,8 +18,14 @@ export interface TradeReportRow {
   period: string;
   groupId: string;
   currency: string;
+  /** Sales (queries, analyses, subscriptions, access) and what they brought in. */
   trades: number;
   amountMinor: number;
+  /** The exchange's share of those sales. */
+  platformFeeMinor: number;
+  /** Refunded to buyers, and paid out to owners (net of reversed payouts). */
+  refundsMinor: number;
+  payoutsMinor: number;
 }
 
 export interface EpsilonReportRow {
@@ -79,14 +85,39 @@ export async function tradeReport(audit: AuditLog, filter: EventFilter, period: 
     const currency = str(entry.data.currency) ?? "?";
     const p = periodOf(entry.time, period);
     const k = `${p}\u0000${groupId}\u0000${currency}`;
-    const row = rows.get(k) ?? { period: p, groupId, currency, trades: 0, amountMinor: 0 };
-    row.trades++;
-    row.amountMinor += num(entry.data.amountMinor);
+    const row = rows.get(k) ?? { period: p, groupId, currency, trades: 0, amountMinor: 0, platformFeeMinor: 0, refundsMinor: 0, payoutsMinor: 0 };
+    const amount = num(entry.data.amountMinor);
+    const kind = str(entry.data.kind) ?? "query";
+    if ((SALE_KINDS as readonly string[]).includes(kind)) {
+      row.trades++;
+      row.amountMinor += amount;
+      row.platformFeeMinor += num(entry.data.platformFeeMinor);
+    } else if (kind === "refund") {
+      row.refundsMinor += amount;
+      row.platformFeeMinor -= num(entry.data.platformFeeMinor);
+    } else if (kind === "payout") row.payoutsMinor += amount;
+    else if (kind === "payout_reversal") row.payoutsMinor -= amount;
     rows.set(k, row);
   }
   return [...rows.values()].sort(
     (a, b) => a.period.localeCompare(b.period) || a.groupId.localeCompare(b.groupId) || a.currency.localeCompare(b.currency),
   );
+}
+
+/** All trades ever settled, per currency: what billing's reconciliation compares the ledger with. */
+export async function tradeTotals(
+  audit: AuditLog,
+): Promise<Array<{ currency: string; salesMinor: number; platformFeeMinor: number; payoutsMinor: number }>> {
+  const rows = await tradeReport(audit, {}, "MONTH", "OWNER");
+  const byCurrency = new Map<string, { currency: string; salesMinor: number; platformFeeMinor: number; payoutsMinor: number }>();
+  for (const r of rows) {
+    const t = byCurrency.get(r.currency) ?? { currency: r.currency, salesMinor: 0, platformFeeMinor: 0, payoutsMinor: 0 };
+    t.salesMinor += r.amountMinor - r.refundsMinor;
+    t.platformFeeMinor += r.platformFeeMinor;
+    t.payoutsMinor += r.payoutsMinor;
+    byCurrency.set(r.currency, t);
+  }
+  return [...byCurrency.values()];
 }
 
 /** ε is what the privacy budget charged (privacy.budget_debited, micro-ε); queries and rows from query.executed. */

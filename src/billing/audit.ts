@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AuditRecorder } from "../audit-trail.ts";
-import { ACTIONS, SYSTEM_ACTOR, auditEvent } from "../audit-actions.ts";
+import { ACTIONS, SYSTEM_ACTOR, auditEvent, type TradeKind } from "../audit-actions.ts";
 import type { Stored } from "../store/port.ts";
 import type { Transfer } from "./ledger/transfers.ts";
 import type { Payout } from "./model.ts";
@@ -33,6 +33,8 @@ export class BillingAudit {
     // Holds and releases only reserve or free credit (no balance moves): the capture or the
     // void that ends them is what the log needs. Usage counters alone involve no money at all.
     if (moved === 0) return;
+    // Subscriptions, refunds and payouts are trades too (queries and analyses log theirs on the run path).
+    const trade = tradeOf(t);
     await this.recorder.record(
       auditEvent(ACTIONS.ledgerTransferPosted, {
         actor: SYSTEM_ACTOR,
@@ -46,6 +48,7 @@ export class BillingAudit {
         data: { kind: t.kind, amountMinor: moved, currency: t.currency, idempotencyKeyHash: sha256(t.key) },
       }),
     );
+    if (trade) await this.recorder.record(trade);
   }
 
   async stripeEvent(
@@ -74,6 +77,39 @@ export class BillingAudit {
       }),
     );
   }
+}
+
+const TRADE_TRANSFERS: Partial<Record<Transfer["kind"], TradeKind>> = {
+  subscription: "subscription",
+  refund: "refund",
+  payout: "payout",
+  payout_reversal: "payout_reversal",
+};
+
+/** The trade.settled event of a posted subscription, refund or payout transfer; null for other kinds. */
+function tradeOf(t: Stored<Transfer>) {
+  const kind = TRADE_TRANSFERS[t.kind];
+  const ownerId = t.refs["ownerId"];
+  if (!kind || !ownerId) return null;
+  const balance = (prefix: string) =>
+    t.legs.filter((l) => l.journal === "money" && l.account.startsWith(prefix)).reduce((s, l) => s + (l.delta["balance"] ?? 0), 0);
+  // The amount is what left the paying side: the buyer's credit or the rail's clearing account for
+  // a sale, the owner's payable for a payout; the platform's share is its revenue leg.
+  const amountMinor = t.legs.filter((l) => l.journal === "money").reduce((s, l) => s + Math.max(0, -(l.delta["balance"] ?? 0)), 0);
+  const optional = (k: string) => (t.refs[k] ? { [k]: t.refs[k]! } : {});
+  return auditEvent(ACTIONS.tradeSettled, {
+    actor: SYSTEM_ACTOR,
+    eventId: `${ACTIONS.tradeSettled}:${t._id}`,
+    subject: {
+      tradeId: t._id,
+      ownerId,
+      transferId: t._id,
+      ...optional("datasetId"),
+      ...optional("buyerId"),
+      ...optional("listingId"),
+    },
+    data: { kind, amountMinor, currency: t.currency, platformFeeMinor: Math.abs(balance("platform")) },
+  });
 }
 
 function sha256(s: string): string {

@@ -12,3 +12,4 @@ declare module "../graphql/context.ts" {
   }
 }
 export type { ListingPriceLookup } from "./service.ts";
+export type { LoggedTradeTotals, TradeLogTotals } from "./log-reconciliation.ts";

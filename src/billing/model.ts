@@ -130,6 +130,8 @@ export interface ListingSubscription {
   buyerId: string;
   listingId: string;
   ownerId: string;
+  /** Optional: subscriptions made before it was recorded lack it. */
+  datasetId?: string;
   currency: string;
   monthlyFee: number;
   platformFeeBasisPoints: number;

@@ -5,6 +5,7 @@
  *   - per currency: totals by account kind;
  *   - meter vs ledger: Σ of usage records' prices = Σ charged by posted captures, one record per posted hold;
  *   - holds: open holds = buyer credit held;
+ *   - log: sales, platform revenue and payouts against the audit log's trade.settled events;
  *   - rail: every paid Stripe top-up and sent payout (most recent first, up to `railLimit`)
  *     fetched from Stripe and compared with the ledger, and the clearing balance against the
  *     sum of those records.
@@ -18,6 +19,7 @@ import type { TopUps } from "./topups.ts";
 import type { Payouts } from "./payouts.ts";
 import type { PaymentGateway } from "./payments/port.ts";
 import type { Collection } from "../store/port.ts";
+import { reconcileWithLog, type LogAgreement, type TradeLogTotals } from "./log-reconciliation.ts";
 
 export interface CurrencyTotals {
   currency: string;
@@ -54,6 +56,8 @@ export interface ReconciliationReport {
     clearing: Array<{ currency: string; ledger: number; fromRecords: number; agrees: boolean }>;
     error: string | null;
   };
+  /** Sales, platform revenue and payouts in the ledger against the log's trade.settled events, per currency. */
+  log: LogAgreement[] | null;
 }
 
 export async function reconcile(deps: {
@@ -65,6 +69,8 @@ export async function reconcile(deps: {
   gateway: PaymentGateway | null;
   now: () => Date;
   railLimit?: number;
+  /** The audit log's trade totals; the log check is left out (null) without it. */
+  tradeLog?: TradeLogTotals | null;
 }): Promise<ReconciliationReport> {
   const integrity = await deps.ledger.checkIntegrity();
   const byCurrency = new Map<string, CurrencyTotals>();
@@ -111,6 +117,7 @@ export async function reconcile(deps: {
   const inFlight = await deps.holds.docs.count({ state: { $in: ["opening", "resolving"] } });
 
   const rail = await checkRail(deps, byCurrency);
+  const log = deps.tradeLog ? await reconcileWithLog(deps.ledger.transfers.docs, scan, deps.tradeLog) : null;
   const meterAgrees = meterTotals.price === capturedByLedger && meterTotals.queries === postedHolds;
   const holdsAgree = inFlight > 0 || openAmount === heldOnAccounts;
   return {
@@ -121,12 +128,14 @@ export async function reconcile(deps: {
       meterAgrees &&
       holdsAgree &&
       rail.mismatches.length === 0 &&
-      rail.clearing.every((c) => c.agrees),
+      rail.clearing.every((c) => c.agrees) &&
+      (log?.every((l) => l.agrees) ?? true),
     integrity,
     currencies: [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency)),
     meter: { ...meterTotals, capturedByLedger, postedHolds, agrees: meterAgrees },
     holds: { open, openAmount, heldOnAccounts, agrees: holdsAgree },
     rail,
+    log,
   };
 }
 

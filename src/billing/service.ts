@@ -21,6 +21,7 @@ import { BillingAudit } from "./audit.ts";
 import { Ledger, type Balance } from "./ledger/ledger.ts";
 import { accountKey } from "./ledger/accounts.ts";
 import { Metering } from "./metering.ts";
+import type { TradeLogTotals } from "./log-reconciliation.ts";
 import { Holds, type HoldForQueryInput, type QueryReceipt } from "./holds.ts";
 import { TopUps } from "./topups.ts";
 import { Payees, type Onboarding } from "./payees.ts";
@@ -35,7 +36,7 @@ import { NoSubscriptionOffered, PaymentsUnavailable } from "./errors.ts";
 import type { ListingSubscription, MeterRecord, MeteredUsage, Payout, QueryHold, TopUp } from "./model.ts";
 
 /** A listing's owner and price plan, as the catalog knows them. */
-export type ListingPriceLookup = (listingId: string) => Promise<{ ownerId: string; plan: PricePlan; published: boolean } | null>;
+export type ListingPriceLookup = (listingId: string) => Promise<{ ownerId: string; datasetId: string; plan: PricePlan; published: boolean } | null>;
 
 export interface BillingServiceOptions {
   audit: AuditRecorder;
@@ -45,6 +46,8 @@ export interface BillingServiceOptions {
   log?: Logger;
   /** The catalog's listing look-up (owner, price plan, published), for subscriptions. */
   listingPrices: ListingPriceLookup;
+  /** The audit log's trade totals, for reconciliation (the composition root supplies it). */
+  tradeLog?: TradeLogTotals | null;
   /** Replaces the gateway built from config (tests). */
   gateway?: PaymentGateway | null;
 }
@@ -83,6 +86,7 @@ export class BillingService {
   readonly config: BillingConfig;
   private readonly now: () => Date;
   private readonly listingPrices: ListingPriceLookup;
+  private readonly tradeLog: TradeLogTotals | null;
 
   private constructor(parts: {
     ledger: Ledger;
@@ -97,6 +101,7 @@ export class BillingService {
     config: BillingConfig;
     now: () => Date;
     listingPrices: ListingPriceLookup;
+    tradeLog: TradeLogTotals | null;
   }) {
     this.ledger = parts.ledger;
     this.metering = parts.metering;
@@ -110,6 +115,7 @@ export class BillingService {
     this.config = parts.config;
     this.now = parts.now;
     this.listingPrices = parts.listingPrices;
+    this.tradeLog = parts.tradeLog;
   }
 
   static async open(store: DocumentStore, options: BillingServiceOptions): Promise<BillingService> {
@@ -157,6 +163,7 @@ export class BillingService {
       config,
       now,
       listingPrices: options.listingPrices,
+      tradeLog: options.tradeLog ?? null,
     });
   }
 
@@ -232,7 +239,7 @@ export class BillingService {
     const listing = await this.listingPrices(listingId);
     if (!listing || !listing.published) throw new NotFound("listing");
     if (!listing.plan.subscription) throw new NoSubscriptionOffered();
-    const to = { listingId, ownerId: listing.ownerId, plan: listing.plan };
+    const to = { listingId, ownerId: listing.ownerId, datasetId: listing.datasetId, plan: listing.plan };
     return payWith === "credit" ? this.subscriptions.payFromCredit(buyerId, to) : this.subscriptions.startCheckout(buyerId, to);
   }
 
@@ -284,6 +291,7 @@ export class BillingService {
       payouts: this.payouts,
       gateway: this.gateway,
       now: this.now,
+      tradeLog: this.tradeLog,
     });
   }
 

@@ -19,6 +19,8 @@ import type { PaymentGateway } from "./payments/port.ts";
 export interface SubscribeTo {
   listingId: string;
   ownerId: string;
+  /** For the trade.settled event (the regulator's report by dataset). */
+  datasetId: string;
   plan: PricePlan;
 }
 
@@ -96,7 +98,7 @@ export class Subscriptions {
         kind: "subscription",
         currency: to.plan.currency,
         legs,
-        refs: { subscriptionId: doc._id, buyerId, ownerId: to.ownerId, listingId: to.listingId },
+        refs: { subscriptionId: doc._id, buyerId, ownerId: to.ownerId, listingId: to.listingId, datasetId: to.datasetId },
       });
       break;
     }
@@ -165,7 +167,13 @@ export class Subscriptions {
         kind: "subscription",
         currency: input.currency,
         legs,
-        refs: { subscriptionId: doc._id, buyerId: doc.buyerId, ownerId: doc.ownerId, listingId: doc.listingId },
+        refs: {
+          subscriptionId: doc._id,
+          buyerId: doc.buyerId,
+          ownerId: doc.ownerId,
+          listingId: doc.listingId,
+          ...(doc.datasetId ? { datasetId: doc.datasetId } : {}),
+        },
       });
     }
     const periodEnd = input.periodEnd ?? startOfNextMonth(new Date(input.asOf)).toISOString();
@@ -199,6 +207,7 @@ export class Subscriptions {
         buyerId,
         listingId: to.listingId,
         ownerId: to.ownerId,
+        datasetId: to.datasetId,
         currency: to.plan.currency,
         monthlyFee: to.plan.subscription!.monthlyFee,
         platformFeeBasisPoints: to.plan.platformFeeBasisPoints,

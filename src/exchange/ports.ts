@@ -36,6 +36,6 @@ export function versionsInUse(catalog: () => CatalogService): (datasetId: string
 export function listingPrices(catalog: CatalogService): ListingPriceLookup {
   return async (listingId) => {
     const l = await catalog.findListing(listingId);
-    return l ? { ownerId: l.ownerId, plan: l.pricePlan, published: l.status === "PUBLISHED" } : null;
+    return l ? { ownerId: l.ownerId, datasetId: l.datasetId, plan: l.pricePlan, published: l.status === "PUBLISHED" } : null;
   };
 }

@@ -15,7 +15,7 @@ import type { Logger } from "../logger.ts";
 import type { ExchangeServices } from "../graphql/context.ts";
 import { createMetrics } from "../metrics.ts";
 import { Sandbox } from "../../sandbox/index.ts";
-import { openAuditLog } from "../audit/index.ts";
+import { openAuditLog, tradeTotals } from "../audit/index.ts";
 import { AccountsService } from "../accounts/index.ts";
 import { DatasetsService } from "../datasets/index.ts";
 import { PrivacyPolicyService } from "../privacy/policy/index.ts";
@@ -87,6 +87,7 @@ export async function buildServices(
     config: config.billing ?? DEFAULT_BILLING_CONFIG,
     production: config.env === "production",
     listingPrices: listingPrices(catalog),
+    tradeLog: () => tradeTotals(audit),
   });
   const analyses = await AnalysisService.open(store, { catalog, access, audit });
 

@@ -34,7 +34,7 @@ import type { ContributionProfile } from "./contribution-profile.ts";
  * public bound that keeps every answer the planner accepts small enough to store and send, so
  * no run fails on its size after ε is spent (see answer-size.test.ts).
  */
-export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50, maxCells: 40_000 } as const;
+export const PLAN_LIMITS = { maxAggregates: 8, maxFilters: 32, maxGroups: 10_000, maxHistogramBins: 50, maxCells: 40_000 } as const;
 
 /**
  * Share of a query's ε the suppression count gets when the query asks for no COUNT_UNITS (whose
@@ -248,6 +248,9 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   }
   const anyDerived = groupDims.some((g) => g.kind === "keys" && g.derived === true);
 
+  if (ir.filters.length > PLAN_LIMITS.maxFilters) {
+    throw new PolicyViolation("BAD_FILTER", "input.filters", `at most ${PLAN_LIMITS.maxFilters} filters per query (got ${ir.filters.length})`);
+  }
   const filters: PlannedFilter[] = ir.filters.map((f, i) => {
     const path = `input.filters[${i}]`;
     const d = dimension(f.column, `${path}.column`);

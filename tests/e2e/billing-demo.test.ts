@@ -66,6 +66,7 @@ const RECONCILE = /* GraphQL */ `
       currencies { currency buyerCredit buyerHeld ownerPayable platformRevenue offlineClearing }
       meter { queries price capturedByLedger agrees }
       holds { open agrees }
+      log { currency ledgerSales loggedSales ledgerPlatformFee loggedPlatformFee ledgerPayouts loggedPayouts agrees }
     }
   }`;
 
@@ -90,7 +91,7 @@ describe.each(availableAdapters())("the billing demo over HTTP on %s", (adapter)
     await ex?.stop();
   });
 
-  it("runs the whole money loop and the ledger balances to zero", async () => {
+  it("runs the whole money loop: the ledger sums to zero, and the log check finds sales charged outside the run path", async () => {
     // 1. the buyer tops up on the offline rail: credited at once
     const bad = await ex.gql(TOP_UP, { input: { amount: 5, idempotencyKey: "t0" } }, keys.buyer);
     expect(bad.body.data.topUpCredit.__typename).toBe("InvalidInput");
@@ -171,7 +172,22 @@ describe.each(availableAdapters())("the billing demo over HTTP on %s", (adapter)
         offlineClearing: -20_000 + (6_650 - platformFees),
       },
     ]);
-    expect(r.balanced).toBe(true);
+    // This test charged through billing directly, not through the run path that writes each
+    // sale's trade.settled event: the log check must notice the three sales missing from the log
+    // (the payout went through billing and is logged), and only that keeps the book unbalanced.
+    expect(r.log).toEqual([
+      {
+        currency: "cny",
+        ledgerSales: 6_650,
+        loggedSales: 0,
+        ledgerPlatformFee: platformFees,
+        loggedPlatformFee: 0,
+        ledgerPayouts: 6_650 - platformFees,
+        loggedPayouts: 6_650 - platformFees,
+        agrees: false,
+      },
+    ]);
+    expect(r.balanced).toBe(false);
   });
 
   it("lets an admin grant credit on the offline rail, and only an admin", async () => {

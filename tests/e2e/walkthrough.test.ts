@@ -26,9 +26,11 @@ describe.each(availableAdapters())("the walk-through on %s", (adapter) => {
     expect(result.payout.amount).toBeGreaterThan(0);
     expect(result.verified).toBe(true);
     // Both charges are trades in the regulator's report, and the platform's 10 % stayed with the platform.
-    expect(result.trades).toEqual({ count: 2, amountMinor: 30_000 });
+    expect(result.trades).toEqual({ count: 2, amountMinor: 30_000, platformFeeMinor: 3_000, payoutsMinor: result.payout.amount });
+    expect(result.reconciled).toEqual({ balanced: true, logAgrees: true });
     expect(result.earned).toBe(27_000);
     expect(result.auditEntries).toBeGreaterThan(10);
-    expect(said.at(-2)).toMatch(/verified them offline: OK/);
+    expect(said.some((l) => /verified them offline: OK/.test(l))).toBe(true);
+    expect(said.some((l) => /reconciliation: balanced, ledger and log agree/.test(l))).toBe(true);
   });
 });

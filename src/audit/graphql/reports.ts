@@ -10,8 +10,11 @@ export const TradeReportRowRef = builder.objectRef<TradeReportRow>("AuditTradeRe
     period: t.exposeString("period", { description: '"2026-03" for MONTH, "2026-03-14" for DAY (UTC).' }),
     groupId: t.exposeString("groupId", { description: "The dataset, owner or buyer id." }),
     currency: t.exposeString("currency"),
-    trades: t.exposeInt("trades"),
-    amountMinor: t.exposeFloat("amountMinor", { description: "Revenue in minor units (an integer)." }),
+    trades: t.exposeInt("trades", { description: "Sales: queries, analyses, subscriptions and access charges." }),
+    amountMinor: t.exposeFloat("amountMinor", { description: "What those sales brought in, in minor units (an integer)." }),
+    platformFeeMinor: t.exposeFloat("platformFeeMinor", { description: "The exchange's share of it (net of refunds)." }),
+    refundsMinor: t.exposeFloat("refundsMinor", { description: "Refunded to buyers." }),
+    payoutsMinor: t.exposeFloat("payoutsMinor", { description: "Paid out to owners, net of reversed payouts (grouped by owner; no dataset)." }),
   }),
 });
 

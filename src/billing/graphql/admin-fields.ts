@@ -78,8 +78,22 @@ const HoldCheckRef = builder.objectRef<ReconciliationReport["holds"]>("HoldCheck
   }),
 });
 
+const LogCheckRef = builder.objectRef<NonNullable<ReconciliationReport["log"]>[number]>("LogCheck").implement({
+  description: "One currency's sales, platform revenue and owner payouts: the ledger against the audit log's trade.settled events.",
+  fields: (t) => ({
+    currency: t.exposeString("currency"),
+    ledgerSales: t.field({ type: MinorUnits, resolve: (l) => l.ledgerSalesMinor }),
+    loggedSales: t.field({ type: MinorUnits, resolve: (l) => l.salesMinor }),
+    ledgerPlatformFee: t.field({ type: MinorUnits, resolve: (l) => l.ledgerPlatformFeeMinor }),
+    loggedPlatformFee: t.field({ type: MinorUnits, resolve: (l) => l.platformFeeMinor }),
+    ledgerPayouts: t.field({ type: MinorUnits, resolve: (l) => l.ledgerPayoutsMinor }),
+    loggedPayouts: t.field({ type: MinorUnits, resolve: (l) => l.payoutsMinor }),
+    agrees: t.exposeBoolean("agrees", { description: "False for a moment while a run is between its charge and its log entry." }),
+  }),
+});
+
 const ReconciliationRef = builder.objectRef<ReconciliationReport>("ReconciliationReport").implement({
-  description: "Does the ledger agree with itself, with the meter and with Stripe? `balanced` when everything does.",
+  description: "Does the ledger agree with itself, with the meter, with the audit log and with Stripe? `balanced` when everything does.",
   fields: (t) => ({
     generatedAt: t.expose("generatedAt", { type: "DateTime" }),
     balanced: t.exposeBoolean("balanced"),
@@ -88,6 +102,7 @@ const ReconciliationRef = builder.objectRef<ReconciliationReport>("Reconciliatio
     meter: t.field({ type: MeterCheckRef, resolve: (r) => r.meter }),
     holds: t.field({ type: HoldCheckRef, resolve: (r) => r.holds }),
     rail: t.field({ type: RailCheckRef, resolve: (r) => r.rail }),
+    log: t.field({ type: [LogCheckRef], nullable: true, resolve: (r) => r.log }),
   }),
 });
 

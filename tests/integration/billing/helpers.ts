@@ -1,4 +1,5 @@
 /** Opens a BillingService on a test store, with a real audit log, for store-level billing suites. */
+import { tradeTotals } from "../../../src/audit/reports.ts";
 import type { DocumentStore } from "../../../src/store/port.ts";
 import { BillingService, type ListingPriceLookup } from "../../../src/billing/service.ts";
 import { DEFAULT_BILLING_CONFIG, type BillingConfig } from "../../../src/billing/config.ts";
@@ -23,6 +24,8 @@ export async function openBilling(
     production: false,
     // Billing alone knows no listings unless a test says which (the catalog supplies them in the exchange).
     listingPrices: options.listingPrices ?? (async () => null),
+    // Reconciliation compares the ledger with this log's trade.settled events, as in the exchange.
+    tradeLog: () => tradeTotals(audit),
     ...(options.now ? { now: options.now } : {}),
     ...(options.gateway !== undefined ? { gateway: options.gateway } : {}),
   });

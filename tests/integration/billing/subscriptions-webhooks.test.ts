@@ -37,7 +37,8 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
 
   it("pays a month from credit once, and the allowance then prices queries", async () => {
     const p = parties();
-    let prices: ListingPriceLookup = async (id) => (id === p.listingId ? { ownerId: p.ownerId, plan: SUB_PLAN, published: true } : null);
+    let prices: ListingPriceLookup = async (id) =>
+      id === p.listingId ? { ownerId: p.ownerId, datasetId: "ds_subs", plan: SUB_PLAN, published: true } : null;
     const billing = await openBilling(store(), { listingPrices: (id) => prices(id) });
     await grant(billing, p.buyerId, 2_000);
     await expect(billing.subscribe(p.buyerId, p.listingId, "credit")).rejects.toBeInstanceOf(InsufficientCredit);
@@ -48,10 +49,22 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
     await billing.subscribe(p.buyerId, p.listingId, "credit"); // same month: no second charge
     expect((await billing.credit(p.buyerId)).balance).toBe(2_000);
     expect((await billing.earnings(p.ownerId)).payable).toBe(2_400); // 80 % of 3000
+    // The fee is a trade in the log (kind subscription, with the platform's 20 %), and the book agrees with it.
+    const rec = await billing.reconcile();
+    expect(rec.log).toEqual([
+      expect.objectContaining({
+        currency: "cny",
+        salesMinor: 3_000,
+        ledgerSalesMinor: 3_000,
+        platformFeeMinor: 600,
+        ledgerPlatformFeeMinor: 600,
+        agrees: true,
+      }),
+    ]);
     const quote = await billing.quoteForQuery({ ...p, plan: SUB_PLAN, estimate: { epsilon: 0.5, rowsScanned: 1_000 } });
     expect(quote.amount).toBe(0);
     await expect(billing.subscribe(p.buyerId, parties().listingId, "credit")).rejects.toThrow(/listing not found/);
-    prices = async () => ({ ownerId: p.ownerId, plan: PLAN, published: true });
+    prices = async () => ({ ownerId: p.ownerId, datasetId: "ds_subs", plan: PLAN, published: true });
     await expect(billing.subscribe(p.buyerId, "lst_other", "credit")).rejects.toBeInstanceOf(NoSubscriptionOffered);
   });
 
@@ -72,7 +85,7 @@ describe.each(documentStoreFactories())("subscriptions and Stripe events on $nam
       const billing = await openBilling(store(), {
         gateway: new StripeGateway({ secretKey: "sk_test_subs", apiBase: url }),
         config: stripeConfig(url),
-        listingPrices: async () => ({ ownerId: p.ownerId, plan: SUB_PLAN, published: true }),
+        listingPrices: async () => ({ ownerId: p.ownerId, datasetId: "ds_subs", plan: SUB_PLAN, published: true }),
       });
       const pending = await billing.subscribe(p.buyerId, p.listingId, "checkout");
       expect(pending.state).toBe("pending");

@@ -117,3 +117,17 @@ describe("PolicyRule", () => {
     expect((await refusal(() => requestedEpsilon("0.2", 0.1))).rule).toBe("EPSILON_ABOVE_LIMIT");
   });
 });
+
+describe("careless sizes are refused with the limit in the message, before anything runs", () => {
+  it("100 filters, histogram bins of −1 and 10⁹", async () => {
+    const many = Array.from({ length: 100 }, () => ({ column: "hour", op: "range" as const, lo: 0, hi: 24 }));
+    const filters = await refusal(plan({ filters: many }));
+    expect(filters).toMatchObject({ rule: "BAD_FILTER", path: "input.filters" });
+    expect(filters.message).toMatch(/at most 32 filters/);
+    for (const bins of [-1, 1e9]) {
+      const r = await refusal(plan({ aggregates: [{ kind: "HISTOGRAM", column: "fare", bins }] }));
+      expect(r).toMatchObject({ rule: "BAD_HISTOGRAM_BINS", path: "input.aggregates[0].bins" });
+      expect(r.message).toMatch(/2 to 50 bins/);
+    }
+  });
+});
