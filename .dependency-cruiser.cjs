@@ -1,6 +1,6 @@
 /**
  * Module boundaries, checked by `npm run lint` (scripts/lint.ts). The layers, low to high:
- *   sandbox/, pricing/                  libraries: import nothing from src/
+ *   sandbox/, spark-connect/, pricing/  libraries: import nothing from src/
   *   src/*.ts (not main, config), store/ foundation: config, errors, ids, logger, metrics, viewer, the audit port
  *   src/graphql/, src/http/             the edges' building blocks: import no module
  *   src/<module>/                       accounts, audit, datasets, privacy/*, catalog, access, billing, queries, analysis
@@ -12,15 +12,15 @@ const MODULES = "(accounts|audit|datasets|privacy/policy|privacy/budget|privacy/
 
 module.exports = {
   forbidden: [
-    { name: "no-cycles", severity: "error", comment: "no import cycles", from: { path: "^(src|sandbox|pricing)/" }, to: { circular: true } },
+    { name: "no-cycles", severity: "error", comment: "no import cycles", from: { path: "^(src|sandbox|spark-connect|pricing)/" }, to: { circular: true } },
     {
       name: "console-talks-http-only",
       severity: "error",
       comment: "web/ (the console) reaches the service over HTTP through its typed client, never by importing server code",
       from: { path: "^web/" },
-      to: { path: "^(src|sandbox|pricing|seed)/" },
+      to: { path: "^(src|sandbox|spark-connect|pricing|seed)/" },
     },
-    { name: "libraries-stand-alone", severity: "error", comment: "sandbox/ and pricing/ import nothing from src/", from: { path: "^(sandbox|pricing)/" }, to: { path: "^src/" } },
+    { name: "libraries-stand-alone", severity: "error", comment: "sandbox/, spark-connect/ and pricing/ import nothing from src/", from: { path: "^(sandbox|spark-connect|pricing)/" }, to: { path: "^src/" } },
     {
       name: "edges-import-no-module",
       severity: "error",

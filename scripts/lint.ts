@@ -16,7 +16,7 @@ const GOALS = { back: 4, crossDomain: 30 };
 
 /** Layer of a file, low to high; null for files outside the layering (node_modules, tests). */
 export function layerOf(path: string): number | null {
-  if (/^(sandbox|pricing)\//.test(path)) return 0;
+  if (/^(sandbox|spark-connect|pricing)\//.test(path)) return 0;
   if (/^src\/(main|config)\.ts$/.test(path) || path.startsWith("src/exchange/")) return 6;
   if (/^src\/[a-z-]+\.ts$/.test(path) || path.startsWith("src/store/")) return 1;
   if (/^src\/(graphql|http)\//.test(path)) return 2;
@@ -35,7 +35,7 @@ export function moduleOf(path: string): string {
 process.chdir(root);
 const ruleSet = require(join(root, ".dependency-cruiser.cjs"));
 const result = (
-  await cruise(["src", "sandbox", "pricing", "web/src", "web/client"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
+  await cruise(["src", "sandbox", "spark-connect", "pricing", "web/src", "web/client"], { validate: true, ruleSet, ...ruleSet.options }, undefined, {
     tsConfig: require("typescript").readConfigFile("tsconfig.json", require("typescript").sys.readFile).config,
   })
 ).output as ICruiseResult;
