@@ -13,10 +13,11 @@ export interface BoundParams {
   partition: number;
   seed: number;
   /**
-   * Four 32-bit words from node:crypto, fresh per run: the kernel's generator for choosing which
-   * R rows of a (unit, group) cell count. Absent: the first R in file order (the legacy oracle's rule).
+   * A 32-bit word from node:crypto, fresh per run: the key of the hash that chooses which R rows
+   * of a (unit, group) cell count (selection-hash.ts). Absent: the first R in file order (the
+   * legacy oracle's rule).
    */
-  rowSeed?: number[];
+  rowSeed?: number;
   unitDictionarySize: number;
   f: Array<{ codes?: Uint8Array; set?: number[]; lo?: number | null; hi?: number | null }>;
   d: Array<{ codes?: Int32Array; keys?: number[]; edges?: number[] }>;
@@ -43,7 +44,7 @@ export function bindParams(
   const unit = view(plan.unitColumn.name);
   return {
     seed: randomBytes(4).readInt32LE(0),
-    rowSeed: Array.from(new Int32Array(randomBytes(16).buffer.slice(0, 16))),
+    rowSeed: randomBytes(4).readInt32LE(0),
     unitDictionarySize: unit.dictionary ? unit.dictionary.length : -1,
     f: plan.filters.map((f) => {
       if (f.kind === "range") return { lo: f.lo, hi: f.hi };

@@ -6,8 +6,9 @@
  * accumulate, each measure clamped to its bounds, and list the row; when the unit changes, keep
  * at most MG of its groups (ranked by a keyed hash of unit and group, keyed afresh each run) and
  * in each kept group at most R rows — the first R as they come when the group holds no more,
- * else R chosen uniformly at random from the unit's row list (seeded per run from node:crypto,
- * params.rowSeed) — and add them to the group totals. Bounding happens here, in code we generate, before anything
+ * else the R of smallest keyed hash of their row index (selection-hash.ts, seeded per run from
+ * node:crypto, params.rowSeed: the same choice the cluster engine makes) — and add them to the
+ * group totals. Bounding happens here, in code we generate, before anything
  * leaves; noise is added by the host afterwards.
  *
  * Without a row seed (params.rowSeed absent: tests only), the result is the one the unclustered
@@ -30,6 +31,13 @@
  */
 import type { QueryPlan } from "./plan.ts";
 import type { ColumnView, KernelProgram } from "./kernel-abi.ts";
+import { SELECTION_HASH_SOURCE } from "./selection-hash.ts";
+
+/**
+ * The kernel column that holds each row's index in the dataset version (file order), for the
+ * keyed choice of rows; the column loaders make it (no dataset column can be named this).
+ */
+export const ROW_INDEX_COLUMN = "\u0000row";
 
 /** Rows a kernel filters at a time before counting the ones that pass (its row list stays in L1). */
 const CHUNK = 4096;
@@ -63,6 +71,7 @@ export function kernelColumns(plan: QueryPlan): string[] {
   for (const d of plan.groupDims) add(d.column);
   for (const m of plan.measures) add(m.column);
   for (const h of plan.histograms) add(h.column);
+  add(ROW_INDEX_COLUMN);
   return columns;
 }
 
@@ -190,13 +199,14 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   // Per cell during that choice: rows still to look at, rows still to keep.
   field("CL", "new Int32Array(G)");
   field("CQ", "new Int32Array(G)");
-  // xoshiro128** state from the run's CSPRNG seed (params.rowSeed, four 32-bit words), mixed with
-  // the partition; absent → the first R rows in file order (what the legacy oracle computes).
-  field("random", "Array.isArray(params.rowSeed)");
-  field("s0", "((params.rowSeed ? params.rowSeed[0] : 0) ^ Math.imul((params.partition | 0) + 1, 0x9e3779b9)) | 0");
-  field("s1", "(params.rowSeed ? params.rowSeed[1] : 0) | 0");
-  field("s2", "(params.rowSeed ? params.rowSeed[2] : 0) | 0");
-  field("s3", "((params.rowSeed ? params.rowSeed[3] : 0) | 1) | 0");
+  // The run's row seed (params.rowSeed, a 32-bit word from node:crypto); absent → the first R
+  // rows in file order (what the legacy oracle computes).
+  field("random", "typeof params.rowSeed === 'number'");
+  field("rowSeed", "params.rowSeed | 0");
+  field("ROW", col(ROW_INDEX_COLUMN));
+  // pick's candidate rows (positions in the unit's row list) and their ranks; grown like RL.
+  field("K", "new Int32Array(1024)");
+  field("RK", "new Float64Array(1024)");
   field("order", "new Float64Array(G)");
   field("totals", "totals");
   field("seed", "params.seed | 0");
@@ -212,9 +222,7 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   const load = (names: string[]) => `  const ${names.map((n) => `${n} = c.${n}`).join(", ")};`;
 
   emit("'use strict';");
-  emit(
-    "function rank(seed, u, g) { let h = (seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; }",
-  );
+  emit(SELECTION_HASH_SOURCE);
   emit("function unclustered() { throw new Error('kernel: rows are not clustered by unit'); }");
 
   // What one counted row i adds to its cell g (scan, and flush when it picks rows at random).
@@ -245,25 +253,26 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("}");
 
   // pick(c, nr): for each kept cell marked in CL (rows it holds) with CQ = R rows to keep,
-  // re-accumulate R of its rows chosen uniformly at random (selection sampling, Knuth's
-  // Algorithm S: keep a row with probability still-to-keep / still-to-see), in one pass over the
-  // unit's row list. Uniform choice makes the kept rows a fair sample of the unit's rows in the
-  // cell, whatever the file's order (issue #16: "first R in file order" drifted with the sort).
+  // re-accumulate its R rows of smallest (rowRank, row index) (selection-hash.ts): one sort of the
+  // unit's rows in such cells by (cell, rank, row). A keyed hash of the row index, not the file
+  // order, so a sorted file biases nothing (issue #16), and the cluster engine can make the very
+  // same choice (issue #18).
   emit("function pick(c, nr) {");
-  emit(load(["RL", "RG", "CL", "CQ", ...cells, ...accumulated]));
-  emit("  let s0 = c.s0, s1 = c.s1, s2 = c.s2, s3 = c.s3;");
-  emit("  for (let k = 0; k < nr; k++) {");
-  emit("    const g = RG[k], left = CL[g];");
-  emit("    if (left === 0) continue;");
-  emit("    const x5 = Math.imul(s1, 5), r = Math.imul((x5 << 7) | (x5 >>> 25), 9) >>> 0, t = s1 << 9;");
-  emit("    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);");
-  emit("    CL[g] = left - 1;");
-  emit("    if ((r / 4294967296) * left >= CQ[g]) continue;");
+  emit(load(["RL", "RG", "CL", "CQ", "ROW", ...cells, ...accumulated]));
+  emit("  const seed = c.rowSeed;");
+  emit("  if (c.K.length < nr) { c.K = new Int32Array(nr * 2); c.RK = new Float64Array(nr * 2); }");
+  emit("  const K = c.K, RK = c.RK;");
+  emit("  let m = 0;");
+  emit("  for (let k = 0; k < nr; k++) if (CL[RG[k]] > 0) { K[m++] = k; RK[k] = rowRank(seed, ROW[RL[k]]); }");
+  emit("  K.subarray(0, m).sort((a, b) => RG[a] - RG[b] || RK[a] - RK[b] || ROW[RL[a]] - ROW[RL[b]]);");
+  emit("  for (let t = 0; t < m; t++) {");
+  emit("    const k = K[t], g = RG[k];");
+  emit("    CL[g] = 0;");
+  emit("    if (CQ[g] === 0) continue;");
   emit("    CQ[g] -= 1;");
   emit("    const i = RL[k];");
   for (const line of accumulate()) emit(`    ${line}`);
   emit("  }");
-  emit("  c.s0 = s0; c.s1 = s1; c.s2 = s2; c.s3 = s3;");
   emit("}");
 
   // flush(c, u, nt, nr): the end of unit u, which touched nt groups over nr counted rows: keep
@@ -275,15 +284,15 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   emit("  let kept = nt;");
   emit("  if (nt > MG) {");
   emit("    if (MG === 1) {");
-  emit("      let best = 0, bg = touched[0], br = rank(c.seed, u, bg);");
+  emit("      let best = 0, bg = touched[0], br = groupRank(c.seed, u, bg);");
   emit(
-    "      for (let k = 1; k < nt; k++) { const g = touched[k], r = rank(c.seed, u, g); if (r < br || (r === br && g < bg)) { best = k; bg = g; br = r; } }",
+    "      for (let k = 1; k < nt; k++) { const g = touched[k], r = groupRank(c.seed, u, g); if (r < br || (r === br && g < bg)) { best = k; bg = g; br = r; } }",
   );
   emit("      touched[best] = touched[0]; touched[0] = bg;");
   emit("    } else {");
   // (rank, group) packed in one exact double: rank < 2^32, group < G ≤ 10 000.
   emit("      const order = c.order;");
-  emit("      for (let k = 0; k < nt; k++) order[k] = rank(c.seed, u, touched[k]) * G + touched[k];");
+  emit("      for (let k = 0; k < nt; k++) order[k] = groupRank(c.seed, u, touched[k]) * G + touched[k];");
   emit("      const sorted = order.subarray(0, nt).sort();");
   emit("      for (let k = 0; k < nt; k++) touched[k] = sorted[k] % G;");
   emit("    }");
@@ -335,7 +344,7 @@ export function compileClusteredKernel(plan: QueryPlan, shape: KernelShape): Ker
   // scan(c, a, b): rows [a, b) of the part.
   const scanFields = fields
     .map(([n]) => n)
-    .filter((n) => !["order", "totals", "seed", "nt", "cur", "nr", "RL", "RG", "CL", "CQ", "random", "s0", "s1", "s2", "s3"].includes(n));
+    .filter((n) => !["order", "totals", "seed", "nt", "cur", "nr", "RL", "RG", "CL", "CQ", "random", "rowSeed", "ROW", "K", "RK"].includes(n));
   emit("function scan(c, a, b) {");
   emit(`  const R = ${int(plan.maxRowsPerUnit)};`);
   emit(load(scanFields));

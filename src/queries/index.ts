@@ -5,6 +5,7 @@ export type { KernelOutput, KernelProgram, ColumnValues, ColumnView } from "./ke
 export { releaseAnswer, type ReleasedAnswer } from "./release.ts";
 export { PolicyViolation } from "./errors.ts";
 export type { AggregateIR, FilterIR, QueryIR } from "./ir.ts";
-export { compileClusteredKernel, kernelColumns, kernelShape } from "./compile.ts";
+export { compileClusteredKernel, kernelColumns, kernelShape, ROW_INDEX_COLUMN } from "./compile.ts";
+export { SELECTION_HASH_SOURCE, selectionHash } from "./selection-hash.ts";
 export type { Literal } from "./ir.ts";
 export type { ReleasedGroup } from "./release.ts";

@@ -15,7 +15,7 @@
 import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { isNull, type DatasetVersion, type DatasetsService } from "../datasets/index.ts";
-import type { ColumnValues, ColumnView } from "../queries/index.ts";
+import { ROW_INDEX_COLUMN, type ColumnValues, type ColumnView } from "../queries/index.ts";
 
 type Version = DatasetVersion & { _id: string };
 
@@ -138,6 +138,17 @@ export function reorderColumn(view: ColumnView, layout: UnitLayout): ColumnView 
   return { values, nulls, dictionary: view.dictionary };
 }
 
+/** The row-index column in the clustered order: each clustered row's index in the version (compile.ts ROW_INDEX_COLUMN). */
+export function rowIndexColumn(layout: UnitLayout): ColumnView {
+  const values = new Int32Array(layout.rows);
+  const { dest } = layout;
+  for (let i = 0; i < dest.length; i++) {
+    const d = dest[i]!;
+    if (d >= 0) values[d] = i;
+  }
+  return { values, nulls: null, dictionary: null };
+}
+
 /** Clusters in-memory columns (tests, the bench); the service goes through ColumnLoader.loadClustered. */
 export function clusterColumns(
   views: Record<string, ColumnView>,
@@ -150,6 +161,10 @@ export function clusterColumns(
   const layout = unitLayout(unit, partitions);
   const out: Record<string, ColumnView> = {};
   for (const name of names) {
+    if (name === ROW_INDEX_COLUMN) {
+      out[name] = rowIndexColumn(layout);
+      continue;
+    }
     const v = views[name];
     if (!v) throw new Error(`column ${JSON.stringify(name)} was not loaded`);
     out[name] = reorderColumn(v, layout);
@@ -198,7 +213,9 @@ export class ColumnLoader {
     const layout = (await this.cached(key(), async () => unitLayout(await read(unitColumn), P))) as UnitLayout;
     const views: Record<string, ColumnView> = {};
     for (const name of names) {
-      views[name] = (await this.cached(key(name), async () => reorderColumn(await read(name), layout))) as ColumnView;
+      views[name] = (await this.cached(key(name), async () =>
+        name === ROW_INDEX_COLUMN ? rowIndexColumn(layout) : reorderColumn(await read(name), layout),
+      )) as ColumnView;
     }
     return { views, layout, rows: layout.rows, key: clusteredKey(version._id, unitColumn, P, names) };
   }

@@ -10,6 +10,7 @@
  */
 import type { QueryPlan } from "../../src/queries/plan.ts";
 import type { KernelProgram } from "../../src/queries/kernel-abi.ts";
+import { SELECTION_HASH_SOURCE } from "../../src/queries/selection-hash.ts";
 
 /** Dense per-unit cells up to this many numbers (64 MB); beyond, a Map per unit. */
 const DENSE_CELL_LIMIT = 8 * 1024 * 1024;
@@ -83,9 +84,9 @@ export function compileKernel(plan: QueryPlan): KernelProgram {
   // (the fast path). Sparse: a Map per unit, for numeric unit ids or very many cells.
   emit(`  const dense = unitCodes && params.unitDictionarySize * G * S <= ${int(DENSE_CELL_LIMIT)};`);
   emit("  const totals = new Float64Array(G * W);");
-  emit(
-    "  const rank = (u, g) => { let h = (SEED ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1)) ^ Math.imul(g + 1, 0x85ebca6b); h ^= h >>> 15; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 13; return h >>> 0; };",
-  );
+  // The groups a unit keeps: the same keyed hash as every engine (selection-hash.ts).
+  for (const line of SELECTION_HASH_SOURCE.split("\n")) emit(`  ${line}`);
+  emit("  const rank = (u, g) => groupRank(SEED, u, g);");
   const rowLoop = (locate: string[]) => {
     emit("    for (let i = start; i < end; i++) {");
     // Filters first: they are the cheapest way to skip a row.

@@ -2,6 +2,8 @@
  * Planner, compiler and release, in-process: kernels against a plain reference implementation,
  * hostile names and values that must not change the kernel's code, and every refusal rule.
  */
+import { selectionHash } from "../../src/queries/selection-hash.ts";
+import { ROW_INDEX_COLUMN } from "../../src/queries/compile.ts";
 import { describe, expect, it } from "vitest";
 import { planQuery, type QueryPlan } from "../../src/queries/plan.ts";
 import { compileClusteredKernel, kernelColumns, kernelShape } from "../../src/queries/compile.ts";
@@ -113,14 +115,8 @@ describe("compiled kernels", () => {
   });
 });
 
-/** The unit ranking rule every kernel uses (a keyed hash of unit and group), restated. */
-function rank(seed: number, u: number, g: number): number {
-  let h = seed ^ Math.imul((u | 0) ^ ((u / 4294967296) | 0), 0x9e3779b1) ^ Math.imul(g + 1, 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 13;
-  return h >>> 0;
-}
+/** The unit ranking rule every kernel uses (a keyed hash of unit and group, selection-hash.ts). */
+const rank = (seed: number, u: number, g: number): number => selectionHash.groupRank(seed, u, g);
 
 /**
  * The bounded group-by written plainly from the plan, reading logical values (strings, numbers,
@@ -369,9 +365,14 @@ describe("unit-clustered kernels", () => {
     const t = taxiTable(2_000, 50, 3);
     const plan = planQuery({ ir: baseIR, policy, schema, rowCount: 2_000 });
     const names = kernelColumns(plan);
-    const program = compileClusteredKernel(plan, kernelShape(names, t.views));
-    const bound = bindParams(plan, program, t.views);
-    expect(() => runKernelInProcess(program, t.views, { ...bound, partitions: 1, partition: 0 })).toThrow(/not clustered/);
+    // file order, with the row-index column the kernels read
+    const unclustered = {
+      ...t.views,
+      [ROW_INDEX_COLUMN]: { values: Int32Array.from({ length: 2_000 }, (_, i) => i), nulls: null, dictionary: null },
+    };
+    const program = compileClusteredKernel(plan, kernelShape(names, unclustered));
+    const bound = bindParams(plan, program, unclustered);
+    expect(() => runKernelInProcess(program, unclustered, { ...bound, partitions: 1, partition: 0 })).toThrow(/not clustered/);
     // clustered for 2 partitions: each part only takes its own units
     const clustered = clusterColumns(t.views, "vehicle_id", names, 2);
     const { partStarts } = clustered.layout;
@@ -391,7 +392,8 @@ describe("unit-clustered kernels", () => {
     };
     const benignPolicy = { ...policy, dimensions: [{ column: "district", keys: ["a", "b"], edges: null, dateEdges: null }, policy.dimensions[1]!] };
     const ir = (col: string, key: string): QueryIR => ({ ...baseIR, filters: [{ column: col, op: "in", values: [key] }], groupBy: [col] });
-    const shape = { nullable: [false, true, false], dictionary: [true, true, false], int32: [true, true, false] };
+    // unit, the dimension, the row index
+    const shape = { nullable: [false, true, false, false], dictionary: [true, true, false, false], int32: [true, true, false, true] };
     const a = compileClusteredKernel(
       planQuery({ ir: ir(hostileName, hostileKey), policy: hostilePolicy, schema: hostileSchema, rowCount: 1 }),
       shape,
@@ -441,7 +443,8 @@ describe("unit-clustered kernels", () => {
     expect(loaded.layout.partStarts).toEqual(inMemory.layout.partStarts);
     for (const name of names) expect(loaded.views[name]).toEqual(inMemory.views[name]);
     const readsOnce = reads.length;
-    expect(readsOnce).toBe(names.length * version.chunkCount); // the unit column too: read once for the order and the values
+    // the unit column too: read once for the order and the values; the row index is made, not read
+    expect(readsOnce).toBe((names.length - 1) * version.chunkCount);
     await loader.loadClustered(version, "unit", names, 3);
     expect(reads.length).toBe(readsOnce); // cached
 
@@ -451,7 +454,7 @@ describe("unit-clustered kernels", () => {
     expect(job.parts).toHaveLength(1);
     expect(job.parts[0]).toMatchObject({ rowStart: 0, rowEnd: job.rows });
     const jobViews = Object.fromEntries(
-      names.map((n, i) => [n, { ...job.columns[i]!, nulls: job.columns[i]!.nulls ?? null, dictionary: views[n]!.dictionary }]),
+      names.map((n, i) => [n, { ...job.columns[i]!, nulls: job.columns[i]!.nulls ?? null, dictionary: views[n]?.dictionary ?? null }]),
     ) as Record<string, ColumnView>;
     // Without the run's row seed: the first R rows, which the legacy oracle keeps.
     const { rowSeed: _firstRows, ...params } = job.parts[0]!.params as Parameters<typeof runKernelInProcess>[2];

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { planQuery } from "../../../src/queries/plan.ts";
 import { compileClusteredKernel, kernelColumns, kernelShape } from "../../../src/queries/compile.ts";
 import { bindParams, type BoundParams } from "../../../src/queries/bind.ts";
+import { selectionHash } from "../../../src/queries/selection-hash.ts";
 import type { ColumnView } from "../../../src/queries/kernel-abi.ts";
 import type { DatasetSchema } from "../../../src/datasets/model.ts";
 import type { PolicyRules } from "../../../src/privacy/policy/model.ts";
@@ -101,12 +102,28 @@ describe("random contribution selection", () => {
   it("repeats for one row seed, differs across seeds, and keeps the first R rows without one", () => {
     const { plan, program, clustered, run } = setup(1);
     const bound = bindParams(plan, program, clustered.views);
-    expect(bound.rowSeed).toHaveLength(4);
+    expect(Number.isInteger(bound.rowSeed)).toBe(true);
     expect(run(bound)).toEqual(run({ ...bound }));
-    expect(run({ ...bound, rowSeed: [1, 2, 3, 4] })).not.toEqual(run({ ...bound, rowSeed: [5, 6, 7, 8] }));
+    expect(run({ ...bound, rowSeed: 1 })).not.toEqual(run({ ...bound, rowSeed: 5 }));
     const { rowSeed: _seed, ...firstRows } = bound;
     const legacy = run(firstRows);
     expect(legacy[2]).toBe(UNITS * (0 + 1));
     expect(legacy.slice(4, 6)).toEqual([UNITS, UNITS]);
+  });
+
+  it.each([1, 2])("keeps the R rows of smallest keyed hash of their row index, the one rule every engine follows (%i partition(s))", (partitions) => {
+    const { plan, program, clustered, run } = setup(partitions);
+    for (const rowSeed of [0, -7, 123_456_789]) {
+      // The definition (selection-hash.ts), computed directly over file rows: per unit, the R rows
+      // of smallest (rowRank(seed, row), row).
+      let expected = 0;
+      for (let u = 0; u < UNITS; u++) {
+        const rows = Array.from({ length: PER_UNIT }, (_, k) => u * PER_UNIT + k);
+        rows.sort((a, b) => selectionHash.rowRank(rowSeed, a) - selectionHash.rowRank(rowSeed, b) || a - b);
+        for (const row of rows.slice(0, R)) expected += row % PER_UNIT;
+      }
+      const totals = run({ ...bindParams(plan, program, clustered.views), rowSeed });
+      expect(totals[2]).toBe(expected);
+    }
   });
 });
