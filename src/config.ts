@@ -57,6 +57,14 @@ const schema = z.object({
     .min(0, "must be 0–10000 basis points")
     .max(10_000, "must be 0–10000 basis points")
     .default(0),
+  SPARK_CONNECT_URL: z
+    .string()
+    .regex(/^sc:\/\/[^\s]+$/, "must be a Spark Connect URL such as sc://spark.internal:15002")
+    .optional(),
+  CLUSTER_DATA_DIR: z.string().min(1).optional(),
+  CLUSTER_MIN_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e13).default(50_000_000),
+  CLUSTER_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(5_000),
+  CLUSTER_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(1),
   RECOVERY_INTERVAL_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(100).max(600_000).default(5_000),
   RUN_LEASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(1_000).max(3_600_000).default(30_000),
   EXCHANGE_CRASH_AT: z
@@ -115,6 +123,13 @@ export interface Config {
    */
   analysisRelease: { baseMs: number; perThousandRowsMs: number; assumedRows: number };
   queryRelease: { baseMs: number; perThousandRowsMs: number; assumedRows: number };
+  /**
+   * The cluster engine (issue #18), when SPARK_CONNECT_URL is set: queries over listings whose
+   * declared public size is at least CLUSTER_MIN_ROWS run their bounded aggregation on Spark,
+   * over Parquet copies in CLUSTER_DATA_DIR (default DATA_DIR/cluster; Spark must read it under
+   * the same path), released on their own slot (CLUSTER_RELEASE_BASE_MS + …_MS_PER_1000_ROWS).
+   */
+  cluster: { sparkConnectUrl: string; dataDir: string; minRows: number; release: { baseMs: number; perThousandRowsMs: number } } | null;
   /** The exchange's share of each charge, in basis points (PLATFORM_FEE_BPS), posted to its revenue account. */
   platformFeeBasisPoints: number;
   /** How often the one recovery sweeper runs (RECOVERY_INTERVAL_MS), and how long a run may go silent (RUN_LEASE_MS). */
@@ -142,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const got = raw[name];
-        const secret = name.includes("URI") || /SECRET|TOKEN/.test(name);
+        const secret = name.includes("URI") || /SECRET|TOKEN|_URL$/.test(name);
         const shown = got === undefined ? "" : ` (got ${JSON.stringify(secret ? "<redacted>" : got)})`;
         return `${name}: ${i.message}${shown}`;
       }),
@@ -185,6 +200,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       assumedRows: c.ANALYSIS_RELEASE_ASSUMED_ROWS,
     },
     queryRelease: { baseMs: c.QUERY_RELEASE_BASE_MS, perThousandRowsMs: c.QUERY_RELEASE_MS_PER_1000_ROWS, assumedRows: c.QUERY_RELEASE_ASSUMED_ROWS },
+    cluster: c.SPARK_CONNECT_URL
+      ? {
+          sparkConnectUrl: c.SPARK_CONNECT_URL,
+          dataDir: resolve(c.CLUSTER_DATA_DIR ?? `${c.DATA_DIR}/cluster`),
+          minRows: c.CLUSTER_MIN_ROWS,
+          release: { baseMs: c.CLUSTER_RELEASE_BASE_MS, perThousandRowsMs: c.CLUSTER_RELEASE_MS_PER_1000_ROWS },
+        }
+      : null,
     platformFeeBasisPoints: c.PLATFORM_FEE_BPS,
     recovery: { intervalMs: c.RECOVERY_INTERVAL_MS, runLeaseMs: c.RUN_LEASE_MS },
     crashAt: c.EXCHANGE_CRASH_AT ?? null,

@@ -12,6 +12,8 @@ export interface Metrics {
   /** Analysis runs by how their release went: on the fixed deadline, or late (it overran). */
   analysisReleases: Counter<"release">;
   queryReleases: Counter<"release">;
+  /** Query runs by the engine that computed their bounded aggregation: kernel (in-process sandbox) or cluster (Spark). */
+  queryEngine: Counter<"engine">;
   /** Operators' exact figures (never shown to buyers): rows scanned and sandbox CPU time of queries. */
   queryRowsScanned: Counter;
   queryCpuSeconds: Counter;
@@ -60,6 +62,12 @@ export function createMetrics(): Metrics {
       name: "exchange_query_releases_total",
       help: "Query answers released in their slot (on_time), in the larger fallback slot (fallback) or after both (late)",
       labelNames: ["release"],
+      registers: [registry],
+    }),
+    queryEngine: new Counter({
+      name: "exchange_query_engine_runs_total",
+      help: "Query runs by the engine of their bounded aggregation: kernel (in-process sandbox) or cluster (Spark)",
+      labelNames: ["engine"],
       registers: [registry],
     }),
     queryRowsScanned: new Counter({

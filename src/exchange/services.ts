@@ -33,8 +33,11 @@ import {
   RecoverySweeper,
   RunPath,
   RunRecords,
+  SparkEngine,
   crashHookFrom,
+  type ClusterEngineConfig,
 } from "../runs/index.ts";
+import { SparkConnectClient } from "../../spark-connect/index.ts";
 import { budgetDirectory, listingPrices, versionsInUse } from "./ports.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
@@ -42,7 +45,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 export type Services = ExchangeServices;
 
 export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit" | "platformFeeBasisPoints" | "recovery" | "crashAt"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease">>;
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease" | "cluster">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -109,6 +112,9 @@ export async function buildServices(
     crash: crashHookFrom(config.crashAt),
     leaseMs: recovery.runLeaseMs,
   });
+  // Queries and analyses read the same versions: one cache of their columns.
+  const columns = new ColumnLoader(datasets);
+  const cluster = clusterEngine(config, datasets, columns, lifecycle);
   const runDeps = {
     runPath,
     catalog,
@@ -122,10 +128,9 @@ export async function buildServices(
       lifecycle.assertOpen();
       return (sandbox ??= new Sandbox({}));
     },
-    // Queries and analyses read the same versions: one cache of their columns.
-    columns: new ColumnLoader(datasets),
+    columns,
   };
-  const queries = new QueryService({ ...runDeps, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
+  const queries = new QueryService({ ...runDeps, cluster, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),
@@ -140,4 +145,27 @@ export async function buildServices(
   lifecycle.onClose("upload sweeper", () => datasets.stopSweeping());
 
   return { store, blobs, metrics, audit, accounts, datasets, policies, privacyBudget, catalog, access, billing, analyses, queries, analysisRuns };
+}
+
+/**
+ * The cluster engine when SPARK_CONNECT_URL is set: a Spark Connect client (its channel opens on
+ * first use; close() ends the session) and the Parquet copies it reads, written on first use.
+ */
+function clusterEngine(config: ServicesConfig, datasets: DatasetsService, columns: ColumnLoader, lifecycle: Lifecycle): ClusterEngineConfig | null {
+  if (!config.cluster) return null;
+  const client = new SparkConnectClient(config.cluster.sparkConnectUrl);
+  lifecycle.onClose("spark connect", () => client.close());
+  const engine = new SparkEngine({
+    client,
+    dataDir: config.cluster.dataDir,
+    readColumn: async (version, index) => {
+      const name = version.schema.columns[index]!.name;
+      return (await columns.load(version as Parameters<ColumnLoader["load"]>[0], [name]))[name]!;
+    },
+  });
+  return {
+    engine,
+    minRows: config.cluster.minRows,
+    release: { ...DEFAULT_QUERY_RELEASE, baseMs: config.cluster.release.baseMs, perThousandRowsMs: config.cluster.release.perThousandRowsMs },
+  };
 }

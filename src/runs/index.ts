@@ -3,6 +3,8 @@ export type { Quote, QuotedGroupThreshold, QuotedStatistic, QueryRequest, QueryA
 export { QueryService } from "./query-runs.ts";
 export { AnalysisRunService } from "./analysis-runs.ts";
 export { ColumnLoader } from "./columns.ts";
+export { SparkEngine } from "./cluster/spark-engine.ts";
+export type { ClusterEngineConfig } from "./query-engine.ts";
 export { DEFAULT_ANALYSIS_RELEASE, DEFAULT_QUERY_RELEASE } from "./release-slot.ts";
 export { RunPath, type RunPlan, type RunOutcome } from "./run-path.ts";
 export { RunRecords, type RunRecord, type RunState } from "./run-record.ts";

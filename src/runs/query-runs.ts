@@ -44,6 +44,7 @@ import {
 } from "../queries/index.ts";
 import { POLICY_LIMITS } from "../privacy/policy/index.ts";
 import { DEFAULT_QUERY_RELEASE, fallbackAfterMs, holdForRelease, releaseAfterMs, type ReleaseModel } from "./release-slot.ts";
+import { computeOnCluster, engineFor, type ClusterEngineConfig, type QueryEngineName } from "./query-engine.ts";
 import { prepareQueryKernel } from "./kernel-job.ts";
 import { ColumnLoader } from "./columns.ts";
 import { budgetStanding } from "./budget-check.ts";
@@ -130,6 +131,8 @@ export interface QueryServiceDeps {
   release?: ReleaseModel;
   /** Column cache shared with other readers of the same versions (analyses); one of its own when omitted. */
   columns?: ColumnLoader;
+  /** The cluster engine (Spark), when configured: see query-engine.ts. */
+  cluster?: ClusterEngineConfig | null;
 }
 
 interface Prepared {
@@ -143,6 +146,9 @@ interface Prepared {
   caps: ReturnType<typeof policyCaps>;
   listing: Awaited<ReturnType<CatalogService["queryable"]>>["listing"];
   version: Awaited<ReturnType<CatalogService["queryable"]>>["version"];
+  /** The engine and its release model, chosen from public facts (query-engine.ts). */
+  engine: QueryEngineName;
+  release: ReleaseModel;
 }
 
 /**
@@ -218,7 +224,9 @@ export class QueryService {
           estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: rowsPriced },
         })
       : null;
-    const releaseAfter = releaseAfterMs(publicRows, this.release);
+    const engine = engineFor(publicRows, this.deps.cluster);
+    const release = engine === "cluster" ? this.deps.cluster!.release : this.release;
+    const releaseAfter = releaseAfterMs(publicRows, release);
     const currency = price?.currency ?? listing.pricePlan.currency;
     const quoteId = quoteIdOf({
       buyerId,
@@ -268,7 +276,7 @@ export class QueryService {
           }
         : null,
     };
-    return { plan, answerHash, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
+    return { plan, answerHash, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version, engine, release };
   }
 
   async run(
@@ -309,10 +317,10 @@ export class QueryService {
             : null,
         compute: async () => {
           ran = true;
-          const totals = await this.execute(plan, p.version);
+          const totals = await this.execute(plan, p.version, p.engine, fallbackAfterMs(slotMs, p.release));
           const answer = releaseAnswer(plan, totals) as unknown as JsonValue;
           // Staged (then charged, logged and returned) at the moment fixed before the run.
-          this.deps.metrics.queryReleases.inc({ release: await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, this.release)) });
+          this.deps.metrics.queryReleases.inc({ release: await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, p.release)) });
           return {
             answer,
             // The buyer's receipt and the log carry public figures only: the rows priced, never the rows scanned or CPU.
@@ -326,7 +334,7 @@ export class QueryService {
       return { queryId: runId, quote, answer: outcome.answer as unknown as ReleasedAnswer, cached: outcome.cached, charged };
     } catch (e) {
       // A failure after the kernel started leaves at the release moment too.
-      if (ran) await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, this.release));
+      if (ran) await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, p.release));
       this.deps.metrics.queryDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
       throw e;
     }
@@ -356,8 +364,17 @@ export class QueryService {
     return out;
   }
 
-  /** Runs the compiled kernel in the sandbox over the version's columns clustered by unit: one part (row range) per unit partition. */
-  private async execute(plan: QueryPlan, version: Prepared["version"]): Promise<number[]> {
+  /**
+   * The bounded aggregation's totals: on the cluster (Spark, stopped at `deadlineMs`), or by the
+   * compiled kernel in the sandbox over the version's columns clustered by unit, one part (row
+   * range) per unit partition.
+   */
+  private async execute(plan: QueryPlan, version: Prepared["version"], engine: QueryEngineName, deadlineMs: number): Promise<number[]> {
+    this.deps.metrics.queryEngine.inc({ engine });
+    if (engine === "cluster") {
+      this.deps.metrics.queryRowsScanned.inc(version.rowCount);
+      return computeOnCluster(this.deps.cluster!, this.deps.datasets, plan, version, deadlineMs);
+    }
     const job = await prepareQueryKernel(this.columns, plan, version, Math.max(1, this.deps.partitions ?? 2));
     const { partials, metering } = await this.deps.sandbox().runKernelParallel(job);
     // Exact figures for operators (metrics); buyers never see them.

@@ -23,7 +23,7 @@ const ROW_GROUP_ROWS = 1_000_000;
 
 /** Version ids become file names; anything else is refused (the path also enters SQL, quoted). */
 function fileName(versionId: string): string {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(versionId))
+  if (!/^[A-Za-z0-9_@-]{1,128}$/.test(versionId))
     throw new Error(`cluster copy: version id ${JSON.stringify(versionId.slice(0, 40))} is not a plain name`);
   return `${versionId}.parquet`;
 }
