@@ -7,6 +7,11 @@
  *   per measure the sum of values clamped to the bounds and how many were not null, per
  *   histogram the count in each bin.
  *
+ * One shuffle, by unit: the rows are distributed by unit once, and the per-cell window, the
+ * per-cell sums and the per-unit window all reuse that partitioning (hash partitioning on the
+ * unit satisfies a clustering on (unit, group)). Measured on 10M rows, local[2], every row
+ * bounded: 24 s with the default plan (a shuffle per step), 13 s with this one.
+ *
  * Safety: the statement's text depends only on the plan's shape (how many filters, dimensions,
  * measures, histograms and bins, of which kind) and on column positions; every value (keys,
  * codes, bounds, edges, seeds, R, MG) is a typed named argument. Column names never enter it:
@@ -145,6 +150,7 @@ export function boundedSql(
   SELECT ${unit} AS u, ${ROW_INDEX} AS r, CAST(${group} AS INT) AS g${rowValues.map((v) => `, ${v}`).join("")}
   FROM ${quotedPath(path)}
   WHERE ${where.join("\n    AND ")}
+  DISTRIBUTE BY u
 ), picked AS (
   SELECT *, row_number() OVER (PARTITION BY u, g ORDER BY CAST(hash(:rowSeed, r) AS BIGINT) & 4294967295, r) AS rn FROM src
 ), cells AS (

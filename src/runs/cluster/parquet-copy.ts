@@ -6,7 +6,8 @@
  * (file order), which the shared selection hash keys the choice of rows on (selection-hash.ts).
  *
  * Written once per version (to a temporary name, then renamed: a reader sees a whole file or
- * none) under a configurable directory the engine can read; deleted with the version.
+ * none) under a configurable directory the engine can read. Versions are never deleted (the
+ * audit log refers to them), so neither are their copies.
  */
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -74,8 +75,4 @@ export async function ensureParquetCopy(
     await rm(temporary, { force: true });
   }
   return path;
-}
-
-export async function deleteParquetCopy(dir: string, versionId: string): Promise<void> {
-  await rm(copyPath(dir, versionId), { force: true });
 }
