@@ -8,7 +8,9 @@
  */
 import { kernelColumns, bindParams, type ColumnView, type KernelProgram, type QueryPlan } from "../queries/index.ts";
 import type { DatasetsService, DatasetVersion } from "../datasets/index.ts";
+import { SparkConnectError } from "../../spark-connect/index.ts";
 import type { SparkEngine } from "./cluster/spark-engine.ts";
+import { EngineUnavailable } from "./errors.ts";
 import type { ReleaseModel } from "./release-slot.ts";
 
 export type QueryEngineName = "kernel" | "cluster";
@@ -46,5 +48,10 @@ export async function computeOnCluster(
   }
   const program: KernelProgram = { source: "", columns: names, groupWidth: 0, groupCount: plan.groupCount };
   const bound = bindParams(plan, program, views);
-  return cluster.engine.compute(plan, version, bound, { timeoutMs });
+  try {
+    return await cluster.engine.compute(plan, version, bound, { timeoutMs });
+  } catch (e) {
+    if (e instanceof SparkConnectError) throw new EngineUnavailable();
+    throw e;
+  }
 }

@@ -7,6 +7,14 @@ import { QueryInput, RunQueryInput, toQueryRequest } from "./inputs.ts";
 import { QuoteRef } from "./quote.ts";
 import { QueryResultRef } from "./answer.ts";
 import { BILLING_QUERY_ERRORS } from "./billing-errors.ts";
+import { EngineUnavailable } from "../errors.ts";
+import { errorType } from "../../graphql/error-types.ts";
+
+errorType(
+  EngineUnavailable,
+  "EngineUnavailable",
+  "The cluster engine could not compute the query (one answer whatever the cause). Nothing was charged; the ε reserved stays spent.",
+);
 
 builder.queryField("quoteQuery", (t) =>
   t.field({
@@ -27,7 +35,18 @@ builder.mutationField("runQuery", (t) =>
     type: QueryResultRef,
     description: "Runs a query: holds its price, spends its ε, runs it in the sandbox and releases the noised answer.",
     authScopes: { buyer: true },
-    errors: { types: [PolicyViolation, NotFound, InvalidInput, BudgetExhausted, BudgetDebitConflict, QueryInProgress, ...BILLING_QUERY_ERRORS] },
+    errors: {
+      types: [
+        PolicyViolation,
+        NotFound,
+        InvalidInput,
+        BudgetExhausted,
+        BudgetDebitConflict,
+        QueryInProgress,
+        EngineUnavailable,
+        ...BILLING_QUERY_ERRORS,
+      ],
+    },
     args: { input: t.arg({ type: RunQueryInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const q = input.query;
