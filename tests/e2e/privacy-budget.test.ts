@@ -161,6 +161,33 @@ describe.each(availableAdapters())("privacy budget over HTTP on %s", (adapter) =
     });
   });
 
+  it("shows the owner what each buyer spent, largest first, and nobody else", async () => {
+    const SPENT_BY_BUYER = /* GraphQL */ `
+      query ($datasetId: ID!, $first: Int) {
+        datasetPrivacyBudget(datasetId: $datasetId) {
+          __typename
+          ... on QueryDatasetPrivacyBudgetSuccess { data { spentByBuyer(first: $first) { buyerId epsilonSpent queriesCharged } } }
+          ... on DomainError { code }
+        }
+      }`;
+    const owner = await ex.gql(SPENT_BY_BUYER, { datasetId: gid("Dataset", datasetId) }, who.owner.token);
+    const rows = owner.body.data.datasetPrivacyBudget.data.spentByBuyer as Array<{ buyerId: string; epsilonSpent: number; queriesCharged: number }>;
+    // Each spent 0.75 over three charged queries; the order among equals is not specified.
+    expect([...rows].sort((a, b) => a.buyerId.localeCompare(b.buyerId))).toEqual(
+      [
+        { buyerId: gid("Account", who.buyer.id), epsilonSpent: 0.75, queriesCharged: 3 },
+        { buyerId: gid("Account", who.otherBuyer.id), epsilonSpent: 0.75, queriesCharged: 3 },
+      ].sort((a, b) => a.buyerId.localeCompare(b.buyerId)),
+    );
+    const one = await ex.gql(SPENT_BY_BUYER, { datasetId: gid("Dataset", datasetId), first: 1 }, who.owner.token);
+    expect(one.body.data.datasetPrivacyBudget.data.spentByBuyer).toHaveLength(1);
+    // Another owner gets the same NotFound as for a dataset that does not exist; a buyer is refused.
+    const other = await ex.gql(SPENT_BY_BUYER, { datasetId: gid("Dataset", datasetId) }, who.otherOwner.token);
+    expect(other.body.data.datasetPrivacyBudget).toEqual({ __typename: "NotFound", code: "NOT_FOUND" });
+    const buyer = await ex.gql(SPENT_BY_BUYER, { datasetId: gid("Dataset", datasetId) }, who.buyer.token);
+    expect(buyer.body.errors[0].extensions.code).toBe("NOT_AUTHORIZED");
+  });
+
   it("refuses to lower a policy budget below what was spent (the policy reads the ledger)", async () => {
     await expect(
       ex.services.policies.declare(who.owner.id, {

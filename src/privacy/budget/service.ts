@@ -352,6 +352,15 @@ export class PrivacyBudgetService {
     return { ...capView(spentOf(account), known?.globalCapMicro ?? null), buyers, perBuyerCapMicro: known?.buyerCapMicro ?? null };
   }
 
+  /**
+   * What each buyer has spent on a dataset, largest first (at most `limit`): for its owner, who
+   * sees which buyers use up the budget. Buyers who never spent are left out.
+   */
+  async spentByBuyer(datasetId: string, limit: number): Promise<Array<{ buyerId: string } & SpentView>> {
+    const page = await this.ledger.buyerAccounts.find({ datasetId, spentMicro: { $gt: 0 } }, { sort: [["spentMicro", -1]], limit });
+    return page.items.map((a) => ({ buyerId: a.buyerId!, ...spentOf(a) }));
+  }
+
   /** For the policy service: a budget may never be lowered below what was spent. */
   spentLookup(): EpsilonSpentLookup {
     return {

@@ -60,6 +60,16 @@ export const PrivacyBudgetRef = builder.objectRef<BuyerBudget>("PrivacyBudget").
   }),
 });
 
+/** One buyer's spend on a dataset, for the dataset's owner: the buyer by its (pseudonymous) account id. */
+const BuyerEpsilonSpendRef = builder.objectRef<{ buyerId: string; spentMicro: number; debits: number }>("BuyerEpsilonSpend").implement({
+  description: "What one buyer has spent on one of your datasets.",
+  fields: (t) => ({
+    buyerId: t.id({ description: "The buyer's Account id (as on its access requests).", resolve: (s) => encodeGlobalID("Account", s.buyerId) }),
+    epsilonSpent: t.field({ type: "Epsilon", resolve: (s) => microToEpsilon(s.spentMicro) }),
+    queriesCharged: t.int({ resolve: (s) => s.debits }),
+  }),
+});
+
 export const DatasetPrivacyBudgetRef = builder.objectRef<DatasetBudget>("DatasetPrivacyBudget").implement({
   description: "A dataset's global privacy budget, shared by every buyer. Visible to its owner.",
   fields: (t) => ({
@@ -80,5 +90,11 @@ export const DatasetPrivacyBudgetRef = builder.objectRef<DatasetBudget>("Dataset
     }),
     buyers: t.int({ description: "Buyers who have spent ε on it.", resolve: (b) => b.buyers }),
     queriesCharged: t.int({ resolve: (b) => b.debits }),
+    spentByBuyer: t.field({
+      type: [BuyerEpsilonSpendRef],
+      description: "What each buyer has spent, largest first (at most `first`, 1–100). Only the dataset's owner reaches this type.",
+      args: { first: t.arg.int({ required: false, defaultValue: 20 }) },
+      resolve: (b, { first }, ctx) => ctx.services.privacyBudget.spentByBuyer(b.datasetId, Math.max(1, Math.min(100, first ?? 20))),
+    }),
   }),
 });
