@@ -37,7 +37,7 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   GRAPHQL_MAX_COST: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).max(1_000_000).default(5_000),
   RATE_LIMIT_CAPACITY: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).default(20_000),
-  RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
+  RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
   UPLOAD_MAX_BYTES: z.coerce
     .number({ message: "must be a number of bytes" })
