@@ -1,8 +1,8 @@
 /**
  * Worker side: runs one kernel job — one isolate per part, all in parallel on isolated-vm's
- * threads, every isolate reading the same SharedArrayBuffers (no copy). Each isolate gets the
- * memory limit plus the shared bytes (isolated-vm counts a shared buffer against every isolate
- * it is copied into), a timeout per call, and a wall deadline.
+ * threads, each reading its own copy of its rows of the cached columns (part-copies.ts), shared
+ * with nothing else. Each isolate gets the memory limit plus the column bytes (isolated-vm counts
+ * a shared buffer against every isolate it is copied into), a timeout per call, and a wall deadline.
  *
  * Past the wall deadline the job answers TIMEOUT and asks to be recycled, and only then disposes
  * the isolates: isolated-vm's dispose() can block the calling thread forever when guest code
@@ -15,6 +15,7 @@ import { KERNEL_PRELUDE, wrapSource } from "./hardening.ts";
 import { cpuNs, disposeQuietly, isolateFailure, runnerFailure, type IsolateWatch } from "./isolate-failure.ts";
 import { onCatastrophicError } from "./catastrophe.ts";
 import { WORKER_DEADLINE_SLACK_MS } from "./limits.ts";
+import { partCopies } from "./part-copies.ts";
 
 type PartOutcome = { ok: true; json: string } | { ok: false; code: SandboxErrorCode; memory: boolean };
 type KernelOutcome = Omit<KernelResponse, "id" | "cachedKeys"> | Omit<FailureResponse, "id" | "cachedKeys">;
@@ -27,6 +28,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     values: req.columns.values,
     nulls: req.columns.nulls,
   });
+  const jobRows = req.parts.reduce((n, p) => Math.max(n, p.rowEnd), 0);
   const watches: IsolateWatch[] = [];
   let cpu = 0;
   let failed = false;
@@ -64,7 +66,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
         new ivm.ExternalCopy(part.params).copyInto({ release: true }),
         req.maxResultChars,
         layoutJson,
-        ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
+        ...partCopies(buffers, req.columns.buffers, part, jobRows).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
       ];
       stage = "job";
       const out: unknown = await runner.apply(undefined, args, { timeout: req.timeoutMs });
