@@ -11,11 +11,12 @@
 import ivm from "isolated-vm";
 import type { FailureResponse, KernelRequest, KernelResponse } from "./protocol.ts";
 import type { SandboxErrorCode } from "./errors.ts";
-import { KERNEL_PRELUDE, wrapSource } from "./hardening.ts";
+import { wrapSource } from "./hardening.ts";
 import { cpuNs, disposeQuietly, isolateFailure, runnerFailure, type IsolateWatch } from "./isolate-failure.ts";
 import { onCatastrophicError } from "./catastrophe.ts";
 import { WORKER_DEADLINE_SLACK_MS } from "./limits.ts";
 import { partCopies } from "./part-copies.ts";
+import { newKernelIsolate, refillSpares, takeSpare } from "./spare-isolates.ts";
 
 type PartOutcome = { ok: true; json: string } | { ok: false; code: SandboxErrorCode; memory: boolean };
 type KernelOutcome = Omit<KernelResponse, "id" | "cachedKeys"> | Omit<FailureResponse, "id" | "cachedKeys">;
@@ -43,13 +44,17 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   };
 
   const runPart = async (part: KernelRequest["parts"][number]): Promise<PartOutcome> => {
-    const watch: IsolateWatch = { isolate: new ivm.Isolate({ memoryLimit, onCatastrophicError }), deadlineHit: false, aborted: false };
+    const spare = await takeSpare(memoryLimit);
+    const watch: IsolateWatch = {
+      isolate: spare?.isolate ?? new ivm.Isolate({ memoryLimit, onCatastrophicError }),
+      deadlineHit: false,
+      aborted: false,
+    };
     watches.push(watch);
     const { isolate } = watch;
     let stage: "setup" | "job" = "setup";
     try {
-      const context = await isolate.createContext();
-      const runner = await (await isolate.compileScript(KERNEL_PRELUDE)).run(context, { reference: true, timeout: req.timeoutMs });
+      const { context, runner } = spare ?? (await newKernelIsolate(memoryLimit, req.timeoutMs, isolate));
       let factoryScript: ivm.Script;
       try {
         await isolate.compileScript(req.source); // must compile alone, so it cannot close the wrapper
@@ -105,6 +110,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     return { ok: false, code: "TIMEOUT", recycle: true };
   }
   const recycle = outcomes.some((o) => !o.ok && o.memory);
+  if (!recycle) setImmediate(() => refillSpares(memoryLimit, req.parts.length)); // after the answer is on its way
   // the part that failed first was not aborted by us; its siblings were
   const first = outcomes.findIndex((o, i) => !o.ok && !watches[i]!.aborted);
   const failure = outcomes[first >= 0 ? first : outcomes.findIndex((o) => !o.ok)];
