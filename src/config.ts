@@ -48,7 +48,7 @@ const schema = z.object({
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
   ANALYSIS_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(100_000),
-  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(20),
+  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(15),
   QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(0.1),
   QUERY_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(1_000_000),
   PLATFORM_FEE_BPS: z.coerce
