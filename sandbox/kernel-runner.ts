@@ -1,6 +1,6 @@
 /**
  * Worker side: runs one kernel job — one isolate per part, all in parallel on isolated-vm's
- * threads, each reading its own copy of its rows of the cached columns (part-copies.ts), shared
+ * threads, each reading its own copy of the cached columns (part-copies.ts), shared
  * with nothing else. Each isolate gets the memory limit plus the column bytes (isolated-vm counts
  * a shared buffer against every isolate it is copied into), a timeout per call, and a wall deadline.
  *
@@ -15,7 +15,7 @@ import { wrapSource } from "./hardening.ts";
 import { cpuNs, disposeQuietly, isolateFailure, runnerFailure, type IsolateWatch } from "./isolate-failure.ts";
 import { onCatastrophicError } from "./catastrophe.ts";
 import { WORKER_DEADLINE_SLACK_MS } from "./limits.ts";
-import { partCopies } from "./part-copies.ts";
+import { partCopies, scratchSlots, settleScratch } from "./part-copies.ts";
 import { newKernelIsolate, refillSpares, takeSpare } from "./spare-isolates.ts";
 
 type PartOutcome = { ok: true; json: string } | { ok: false; code: SandboxErrorCode; memory: boolean };
@@ -29,7 +29,6 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     values: req.columns.values,
     nulls: req.columns.nulls,
   });
-  const jobRows = req.parts.reduce((n, p) => Math.max(n, p.rowEnd), 0);
   const watches: IsolateWatch[] = [];
   let cpu = 0;
   let failed = false;
@@ -43,7 +42,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     }
   };
 
-  const runPart = async (part: KernelRequest["parts"][number]): Promise<PartOutcome> => {
+  const runPart = async (part: KernelRequest["parts"][number], partIndex: number): Promise<PartOutcome> => {
     const spare = await takeSpare(memoryLimit);
     const watch: IsolateWatch = {
       isolate: spare?.isolate ?? new ivm.Isolate({ memoryLimit, onCatastrophicError }),
@@ -71,7 +70,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
         new ivm.ExternalCopy(part.params).copyInto({ release: true }),
         req.maxResultChars,
         layoutJson,
-        ...partCopies(buffers, req.columns.buffers, part, jobRows).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
+        ...partCopies(buffers, req.columns.buffers, partIndex).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
       ];
       stage = "job";
       const out: unknown = await runner.apply(undefined, args, { timeout: req.timeoutMs });
@@ -89,8 +88,8 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   };
 
   const all = Promise.all(
-    req.parts.map(async (part) => {
-      const outcome = await runPart(part);
+    req.parts.map(async (part, partIndex) => {
+      const outcome = await runPart(part, partIndex);
       if (!outcome.ok && !failed) {
         failed = true;
         abortAll(); // the job has failed: stop the other parts now rather than at their deadlines
@@ -106,10 +105,12 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   clearTimeout(timer);
   if (outcomes === "deadline") {
     for (const w of watches) w.deadlineHit = true;
+    settleScratch(null);
     setImmediate(abortAll); // after the answer is on its way: dispose() may block
     return { ok: false, code: "TIMEOUT", recycle: true };
   }
   const recycle = outcomes.some((o) => !o.ok && o.memory);
+  settleScratch(outcomes.every((o) => o.ok) ? scratchSlots(buffers, req.columns.buffers, req.parts.length) : null);
   if (!recycle) setImmediate(() => refillSpares(memoryLimit, req.parts.length)); // after the answer is on its way
   // the part that failed first was not aborted by us; its siblings were
   const first = outcomes.findIndex((o, i) => !o.ok && !watches[i]!.aborted);
