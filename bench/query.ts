@@ -14,8 +14,7 @@
  *   sandbox_ms  that kernel through the sandbox alone (one isolate per partition, in parallel).
  *   duckdb_ms   DuckDB (all cores) over the same CSV loaded into a table.
  *   ratio_vs_duckdb = e2e_ms / duckdb_ms; kernel_ratio_vs_duckdb = kernel_ms / duckdb_ms.
- * Then a latency run on a 10 000-row dataset: LAT_CLIENTS (50) concurrent clients for
- * LAT_SECONDS (10) of distinct runQuery calls: lat_p50_ms, lat_p99_ms, lat_qps.
+ * Small queries (10 000 rows, one and 50 clients, both stores) are bench/small.ts.
  * Our kernel does more than DuckDB's: it keeps per-vehicle cells to bound each vehicle's
  * contribution before noise (DuckDB's plain group-by does not); plain_groupby_ms shows the
  * bare loop without that (over the same clustered columns, one core), for reference.
@@ -39,21 +38,20 @@ import { bindParams } from "../src/queries/bind.ts";
 import { partitionsFor, prepareQueryKernel, runClusteredInProcess } from "../src/runs/kernel-job.ts";
 import { ColumnLoader } from "../src/runs/columns.ts";
 import { Sandbox } from "../sandbox/index.ts";
+import { SIZE_BUCKET_NAMES, SIZE_BUCKETS } from "../src/privacy/policy/index.ts";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 7);
-const LAT_CLIENTS = Number(process.env.LAT_CLIENTS ?? 50);
-const LAT_SECONDS = Number(process.env.LAT_SECONDS ?? 10);
 const DIR = process.env.BENCH_DIR ?? tmpdir();
 const DISTRICTS = SHANGHAI_DISTRICTS.map(([name]) => name);
 
-const line = (key: string, value: number | string) =>
+export const line = (key: string, value: number | string) =>
   console.log(`${key}=${typeof value === "number" ? (Number.isInteger(value) ? value : value.toFixed(value < 10 ? 3 : 1)) : value}`);
-const log = (msg: string) => process.stderr.write(`[bench:query] ${msg}\n`);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+export const log = (msg: string) => process.stderr.write(`[bench:query] ${msg}\n`);
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
-async function csvFile(rows: number): Promise<string> {
+export async function csvFile(rows: number): Promise<string> {
   const file = join(DIR, `bench-taxi-${rows}-seed42.csv`);
   if (await stat(file).catch(() => null)) return file;
   log(`generating ${rows} taxi rows into ${file} …`);
@@ -80,22 +78,22 @@ const POLICY = {
   maxRowsPerUnit: 1000,
 };
 
-const QUERY = {
+export const QUERY = {
   filters: [{ column: "hour", op: "range" as const, lo: 7, hi: 10 }],
   groupBy: ["pickup_district"],
   aggregates: [{ kind: "COUNT_ROWS" as const }, { kind: "SUM" as const, column: "fare_yuan" }, { kind: "AVG" as const, column: "distance_km" }],
 };
 
-const RUN = `mutation ($input: RunQueryInput!) { runQuery(input: $input) { __typename ... on MutationRunQuerySuccess { data { cached groups { key { value } values { value } } } } ... on DomainError { code message } } }`;
+export const RUN = `mutation ($input: RunQueryInput!) { runQuery(input: $input) { __typename ... on MutationRunQuerySuccess { data { cached groups { key { value } values { value } } } } ... on DomainError { code message } } }`;
 
-interface Market {
+export interface Market {
   ex: RunningExchange;
   listingGid: string;
   buyerKeys: string[];
   datasetVersionId: string;
 }
 
-async function market(dataDir: string, file: string, buyers: number): Promise<Market> {
+export async function market(dataDir: string, file: string, rows: number, buyers: number, env: Record<string, string> = {}): Promise<Market> {
   const config = loadConfig({
     NODE_ENV: "test",
     PORT: "0",
@@ -104,6 +102,7 @@ async function market(dataDir: string, file: string, buyers: number): Promise<Ma
     LOG_LEVEL: "silent",
     RATE_LIMIT_CAPACITY: "100000000",
     RATE_LIMIT_PER_SECOND: "100000000",
+    ...env,
   });
   const ex = await startExchange(config, createLogger("silent"));
   const s = ex.services;
@@ -113,7 +112,9 @@ async function market(dataDir: string, file: string, buyers: number): Promise<Ma
   const started = performance.now();
   await s.datasets.uploadVersion(owner._id, ds._id, { source: createReadStream(file) as unknown as Readable, format: "csv", filename: "taxi.csv" });
   log(`ingested ${file} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  await s.policies.declare(owner._id, { datasetId: ds._id, ...POLICY });
+  // The owner publishes the size bucket, so the release slot is fixed from it (not the assumed size).
+  const bucket = SIZE_BUCKET_NAMES.find((b) => SIZE_BUCKETS[b] >= rows)!;
+  await s.policies.declare(owner._id, { datasetId: ds._id, ...POLICY, publicFacts: { size: { bucket } } });
   const listing = await s.catalog.createListing(owner._id, {
     datasetId: ds._id,
     title: { zh: "出租车", en: "Taxi" },
@@ -139,7 +140,7 @@ let epsilonCounter = 0;
 /** A distinct ε per call (0.100001, 0.100002, …) so no answer comes from the cache. */
 const nextEpsilon = () => (0.1 + ++epsilonCounter / 1e6).toFixed(6);
 
-async function runQuery(m: Market, key: string): Promise<number> {
+export async function runQuery(m: Market, key: string, epsilon = nextEpsilon()): Promise<number> {
   const started = performance.now();
   const res = await fetch(`${m.ex.url}/graphql`, {
     method: "POST",
@@ -153,7 +154,7 @@ async function runQuery(m: Market, key: string): Promise<number> {
             filters: [{ column: "hour", gte: 7, lt: 10 }],
             groupBy: QUERY.groupBy,
             aggregates: QUERY.aggregates,
-            epsilon: nextEpsilon(),
+            epsilon,
           },
         },
       },
@@ -167,7 +168,7 @@ async function runQuery(m: Market, key: string): Promise<number> {
 
 async function largeRun(file: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "bench-query-"));
-  const m = await market(dataDir, file, 1);
+  const m = await market(dataDir, file, ROWS, 1);
   try {
     // (a) the full service path, warm (first run loads columns into the sandbox workers).
     await runQuery(m, m.buyerKeys[0]!);
@@ -267,38 +268,10 @@ async function largeRun(file: string): Promise<void> {
   }
 }
 
-async function latencyRun(): Promise<void> {
-  const file = await csvFile(10_000);
-  const dataDir = await mkdtemp(join(tmpdir(), "bench-latency-"));
-  const m = await market(dataDir, file, LAT_CLIENTS);
-  try {
-    for (const key of m.buyerKeys.slice(0, 2)) await runQuery(m, key); // warm the sandbox
-    const latencies: number[] = [];
-    const deadline = performance.now() + LAT_SECONDS * 1000;
-    const started = performance.now();
-    await Promise.all(
-      m.buyerKeys.map(async (key) => {
-        while (performance.now() < deadline) latencies.push(await runQuery(m, key));
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    line("lat_rows", 10_000);
-    line("lat_clients", LAT_CLIENTS);
-    line("lat_requests", latencies.length);
-    line("lat_p50_ms", percentile(latencies, 50));
-    line("lat_p99_ms", percentile(latencies, 99));
-    line("lat_qps", latencies.length / seconds);
-  } finally {
-    await m.ex.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
-
 export async function runQueryBench(): Promise<void> {
   line("load_avg_1m", loadavg()[0]!);
   line("cpus", availableParallelism());
   await largeRun(await csvFile(ROWS));
-  await latencyRun();
 }
 
 if (import.meta.main) await runQueryBench();

@@ -6,10 +6,12 @@
 import { runIngestBench } from "./ingest.ts";
 import { runQueryBench } from "./query.ts";
 import { runAccuracyBench } from "./accuracy.ts";
+import { runSmallBench } from "./small.ts";
 
 const BENCHES: Array<[name: string, run: () => Promise<void>]> = [
   ["ingest", runIngestBench],
   ["query", runQueryBench],
+  ["small", runSmallBench],
   ["accuracy", runAccuracyBench],
 ];
 

@@ -1,8 +1,8 @@
 /**
  * Worker side: runs one kernel job — one isolate per part, all in parallel on isolated-vm's
- * threads, every isolate reading the same SharedArrayBuffers (no copy). Each isolate gets the
- * memory limit plus the shared bytes (isolated-vm counts a shared buffer against every isolate
- * it is copied into), a timeout per call, and a wall deadline.
+ * threads, each reading its own copy of the cached columns (part-copies.ts), shared
+ * with nothing else. Each isolate gets the memory limit plus the column bytes (isolated-vm counts
+ * a shared buffer against every isolate it is copied into), a timeout per call, and a wall deadline.
  *
  * Past the wall deadline the job answers TIMEOUT and asks to be recycled, and only then disposes
  * the isolates: isolated-vm's dispose() can block the calling thread forever when guest code
@@ -11,10 +11,12 @@
 import ivm from "isolated-vm";
 import type { FailureResponse, KernelRequest, KernelResponse } from "./protocol.ts";
 import type { SandboxErrorCode } from "./errors.ts";
-import { KERNEL_PRELUDE, wrapSource } from "./hardening.ts";
+import { wrapSource } from "./hardening.ts";
 import { cpuNs, disposeQuietly, isolateFailure, runnerFailure, type IsolateWatch } from "./isolate-failure.ts";
 import { onCatastrophicError } from "./catastrophe.ts";
 import { WORKER_DEADLINE_SLACK_MS } from "./limits.ts";
+import { partCopies, scratchSlots, settleScratch } from "./part-copies.ts";
+import { newKernelIsolate, refillSpares, takeSpare } from "./spare-isolates.ts";
 
 type PartOutcome = { ok: true; json: string } | { ok: false; code: SandboxErrorCode; memory: boolean };
 type KernelOutcome = Omit<KernelResponse, "id" | "cachedKeys"> | Omit<FailureResponse, "id" | "cachedKeys">;
@@ -40,14 +42,18 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     }
   };
 
-  const runPart = async (part: KernelRequest["parts"][number]): Promise<PartOutcome> => {
-    const watch: IsolateWatch = { isolate: new ivm.Isolate({ memoryLimit, onCatastrophicError }), deadlineHit: false, aborted: false };
+  const runPart = async (part: KernelRequest["parts"][number], partIndex: number): Promise<PartOutcome> => {
+    const spare = await takeSpare(memoryLimit);
+    const watch: IsolateWatch = {
+      isolate: spare?.isolate ?? new ivm.Isolate({ memoryLimit, onCatastrophicError }),
+      deadlineHit: false,
+      aborted: false,
+    };
     watches.push(watch);
     const { isolate } = watch;
     let stage: "setup" | "job" = "setup";
     try {
-      const context = await isolate.createContext();
-      const runner = await (await isolate.compileScript(KERNEL_PRELUDE)).run(context, { reference: true, timeout: req.timeoutMs });
+      const { context, runner } = spare ?? (await newKernelIsolate(memoryLimit, req.timeoutMs, isolate));
       let factoryScript: ivm.Script;
       try {
         await isolate.compileScript(req.source); // must compile alone, so it cannot close the wrapper
@@ -64,7 +70,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
         new ivm.ExternalCopy(part.params).copyInto({ release: true }),
         req.maxResultChars,
         layoutJson,
-        ...buffers.map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
+        ...partCopies(buffers, req.columns.buffers, partIndex).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
       ];
       stage = "job";
       const out: unknown = await runner.apply(undefined, args, { timeout: req.timeoutMs });
@@ -82,8 +88,8 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   };
 
   const all = Promise.all(
-    req.parts.map(async (part) => {
-      const outcome = await runPart(part);
+    req.parts.map(async (part, partIndex) => {
+      const outcome = await runPart(part, partIndex);
       if (!outcome.ok && !failed) {
         failed = true;
         abortAll(); // the job has failed: stop the other parts now rather than at their deadlines
@@ -99,10 +105,13 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   clearTimeout(timer);
   if (outcomes === "deadline") {
     for (const w of watches) w.deadlineHit = true;
+    settleScratch(null);
     setImmediate(abortAll); // after the answer is on its way: dispose() may block
     return { ok: false, code: "TIMEOUT", recycle: true };
   }
   const recycle = outcomes.some((o) => !o.ok && o.memory);
+  settleScratch(outcomes.every((o) => o.ok) ? scratchSlots(buffers, req.columns.buffers, req.parts.length) : null);
+  if (!recycle) setImmediate(() => refillSpares(memoryLimit, req.parts.length)); // after the answer is on its way
   // the part that failed first was not aborted by us; its siblings were
   const first = outcomes.findIndex((o, i) => !o.ok && !watches[i]!.aborted);
   const failure = outcomes[first >= 0 ? first : outcomes.findIndex((o) => !o.ok)];

@@ -37,7 +37,7 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   GRAPHQL_MAX_COST: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).max(1_000_000).default(5_000),
   RATE_LIMIT_CAPACITY: z.coerce.number({ message: "must be a number" }).int("must be an integer").min(10).default(20_000),
-  RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(200),
+  RATE_LIMIT_PER_SECOND: z.coerce.number({ message: "must be a number" }).positive("must be positive").default(1000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number({ message: "must be milliseconds" }).int().min(0).max(600_000).default(10_000),
   UPLOAD_MAX_BYTES: z.coerce
     .number({ message: "must be a number of bytes" })
@@ -48,7 +48,7 @@ const schema = z.object({
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
   ANALYSIS_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(100_000),
-  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(20),
+  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(15),
   QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(0.1),
   QUERY_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(1_000_000),
   PLATFORM_FEE_BPS: z.coerce

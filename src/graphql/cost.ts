@@ -5,7 +5,9 @@
  *   a connection (a field with a `first` argument) multiplies its selection by `first`
  *   (default 20, as the resolvers page), and its own `edges`/`nodes` lists are not
  *   multiplied again;
- *   any other list multiplies its selection by LIST_FACTOR.
+ *   any other list multiplies its selection by LIST_FACTOR;
+ *   a mutation's root field costs MUTATION_WORK (the work it does), and its payload is what it
+ *   already produced in memory, so lists and connections inside it are not multiplied.
  * Fragments are expanded; inline fragments on different types are summed (an upper bound).
  */
 import {
@@ -27,6 +29,7 @@ import {
 
 export const DEFAULT_PAGE = 20;
 export const LIST_FACTOR = 10;
+export const MUTATION_WORK = 10;
 
 export function operationCost(
   schema: GraphQLSchema,
@@ -56,27 +59,32 @@ export function operationCost(
     return undefined;
   };
 
-  const selectionCost = (set: SelectionSetNode, type: GraphQLNamedType, seen: Set<string>, inConnection = false): number => {
+  const isMutation = operation.operation === "mutation";
+  const selectionCost = (set: SelectionSetNode, type: GraphQLNamedType, seen: Set<string>, inConnection = false, inPayload = false): number => {
     let total = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FRAGMENT_SPREAD) {
         const frag = fragments.get(sel.name.value);
         if (!frag || seen.has(frag.name.value)) continue; // cycles are rejected by validation anyway
         const fragType = schema.getType(frag.typeCondition.name.value) ?? type;
-        total += selectionCost(frag.selectionSet, fragType, new Set([...seen, frag.name.value]), inConnection);
+        total += selectionCost(frag.selectionSet, fragType, new Set([...seen, frag.name.value]), inConnection, inPayload);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const fragType = sel.typeCondition ? (schema.getType(sel.typeCondition.name.value) ?? type) : type;
-        total += selectionCost(sel.selectionSet, fragType, seen, inConnection);
+        total += selectionCost(sel.selectionSet, fragType, seen, inConnection, inPayload);
       } else {
         if (sel.name.value.startsWith("__")) continue; // __typename is free
         const field: GraphQLField<unknown, unknown> | undefined =
           isObjectType(type) || isInterfaceType(type) ? type.getFields()[sel.name.value] : undefined;
-        total += 1;
+        const isRootMutation = isMutation && type === root;
+        total += isRootMutation ? MUTATION_WORK : 1;
         if (!field || !sel.selectionSet) continue;
         const hasFirst = field.args.some((a) => a.name === "first");
-        const child = selectionCost(sel.selectionSet, getNamedType(field.type), seen, hasFirst);
+        const payload = inPayload || isRootMutation;
+        const child = selectionCost(sel.selectionSet, getNamedType(field.type), seen, hasFirst, payload);
         let factor = 1;
-        if (inConnection && (field.name === "edges" || field.name === "nodes")) {
+        if (payload) {
+          factor = 1;
+        } else if (inConnection && (field.name === "edges" || field.name === "nodes")) {
           factor = 1;
         } else if (hasFirst) {
           const first = argValue(sel.arguments?.find((a) => a.name.value === "first")?.value);

@@ -1,8 +1,9 @@
 import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import { operationCost, DEFAULT_PAGE, LIST_FACTOR } from "../../src/graphql/cost.ts";
+import { operationCost, DEFAULT_PAGE, LIST_FACTOR, MUTATION_WORK } from "../../src/graphql/cost.ts";
 import { buildSchema } from "../../src/server/schema.ts";
 import { LeakyBuckets } from "../../src/graphql/rate-limit.ts";
+import { loadConfig } from "../../src/config.ts";
 
 const schema = buildSchema();
 const cost = (q: string, vars: Record<string, unknown> = {}) => operationCost(schema, parse(q), undefined, vars);
@@ -23,6 +24,18 @@ describe("operationCost", () => {
   it("multiplies plain lists by the list factor and expands fragments", () => {
     const q = "fragment K on ApiKey { name prefix } { viewer { apiKeys { ...K } } }";
     expect(cost(q)).toBe(1 + (1 + LIST_FACTOR * 2));
+  });
+
+  it("charges a mutation its work once and does not multiply the lists in its payload", () => {
+    const q = `mutation ($input: RunQueryInput!) { runQuery(input: $input) { __typename ... on MutationRunQuerySuccess { data { cached groups { key { value } values { value } } } } ... on DomainError { code message } } }`;
+    // runQuery MUTATION_WORK + data, cached, groups, key, value, values, value, code, message (1 each)
+    expect(cost(q)).toBe(MUTATION_WORK + 9);
+  });
+
+  it("lets a default key sustain 20 runQuery per second", () => {
+    const q = `mutation ($input: RunQueryInput!) { runQuery(input: $input) { __typename ... on MutationRunQuerySuccess { data { cached groups { key { value } values { value } } } } ... on DomainError { code message } } }`;
+    const defaults = loadConfig({ NODE_ENV: "test" } as NodeJS.ProcessEnv).rateLimit;
+    expect(defaults.perSecond / cost(q)).toBeGreaterThanOrEqual(20);
   });
 });
 

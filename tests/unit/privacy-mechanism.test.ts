@@ -16,6 +16,7 @@ import {
   sampleDiscreteLaplace,
   toUnits,
   uniformBelow,
+  cryptoBytes,
   addEpsilon,
   divideEpsilon,
   compareEpsilon,
@@ -34,6 +35,26 @@ describe("exact random primitives", () => {
     const n = 60_000;
     for (let i = 0; i < n; i++) counts[Number(uniformBelow(6n))]++;
     for (const c of counts) expectProportion(c, n, 1 / 6);
+  });
+
+  it("draws the same uniform law on the Number path (≤ 48 bits) and the BigInt path", () => {
+    // 2^40 + 3 takes the Number path, 2^60 + 3 the BigInt one; both must be uniform over the
+    // top bit: below n/2 about half the time.
+    for (const n of [2n ** 40n + 3n, 2n ** 60n + 3n]) {
+      let low = 0;
+      const draws = 20_000;
+      for (let i = 0; i < draws; i++) if (uniformBelow(n) < n / 2n) low++;
+      expectProportion(low, draws, 0.5);
+    }
+  });
+
+  it("hands out pooled bytes once, as copies a refill never changes", () => {
+    const first = cryptoBytes(32);
+    const kept = Uint8Array.from(first);
+    const seen = new Set<string>([Buffer.from(first).toString("hex")]);
+    for (let i = 0; i < 2_000; i++) seen.add(Buffer.from(cryptoBytes(32)).toString("hex")); // several refills
+    expect(seen.size).toBe(2_001);
+    expect(first).toEqual(kept);
   });
 
   it("draws Bernoulli(exp(−γ)) for fractional and whole γ", () => {

@@ -123,6 +123,46 @@ describe("the column cache", () => {
   });
 });
 
+describe("kernel column buffers", () => {
+  it("lets no kernel write a cached column: a later job on the same key reads the original bytes", async () => {
+    const cached = new Sandbox({ size: 1 });
+    try {
+      const sum = () =>
+        cached.runKernelParallel({ source: GROUP_SUM_KERNEL, columns, columnsKey: "ds_w/v1/all", params: { groups: GROUPS }, partitions: 2 });
+      const before = await sum();
+      const writer = `function kernel(cols, nulls) {
+        for (const c of cols) c.fill(0);
+        for (const n of nulls) if (n !== null) n.fill(255);
+        return cols[1][0];
+      }`;
+      const wrote = await cached.runKernelParallel({ source: writer, columns, columnsKey: "ds_w/v1/all", partitions: 2 });
+      expect(wrote.partials).toEqual([0, 0]); // the writes happened, in the parts' own copies
+      const after = await sum();
+      expect(after.partials).toEqual(before.partials);
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it("gives each part its own rows: a part writing every row changes nothing a sibling reads", async () => {
+    // Part 0 overwrites all rows; part 1 sums only its own rows, which must match the plain sums.
+    const source = `function kernel(cols, nulls, start, end, params) {
+      if (params.partition === 0) { cols[0].fill(1e9); return null; }
+      let s = 0;
+      for (let r = 0; r < 200; r++) { s = 0; for (let i = start; i < end; i++) s += cols[0][i]; }
+      return s;
+    }`;
+    const parts = [
+      { rowStart: 0, rowEnd: 25_000, params: { partition: 0 } },
+      { rowStart: 25_000, rowEnd: 50_000, params: { partition: 1 } },
+    ];
+    const { partials } = await sandbox.runKernelParallel({ source, columns: [{ values: data.values.map((v) => Math.round(v)) }], parts });
+    let expected = 0;
+    for (let i = 25_000; i < 50_000; i++) expected += Math.round(data.values[i]!);
+    expect(partials).toEqual([null, expected]);
+  });
+});
+
 describe("bad calls", () => {
   const bad = async (job: Parameters<Sandbox["runKernel"]>[0], detail: RegExp) => {
     const err = await sandbox.runKernel(job).catch((e: unknown) => e);
