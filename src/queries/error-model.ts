@@ -11,6 +11,12 @@ import { clampEffect, rowLoss, shapeFor } from "./bounds-model.ts";
 
 const Z95 = 1.96;
 
+/**
+ * The profile gives a shape's average loss; one group's loss varies around it (the heaviest units'
+ * rows concentrate on their home groups), so the interval allows up to BIAS_SPREAD times it.
+ */
+const BIAS_SPREAD = 2;
+
 export interface AggregateError {
   aggregateIndex: number;
   /** Noise standard deviation of the released value (of the ratio for AVG: per group, at its count). */
@@ -36,8 +42,10 @@ export function aggregateErrors(plan: QueryPlan, profile: ContributionProfile | 
       const mp = profile.measures.find((x) => x.column === a.column);
       const clamp = mp ? clampEffect(mp, m.lo, m.hi) : null;
       const clampBias = clamp && clamp.meanAbs > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / clamp.meanAbs : 0;
-      // AVG: dropped rows leave the ratio about where it was; clamping moves it.
-      bias = a.kind === "AVG" ? clampBias : Math.min(1, loss + clampBias);
+      // AVG: dropped rows leave the ratio about where it was; clamping moves it, by the share of
+      // the mean the clamp cuts off (relative to the mean itself, which a ratio is compared with).
+      const avgShift = clamp && Math.abs(clamp.mean) > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / Math.abs(clamp.mean) : 0;
+      bias = a.kind === "AVG" ? Math.min(1, avgShift) : Math.min(1, loss + clampBias);
     }
     if (a.kind === "COUNT_UNITS") bias = profile ? 0 : null; // every unit with a row counts once per group it keeps
     return { aggregateIndex: i, noiseStdDev: sd, expectedRelBias: bias };
@@ -65,12 +73,14 @@ export function valueInterval(
   error: AggregateError,
   stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedCount?: number },
 ): Interval {
-  const bias = Math.min(0.95, error.expectedRelBias ?? 0);
+  const bias = Math.min(0.95, BIAS_SPREAD * (error.expectedRelBias ?? 0));
   if (kind === "AVG") {
     const n = Math.max(1, stats.releasedCount ?? 1);
     const sdSum = stats.sum?.expectedStdDev ?? 0;
     const sdCount = stats.count?.expectedStdDev ?? 0;
     const sd = Math.sqrt(sdSum ** 2 + value ** 2 * sdCount ** 2) / n;
+    // Clamping pulls the mean towards the clamp's middle: a positive mean is biased low.
+    if (value > 0) return { lo: value - Z95 * sd, hi: Math.max(value + Z95 * sd, (value + Z95 * sd) / (1 - bias)) };
     const spread = Z95 * sd + bias * Math.abs(value);
     return { lo: value - spread, hi: value + spread };
   }
