@@ -8,6 +8,7 @@
 import type { QueryPlan, PlannedStatistic } from "./plan.ts";
 import type { ContributionProfile } from "./contribution-profile.ts";
 import { clampEffect, rowLoss, shapeFor } from "./bounds-model.ts";
+import { expectedErrors } from "./tune-bounds.ts";
 
 const Z95 = 1.96;
 
@@ -88,4 +89,74 @@ export function valueInterval(
   const lo = value - Z95 * sd;
   const hi = (value + Z95 * sd) / (1 - bias);
   return { lo, hi: Math.max(hi, value + Z95 * sd) };
+}
+
+/**
+ * What a quote states about one aggregate's error before anything runs (issue #16): the noise,
+ * the expected bias of bounding, both relative to the true value of a group of the profile's mean
+ * size, and a 95% range for (released − true) / true. Built from the plan (public: the query and
+ * the policy) and the policy's DP contribution profile only; null figures where it has none.
+ */
+export interface QuotedError {
+  aggregateIndex: number;
+  kind: string;
+  column: string | null;
+  /** Noise standard deviation of the released value; for AVG the ratio's, at the mean group size (null without a profile). */
+  noiseStdDev: number | null;
+  /** Expected share of the true value lost to bounding (null without a profile). */
+  expectedRelBias: number | null;
+  /** Expected mean |noise| over the true value, at the mean group size (null without a profile). */
+  expectedRelNoise: number | null;
+  /** 95% range of (released − true) / true at the mean group size: bias (allowed twice, as the intervals do) and noise. */
+  relErrorInterval: Interval | null;
+}
+
+/** An exact ε fraction as a number (for the error model only; no import of the mechanism for one division). */
+const asNumber = (e: { num: bigint | number; den: bigint | number }) => Number(e.num) / Number(e.den);
+
+export function quotedErrors(plan: QueryPlan): QuotedError[] {
+  const profile = plan.profile ?? null;
+  const base = aggregateErrors(plan, profile);
+  const figures = profile
+    ? expectedErrors({
+        profile,
+        groupBy: plan.groupDims.map((d) => d.column),
+        aggregates: plan.ir.aggregates.map((a, i) => ({
+          kind: a.kind,
+          column: "column" in a ? a.column : null,
+          epsilon: asNumber(plan.statistics.find((s) => s.aggregateIndex === i)!.epsilon),
+        })),
+        maxGroupsPerUnit: plan.maxGroupsPerUnit,
+        maxRowsPerUnit: plan.maxRowsPerUnit,
+        measures: plan.measures,
+      })
+    : plan.ir.aggregates.map(() => null);
+  return plan.ir.aggregates.map((a, i) => {
+    const f = figures[i] ?? null;
+    const bias = base[i]!.expectedRelBias;
+    const column = "column" in a ? a.column : null;
+    if (!f || bias === null || a.kind === "HISTOGRAM")
+      return {
+        aggregateIndex: i,
+        kind: a.kind,
+        column,
+        noiseStdDev: a.kind === "AVG" ? null : base[i]!.noiseStdDev,
+        expectedRelBias: bias,
+        expectedRelNoise: null,
+        relErrorInterval: null,
+      };
+    // f.noise is mean |noise| / true value; the relative standard deviation is √2 times it (Laplace).
+    const relSd = f.noise * Math.SQRT2;
+    const b = Math.min(0.95, BIAS_SPREAD * bias);
+    // Bounding drops rows and clamps values: counts, sums of non-negative values and clamped positive means come out low.
+    const relErrorInterval = { lo: -b - Z95 * relSd, hi: Z95 * relSd };
+    const noiseStdDev = a.kind === "AVG" ? relSd * Math.abs(avgMean(profile!, column)) : base[i]!.noiseStdDev;
+    return { aggregateIndex: i, kind: a.kind, column, noiseStdDev, expectedRelBias: bias, expectedRelNoise: f.noise, relErrorInterval };
+  });
+}
+
+/** The profile's mean of a measure (the scale an AVG's relative noise is stated against). */
+function avgMean(profile: ContributionProfile, column: string | null): number {
+  const mp = profile.measures.find((m) => m.column === column);
+  return mp ? clampEffect(mp, -Infinity, Infinity).mean : 0;
 }

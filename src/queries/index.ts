@@ -8,3 +8,4 @@ export type { AggregateIR, FilterIR, QueryIR } from "./ir.ts";
 export { compileClusteredKernel, kernelColumns, kernelShape } from "./compile.ts";
 export type { Literal } from "./ir.ts";
 export type { ReleasedGroup } from "./release.ts";
+export { quotedErrors, type QuotedError } from "./error-model.ts";
