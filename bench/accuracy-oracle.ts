@@ -5,7 +5,8 @@
  * only: the yardstick the DP-chosen bounds are compared with, never a product path.
  */
 import type { PolicyRules } from "../src/privacy/policy/model.ts";
-import { type AccuracyQuery, FLIGHT_QUERIES, flightsPolicy, measureAccuracy } from "./accuracy.ts";
+// Type-only: accuracy.ts calls this (a value import back would cycle through its top-level await).
+import type { AccuracyQuery, measureAccuracy as MeasureAccuracy } from "./accuracy.ts";
 import type { MemoryTable } from "./accuracy-data.ts";
 
 export interface OracleBest {
@@ -26,10 +27,16 @@ const CLAMP_HI: Record<string, number[]> = {
 /** For each query: the bounds with the lowest median relative error over `runs` runs at ε `epsilon`. */
 export function oracleSweep(
   t: MemoryTable,
-  options: { runs: number; epsilon: string; queries?: AccuracyQuery[]; base?: (over: Partial<PolicyRules>) => PolicyRules },
+  options: {
+    runs: number;
+    epsilon: string;
+    queries: AccuracyQuery[];
+    base: (over: Partial<PolicyRules>) => PolicyRules;
+    measure: typeof MeasureAccuracy;
+  },
 ): OracleBest[] {
-  const base = options.base ?? flightsPolicy;
-  return (options.queries ?? FLIGHT_QUERIES).map((q) => {
+  const { base, measure: measureAccuracy } = options;
+  return options.queries.map((q) => {
     const column = "column" in q.aggregate ? q.aggregate.column : null;
     const his = column ? (CLAMP_HI[column] ?? [null]) : [null];
     let best: OracleBest | null = null;
