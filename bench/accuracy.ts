@@ -199,6 +199,20 @@ export async function runAccuracyBench(): Promise<void> {
   printAccuracy("suggested", after);
   console.log(`median_rel_error=${median(after.map((r) => r.medianRelError)).toFixed(3)}`);
   console.log(`coverage=${(after.reduce((n, r) => n + r.coverage, 0) / after.length).toFixed(3)}`);
+  if (process.env.ACCURACY_ORACLE === "1") {
+    // The yardstick: the best bounds per query, found on the exact answers (never a product path).
+    const { oracleSweep } = await import("./accuracy-oracle.ts");
+    for (const o of oracleSweep(t, {
+      runs: Math.max(2, runs >> 1),
+      epsilon: "1",
+      queries: FLIGHT_QUERIES,
+      base: flightsPolicy,
+      measure: measureAccuracy,
+    })) {
+      console.log(`oracle.${o.name}.median_rel_error=${fmt(o.medianRelError)}`);
+      console.log(`oracle.${o.name}.bounds=${o.maxGroupsPerUnit}x${o.maxRowsPerUnit}${o.clampHi === null ? "" : ` hi=${o.clampHi}`}`);
+    }
+  }
 }
 
 if (import.meta.main) await runAccuracyBench();

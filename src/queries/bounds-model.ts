@@ -54,9 +54,15 @@ export function keptRows(shape: ShapeProfile, mg: number, r: number): { rows: nu
     });
   });
   const hidden = Math.max(0, rows - seen);
-  const tailCell = TAIL_FACTOR * largest;
+  // With the profile's noise floor known: the hidden rows held by about half a bin's worth of units
+  // (floor / 2), each in every group — few heavy units, as heavy tails are (flights: Zipf aircraft).
+  const tailUnits = shape.floor ? Math.max(1, shape.floor / 2) : Number.POSITIVE_INFINITY;
+  const tailCell = Math.max(TAIL_FACTOR * largest, hidden / (tailUnits * Math.max(1, shape.groups)));
   kept += hidden * (Math.min(shape.groups, mg) / shape.groups) * Math.min(1, r / tailCell);
-  return { rows, kept: Math.min(kept, rows), units };
+  // The bins' middles and the noise can make the visible rows outnumber the public count: then
+  // the kept share is read against what the profile holds, not against the count.
+  const held = Math.max(rows, seen);
+  return { rows, kept: Math.min(rows, (kept * rows) / held), units };
 }
 
 /** Share of the shape's rows that (MG, R) drops: the relative bias of a count (0 when unknown). */

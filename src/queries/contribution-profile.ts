@@ -37,6 +37,8 @@ export interface ShapeProfile {
   rows: number;
   /** weights[kb][nb], noisy, ≥ 0; bins of COUNT_EDGES for both axes. */
   weights: number[][];
+  /** Bins below this (in units) were cleared as noise: the most units a hidden bin may hold (absent in older profiles). */
+  floor?: number;
 }
 
 export interface MeasureProfile {
@@ -142,7 +144,8 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
       for (const n of cell.values()) exact[kb]![binOf(COUNT_EDGES, n)]! += w;
     }
     const clean = cleaner(K * N);
-    return { dims, groups, rows: input.rowCount, weights: exact.map((row) => row.map((units) => clean(noisy(units)))) };
+    const floor = scale * Math.log(20 * K * N);
+    return { dims, groups, rows: input.rowCount, weights: exact.map((row) => row.map((units) => clean(noisy(units)))), floor };
   });
 
   const measureProfiles: MeasureProfile[] = input.measures.map((column) => {

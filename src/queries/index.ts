@@ -9,3 +9,4 @@ export { compileClusteredKernel, kernelColumns, kernelShape, ROW_INDEX_COLUMN } 
 export { SELECTION_HASH_SOURCE, selectionHash } from "./selection-hash.ts";
 export type { Literal } from "./ir.ts";
 export type { ReleasedGroup } from "./release.ts";
+export { quotedErrors, type QuotedError } from "./error-model.ts";

@@ -22,12 +22,14 @@ import {
   granularityFor,
   maxUnits,
   releaseThreshold,
+  epsilonToNumber,
   type Epsilon,
 } from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
 import { answerBytesBound, MAX_ANSWER_BYTES } from "./answer-size.ts";
 import type { ContributionProfile } from "./contribution-profile.ts";
+import { tuneQueryBounds } from "./tune-bounds.ts";
 
 /**
  * maxCells: released numbers per answer (groups × values, a histogram counting its bins), the
@@ -313,9 +315,6 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   });
 
   const unitColumn = column(policy.privacyUnit, "policy.privacyUnit");
-  const m = BigInt(policy.maxGroupsPerUnit);
-  const maxRowsPerUnit = maxRowsPerUnitOf(policy);
-  const r = BigInt(maxRowsPerUnit);
   // Derived keys add one statistic: the noisy unit count their release threshold is applied to.
   // Public keys add one too (k's suppression count), unless COUNT_UNITS is asked for anyway.
   const nAggregateStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0);
@@ -326,6 +325,22 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     : ownSuppressionCount
       ? scaleEpsilon(epsilon, SUPPRESSION_WEIGHT.eachStatistic, suppressionParts)
       : divideEpsilon(epsilon, nAggregateStats);
+  // With a DP contribution profile, this query's own bounds inside the policy's caps (tune-bounds.ts).
+  const tuned = policy.contributionProfile
+    ? tuneQueryBounds({
+        profile: policy.contributionProfile,
+        groupBy: ir.groupBy,
+        aggregates: ir.aggregates.map((a) => ({ kind: a.kind, column: "column" in a ? a.column : null, epsilon: epsilonToNumber(share) })),
+        maxGroupsPerUnit: policy.maxGroupsPerUnit,
+        maxRowsPerUnit: maxRowsPerUnitOf(policy),
+        measures: policy.measures,
+      })
+    : null;
+  const maxGroupsPerUnit = tuned?.maxGroupsPerUnit ?? policy.maxGroupsPerUnit;
+  const m = BigInt(maxGroupsPerUnit);
+  const maxRowsPerUnit = tuned?.maxRowsPerUnit ?? maxRowsPerUnitOf(policy);
+  const r = BigInt(maxRowsPerUnit);
+  const clampOf = (declared: MeasurePolicy): MeasurePolicy => tuned?.measures.find((x) => x.column === declared.column) ?? declared;
 
   const measures: MeasurePolicy[] = [];
   const histograms: QueryPlan["histograms"] = [];
@@ -345,7 +360,8 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
           `${path}.column`,
           `column ${JSON.stringify(a.column)} is not a measure the policy allows to aggregate`,
         );
-      if (!measures.some((x) => x.column === measure!.column)) measures.push(measure);
+      // Sums and means clamp to the tuned range; histograms keep the declared one (their bins are the buyer's).
+      if (!measures.some((x) => x.column === measure!.column)) measures.push(clampOf(measure));
     }
     let bins = 1;
     if (a.kind === "HISTOGRAM") {
@@ -355,10 +371,12 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
       }
       histograms.push({ column: measure!.column, bins, lo: measure!.lo, hi: measure!.hi });
     }
+    // The range the kernel clamps this measure's values to (the sum's sensitivity).
+    const clamp = measure ? measures.find((x) => x.column === measure!.column)! : null;
     for (const stat of STATS_OF[a.kind]) {
-      const g = stat === "sum" ? granularityFor(measure!.lo, measure!.hi) : 1;
+      const g = stat === "sum" ? granularityFor(clamp!.lo, clamp!.hi) : 1;
       // Per unit: ≤ m groups; per group ≤ r rows; each row's value clamped to [lo, hi].
-      const perGroup = stat === "units" ? 1n : stat === "sum" ? r * maxUnits(measure!.lo, measure!.hi, g) : r;
+      const perGroup = stat === "units" ? 1n : stat === "sum" ? r * maxUnits(clamp!.lo, clamp!.hi, g) : r;
       const sensitivity = m * perGroup;
       statistics.push({
         aggregateIndex: i,
@@ -391,7 +409,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     );
   }
 
-  const keyThreshold = anyDerived ? keyThresholdFor(policy.minGroupSize, policy.maxGroupsPerUnit, share) : null;
+  const keyThreshold = anyDerived ? keyThresholdFor(policy.minGroupSize, maxGroupsPerUnit, share) : null;
   if (keyThreshold) statistics.push(keyThreshold.statistic);
   let suppression: Suppression | null = null;
   if (!anyDerived) {
@@ -433,7 +451,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     measures,
     histograms,
     statistics,
-    maxGroupsPerUnit: policy.maxGroupsPerUnit,
+    maxGroupsPerUnit,
     maxRowsPerUnit,
     epsilon,
     rowsToScan: rowCount,

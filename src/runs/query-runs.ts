@@ -41,6 +41,8 @@ import {
   type AggregateIR,
   type FilterIR,
   type QueryIR,
+  quotedErrors,
+  type QuotedError,
 } from "../queries/index.ts";
 import { POLICY_LIMITS } from "../privacy/policy/index.ts";
 import { DEFAULT_QUERY_RELEASE, fallbackAfterMs, holdForRelease, releaseAfterMs, type ReleaseModel } from "./release-slot.ts";
@@ -83,6 +85,8 @@ export interface Quote {
   suppressBelowUnits: number;
   epsilon: string;
   statistics: QuotedStatistic[];
+  /** Per aggregate: noise and the bias of bounding, from the policy's DP profile only (error-model.ts). */
+  expectedErrors: QuotedError[];
   price: QueryPrice | null;
   buyerEpsilonRemaining: number;
   datasetEpsilonRemaining: number;
@@ -260,6 +264,7 @@ export class QueryService {
         epsilon: formatEpsilon(s.epsilon),
         expectedStdDev: s.expectedStdDev,
       })),
+      expectedErrors: quotedErrors(plan),
       price: standing.cached ? null : price,
       buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
       datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,

@@ -1,6 +1,8 @@
 import { builder } from "../../graphql/builder.ts";
 import type { Quote, QuotedGroupThreshold, QuotedStatistic } from "../index.ts";
 
+type QuotedError = Quote["expectedErrors"][number];
+
 const QuotedStatisticRef = builder.objectRef<QuotedStatistic>("QuotedStatistic").implement({
   description: "One noisy number per group (a histogram: per bin): the ε it spends and the noise it will carry.",
   fields: (t) => ({
@@ -13,6 +15,35 @@ const QuotedStatisticRef = builder.objectRef<QuotedStatistic>("QuotedStatistic")
     column: t.exposeString("column", { nullable: true }),
     epsilon: t.expose("epsilon", { type: "Epsilon" }),
     expectedStdDev: t.exposeFloat("expectedStdDev", { description: "Standard deviation of the noise added to each released number." }),
+  }),
+});
+
+const RelIntervalRef = builder.objectRef<{ lo: number; hi: number }>("RelativeErrorInterval").implement({
+  description: "A 95% range of (released − true) / true.",
+  fields: (t) => ({ lo: t.exposeFloat("lo"), hi: t.exposeFloat("hi") }),
+});
+
+const QuotedErrorRef = builder.objectRef<QuotedError>("QuotedError").implement({
+  description:
+    "The expected error of one aggregate, before anything runs: the noise AND the bias of contribution bounding (rows a unit adds " +
+    "beyond the bounds are dropped, values clamped), estimated from the policy's DP contribution profile and the query only — never " +
+    "from the data. Relative figures are for a group of the profile's mean size; null when the policy has no profile.",
+  fields: (t) => ({
+    aggregateIndex: t.exposeInt("aggregateIndex"),
+    kind: t.exposeString("kind"),
+    column: t.exposeString("column", { nullable: true }),
+    noiseStdDev: t.exposeFloat("noiseStdDev", {
+      nullable: true,
+      description: "Standard deviation of the noise on the released value; for AVG the ratio's own (not its sum's), at the mean group size.",
+    }),
+    expectedRelBias: t.exposeFloat("expectedRelBias", { nullable: true, description: "Expected share of the true value lost to bounding." }),
+    expectedRelNoise: t.exposeFloat("expectedRelNoise", { nullable: true, description: "Expected mean |noise| over the true value." }),
+    relErrorInterval: t.field({
+      type: RelIntervalRef,
+      nullable: true,
+      resolve: (e) => e.relErrorInterval,
+      description: "95% range of (released − true) / true: bounding biases low, so it reaches further below zero.",
+    }),
   }),
 });
 
@@ -65,6 +96,11 @@ export const QuoteRef = builder.objectRef<Quote>("Quote").implement({
     }),
     epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε this query spends (none when cached)." }),
     statistics: t.field({ type: [QuotedStatisticRef], resolve: (q) => q.statistics }),
+    expectedErrors: t.field({
+      type: [QuotedErrorRef],
+      resolve: (q) => q.expectedErrors,
+      description: "Per aggregate: expected noise and bounding bias, with a 95% range of the relative error.",
+    }),
     price: t.field({ type: PriceRef, nullable: true, resolve: (q) => q.price, description: "Null when cached or when billing is off." }),
     buyerEpsilonRemaining: t.expose("buyerEpsilonRemaining", { type: "Epsilon" }),
     datasetEpsilonRemaining: t.expose("datasetEpsilonRemaining", { type: "Epsilon" }),

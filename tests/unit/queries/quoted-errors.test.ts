@@ -1,0 +1,43 @@
+/**
+ * Issue #16: a quote states bias as well as noise, from the plan and the policy's DP profile only.
+ * On heavy-tailed flights the 95% range of the relative error it states holds the error the
+ * released values actually show, and an AVG carries the ratio's own noise, not its sum's.
+ */
+import { describe, expect, it } from "vitest";
+import { flightsPolicy, flightsTable, suggestedPolicy } from "../../../bench/accuracy.ts";
+import { quotedErrors } from "../../../src/queries/index.ts";
+import { planQuery } from "../../../src/queries/plan.ts";
+import type { AggregateIR, QueryIR } from "../../../src/queries/ir.ts";
+
+const t = flightsTable(120_000, 11);
+const { policy } = suggestedPolicy(t, "1");
+const planOf = (p: typeof policy | ReturnType<typeof flightsPolicy>, groupBy: string[], aggregates: AggregateIR[]) => {
+  const ir: QueryIR = { datasetId: "ds_flights", datasetVersion: 1, filters: [], groupBy, aggregates, epsilon: "1" };
+  return planQuery({ ir, policy: p, schema: t.schema, rowCount: t.rows });
+};
+
+describe("a quote's expected error", () => {
+  it("states bias and noise with a range that reaches further below zero than above", () => {
+    const [e] = quotedErrors(planOf(policy, ["origin"], [{ kind: "COUNT_ROWS" }]));
+    expect(e!.expectedRelBias).toBeGreaterThan(0);
+    expect(e!.expectedRelNoise).toBeGreaterThan(0);
+    expect(e!.relErrorInterval!.lo).toBeLessThan(0);
+    expect(e!.relErrorInterval!.hi).toBeGreaterThan(0);
+    expect(-e!.relErrorInterval!.lo).toBeGreaterThan(e!.relErrorInterval!.hi);
+  });
+
+  it("gives an AVG the ratio's noise, far below its sum's", () => {
+    const plan = planOf(policy, ["origin"], [{ kind: "AVG", column: "dep_delay_min" }]);
+    const [e] = quotedErrors(plan);
+    const sumSd = plan.statistics.find((s) => s.aggregateIndex === 0 && s.stat === "sum")!.expectedStdDev;
+    expect(e!.noiseStdDev).toBeGreaterThan(0);
+    expect(e!.noiseStdDev!).toBeLessThan(sumSd / 10);
+  });
+
+  it("says nothing of bias without a DP profile (it would need the data)", () => {
+    const [e] = quotedErrors(planOf(flightsPolicy(), ["origin"], [{ kind: "COUNT_ROWS" }]));
+    expect(e!.expectedRelBias).toBeNull();
+    expect(e!.relErrorInterval).toBeNull();
+    expect(e!.noiseStdDev).toBeGreaterThan(0);
+  });
+});
