@@ -188,7 +188,16 @@ export async function seedDemoListings(services: Services, ownerId: string, data
   for (const ds of datasets) {
     const spec = DEMO_LISTINGS[ds.key];
     if (!spec) continue;
-    await services.policies.declare(ownerId, { datasetId: ds.datasetId, ...spec.policy });
+    // The demo owner publishes the schema and the exact size (its own choice; see public-facts.ts).
+    const dataset = await services.datasets.getDataset(ds.datasetId);
+    const version = dataset ? await services.datasets.getVersion(ds.datasetId, dataset.latestVersion) : null;
+    const publicFacts = version
+      ? {
+          columns: version.schema.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, description: "" })),
+          size: { exactRows: version.rowCount },
+        }
+      : undefined;
+    await services.policies.declare(ownerId, { datasetId: ds.datasetId, ...spec.policy, ...(publicFacts ? { publicFacts } : {}) });
     const draft = await services.catalog.createListing(ownerId, { datasetId: ds.datasetId, ...spec.listing });
     const published = await services.catalog.publish(ownerId, draft._id, false);
     ids.push(published._id);

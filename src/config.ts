@@ -47,6 +47,10 @@ const schema = z.object({
     .default(5 * 1024 ** 3),
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
+  ANALYSIS_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(100_000),
+  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(20),
+  QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(0.1),
+  QUERY_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(1_000_000),
   PLATFORM_FEE_BPS: z.coerce
     .number({ message: "must be basis points (1 bp = 0.01 %)" })
     .int("must be a whole number of basis points")
@@ -105,10 +109,12 @@ export interface Config {
   /** Payment rail (Stripe / offline demo), payout threshold, hold lifetime: see src/billing/config.ts. */
   billing: BillingConfig;
   /**
-   * When an analysis's answer is released: base + per 1 000 rows to scan (ANALYSIS_RELEASE_BASE_MS,
-   * ANALYSIS_RELEASE_MS_PER_1000_ROWS); see src/analysis/deadline.ts.
+   * When answers are released (src/runs/release-slot.ts): base + per 1 000 rows of the declared
+   * public size, or of the assumed size where the owner declares none (ANALYSIS_RELEASE_BASE_MS,
+   * ANALYSIS_RELEASE_MS_PER_1000_ROWS, ANALYSIS_RELEASE_ASSUMED_ROWS; QUERY_RELEASE_… likewise).
    */
-  analysisRelease: { baseMs: number; perThousandRowsMs: number };
+  analysisRelease: { baseMs: number; perThousandRowsMs: number; assumedRows: number };
+  queryRelease: { baseMs: number; perThousandRowsMs: number; assumedRows: number };
   /** The exchange's share of each charge, in basis points (PLATFORM_FEE_BPS), posted to its revenue account. */
   platformFeeBasisPoints: number;
   /** How often the one recovery sweeper runs (RECOVERY_INTERVAL_MS), and how long a run may go silent (RUN_LEASE_MS). */
@@ -173,7 +179,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       witnessKeys: c.AUDIT_WITNESS_KEYS ? c.AUDIT_WITNESS_KEYS.split(",") : [],
     },
     billing: billing.config,
-    analysisRelease: { baseMs: c.ANALYSIS_RELEASE_BASE_MS, perThousandRowsMs: c.ANALYSIS_RELEASE_MS_PER_1000_ROWS },
+    analysisRelease: {
+      baseMs: c.ANALYSIS_RELEASE_BASE_MS,
+      perThousandRowsMs: c.ANALYSIS_RELEASE_MS_PER_1000_ROWS,
+      assumedRows: c.ANALYSIS_RELEASE_ASSUMED_ROWS,
+    },
+    queryRelease: { baseMs: c.QUERY_RELEASE_BASE_MS, perThousandRowsMs: c.QUERY_RELEASE_MS_PER_1000_ROWS, assumedRows: c.QUERY_RELEASE_ASSUMED_ROWS },
     platformFeeBasisPoints: c.PLATFORM_FEE_BPS,
     recovery: { intervalMs: c.RECOVERY_INTERVAL_MS, runLeaseMs: c.RUN_LEASE_MS },
     crashAt: c.EXCHANGE_CRASH_AT ?? null,

@@ -11,6 +11,10 @@ export interface Metrics {
   queryDuration: Histogram<"outcome">;
   /** Analysis runs by how their release went: on the fixed deadline, or late (it overran). */
   analysisReleases: Counter<"release">;
+  queryReleases: Counter<"release">;
+  /** Operators' exact figures (never shown to buyers): rows scanned and sandbox CPU time of queries. */
+  queryRowsScanned: Counter;
+  queryCpuSeconds: Counter;
   /** Units whose analysis code failed (threw, timed out, ran out of memory, wrong shape). */
   analysisUnitFailures: Counter;
   /** Units still unfinished at the run's hard end, counted as their defaults: the deadline model is too tight if this grows. */
@@ -50,6 +54,22 @@ export function createMetrics(): Metrics {
       name: "exchange_analysis_releases_total",
       help: "Analysis answers released on their fixed deadline (on_time) or after it (late)",
       labelNames: ["release"],
+      registers: [registry],
+    }),
+    queryReleases: new Counter({
+      name: "exchange_query_releases_total",
+      help: "Query answers released in their slot (on_time), in the larger fallback slot (fallback) or after both (late)",
+      labelNames: ["release"],
+      registers: [registry],
+    }),
+    queryRowsScanned: new Counter({
+      name: "exchange_query_rows_scanned_total",
+      help: "Rows scanned by query kernels (exact; operators only)",
+      registers: [registry],
+    }),
+    queryCpuSeconds: new Counter({
+      name: "exchange_query_sandbox_cpu_seconds_total",
+      help: "Sandbox CPU time of query kernels (operators only)",
       registers: [registry],
     }),
     analysisUnitsUnfinished: new Counter({

@@ -14,7 +14,17 @@ import { newId } from "../ids.ts";
 import type { AuditEventInput, AuditTrail } from "../audit-trail.ts";
 import { ACTIONS, auditEvent } from "../audit-actions.ts";
 import type { DatasetVersion } from "../datasets/index.ts";
-import type { DatasetCatalogSource, PrivacyPolicy, PrivacyPolicyService } from "../privacy/policy/index.ts";
+import {
+  publicColumns,
+  publicFactsOf,
+  publicMaxRows,
+  sampleSchema,
+  type DatasetCatalogSource,
+  type PrivacyPolicy,
+  type PrivacyPolicyService,
+  type PublicColumnView,
+  type PublicFacts,
+} from "../privacy/policy/index.ts";
 import { LISTING_COLLECTION, type Listing, type ListingStatus, type StatusChange } from "./model.ts";
 import { buildPricePlan, hasFreeTier, indicativeQueryPrice, isFree, type PricePlan, type PricePlanInput } from "./price-plan.ts";
 import { createListingSchema, reasonSchema, updateListingSchema, type CreateListingInput, type UpdateListingInput } from "./listing-input.ts";
@@ -32,7 +42,7 @@ import {
   type SearchSort,
 } from "./search.ts";
 import { ListingStatusConflict, PolicyRequired } from "./errors.ts";
-import { roundedRowCount, syntheticRows, type SampleRow } from "./synthetic-samples.ts";
+import { syntheticRows, type SampleRow } from "./synthetic-samples.ts";
 
 /** Who is looking: an account id (or null) and whether it is an admin. */
 export interface Viewer {
@@ -61,11 +71,12 @@ export interface SearchResult {
   totalCount: number;
 }
 
-/** What a buyer may read of a listing's data: nothing real but the schema and a rounded count. */
+/** What a buyer may read of a listing's data: only what its owner declared, and synthetic samples. */
 export interface BuyerView {
-  version: Stored<DatasetVersion> | null;
   policy: Stored<PrivacyPolicy> | null;
-  approxRowCount: number;
+  columns: PublicColumnView[];
+  /** The owner's public facts (the size a listing shows comes from here only). */
+  facts: PublicFacts;
   sampleRows: SampleRow[];
 }
 
@@ -74,6 +85,8 @@ export interface QueryableListing {
   listing: Stored<Listing>;
   version: Stored<DatasetVersion>;
   policy: Stored<PrivacyPolicy>;
+  /** The size the owner declared public (a bucket's bound); null when none: what prices and release moments use. */
+  publicRows: number | null;
 }
 
 export interface CatalogServiceDeps {
@@ -122,7 +135,7 @@ export class CatalogService {
     if (!version) throw new InvalidInput([{ path: "input.datasetVersion", message: `dataset has no version ${versionNo} (upload data first)` }]);
     const now = this.now().toISOString();
     const pricePlan = buildPricePlan(p.pricePlan as PricePlanInput | undefined, this.platformFeeBasisPoints);
-    const prices = derivedPrices(pricePlan, version.rowCount);
+    const prices = derivedPrices(pricePlan, await this.publicRows(dataset._id));
     const id = newId("lst");
     const event = stateEvent(
       actorId,
@@ -183,8 +196,7 @@ export class CatalogService {
         next.datasetVersion = version.version;
       }
       if (patch.pricePlan != null || next.datasetVersion !== current.datasetVersion) {
-        const version = await this.datasets.getVersion(next.datasetId, next.datasetVersion);
-        Object.assign(next, derivedPrices(next.pricePlan, version?.rowCount ?? 0));
+        Object.assign(next, derivedPrices(next.pricePlan, await this.publicRows(next.datasetId)));
       }
       next.searchTerms = termsOf(next);
       next.updatedAt = this.now().toISOString();
@@ -328,17 +340,22 @@ export class CatalogService {
     return encodeCursor(OWNED_SORT, listing);
   }
 
-  /** The buyer's view of a listing's data: schema, policy, rounded row count, synthetic samples. */
+  /** The rows prices per million rows use: the size the current policy declares public, else 0. */
+  private async publicRows(datasetId: string): Promise<number> {
+    return publicMaxRows(publicFactsOf(await this.policies.current(datasetId))) ?? 0;
+  }
+
+  /** The buyer's view of a listing's data: the policy, the declared schema, synthetic samples. */
   async buyerView(listing: Stored<Listing>): Promise<BuyerView> {
     const [version, policy] = await Promise.all([
       this.datasets.getVersion(listing.datasetId, listing.datasetVersion),
       this.policies.current(listing.datasetId),
     ]);
     return {
-      version,
       policy,
-      approxRowCount: roundedRowCount(version?.rowCount ?? 0),
-      sampleRows: version ? syntheticRows(version.schema, policy) : [],
+      columns: publicColumns(version?.schema ?? null, policy),
+      facts: publicFactsOf(policy),
+      sampleRows: version ? syntheticRows(sampleSchema(version.schema, policy), policy) : [],
     };
   }
 
@@ -353,7 +370,7 @@ export class CatalogService {
     const version = await this.datasets.getVersion(listing.datasetId, listing.datasetVersion);
     if (!version) throw new NotFound("dataset version");
     const policy = await this.assertPolicyFits(listing.datasetId, version);
-    return { listing, version, policy };
+    return { listing, version, policy, publicRows: publicMaxRows(publicFactsOf(policy)) };
   }
 
   /** Searches published listings; see search.ts for how and its limits. */

@@ -71,9 +71,3 @@ export function syntheticRows(schema: DatasetSchema, policy: PolicyRules | null,
   }
   return rows;
 }
-
-/** A row count rounded to two significant digits (12 345 → 12 000), so the exact size stays private. */
-export function roundedRowCount(n: number): number {
-  if (!Number.isFinite(n) || n <= 0) return 0;
-  return Number(n.toPrecision(2));
-}

@@ -1,5 +1,6 @@
 /** The public face of src/datasets: other modules import from here only. */
 export type { DatasetVersion, ColumnSchema, DatasetSchema, ColumnType, Dataset } from "./model.ts";
+export { COLUMN_TYPES } from "./model.ts";
 export { isNull, dateText } from "./chunk-format.ts";
 
 export { DatasetsService } from "./service.ts";

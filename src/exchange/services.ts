@@ -27,7 +27,8 @@ import { AnalysisService } from "../analysis/index.ts";
 import {
   AnalysisRunService,
   ColumnLoader,
-  DEFAULT_DEADLINE,
+  DEFAULT_ANALYSIS_RELEASE,
+  DEFAULT_QUERY_RELEASE,
   QueryService,
   RecoverySweeper,
   RunPath,
@@ -41,7 +42,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 export type Services = ExchangeServices;
 
 export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit" | "platformFeeBasisPoints" | "recovery" | "crashAt"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease">>;
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -123,8 +124,8 @@ export async function buildServices(
     // Queries and analyses read the same versions: one cache of their columns.
     columns: new ColumnLoader(datasets),
   };
-  const queries = new QueryService(runDeps);
-  const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_DEADLINE, ...config.analysisRelease } });
+  const queries = new QueryService({ ...runDeps, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
+  const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),
   // then keep sweeping while the exchange runs: runs, holds, ε debits and the audit outbox.

@@ -14,6 +14,7 @@ import type { DatasetSchema, ColumnSchema } from "../datasets/index.ts";
 import { POLICY_DEFAULTS, POLICY_LIMITS, type PolicyRules, type DimensionPolicy, type MeasurePolicy } from "../privacy/policy/index.ts";
 import {
   divideEpsilon,
+  scaleEpsilon,
   compareEpsilon,
   parseEpsilon,
   formatEpsilon,
@@ -25,9 +26,22 @@ import {
 } from "../privacy/mechanism/index.ts";
 import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
+import { answerBytesBound, MAX_ANSWER_BYTES } from "./answer-size.ts";
 import type { ContributionProfile } from "./contribution-profile.ts";
 
-export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50 } as const;
+/**
+ * maxCells: released numbers per answer (groups × values, a histogram counting its bins), the
+ * public bound that keeps every answer the planner accepts small enough to store and send, so
+ * no run fails on its size after ε is spent (see answer-size.test.ts).
+ */
+export const PLAN_LIMITS = { maxAggregates: 8, maxGroups: 10_000, maxHistogramBins: 50, maxCells: 40_000 } as const;
+
+/**
+ * Share of a query's ε the suppression count gets when the query asks for no COUNT_UNITS (whose
+ * noisy value is reused at no cost): 1 part in 9n + 1, each of the n statistics 9 parts. It only
+ * has to tell groups near k apart, so a small share keeps the answers' own noise low.
+ */
+const SUPPRESSION_WEIGHT = { own: 1, eachStatistic: 9 } as const;
 
 /**
  * δ of the (ε, δ) guarantee of a query that groups by data-derived keys: the probability, over
@@ -46,8 +60,11 @@ export type PlannedFilter =
   | { column: string; kind: "in"; values: Literal[] }
   | { column: string; kind: "range"; lo: number | null; hi: number | null };
 
-/** "threshold": the noisy unit count that decides whether a data-derived group is released. */
-export type Statistic = "units" | "rows" | "sum" | "count" | "hist" | "threshold";
+/**
+ * "threshold": the noisy unit count that decides whether a data-derived group is released;
+ * "suppress": the noisy unit count that decides whether a group over public keys shows its values (k).
+ */
+export type Statistic = "units" | "rows" | "sum" | "count" | "hist" | "threshold" | "suppress";
 
 /** One noisy number per group (a histogram: one per bin), with its own ε share. */
 export interface PlannedStatistic {
@@ -82,6 +99,19 @@ export interface QueryPlan {
   keyThreshold?: KeyThreshold | null;
   /** The policy's DP contribution profile (bias figures and intervals); null when it has none. */
   profile?: ContributionProfile | null;
+  /** How k applies to groups over public keys; null when the groups are data-derived (τ covers k). */
+  suppression?: Suppression | null;
+}
+
+/**
+ * k for groups over public keys: a group whose noisy unit count is below k keeps its key but
+ * shows no values (`suppressed`). The count is the query's own COUNT_UNITS when it asks for one
+ * (post-processing, no extra ε), else a statistic of its own. Judged on noise, never the exact count.
+ */
+export interface Suppression {
+  minGroupSize: number;
+  /** Index in `statistics` of the count that judges: a COUNT_UNITS statistic, or one with stat "suppress". */
+  statisticIndex: number;
 }
 
 /**
@@ -192,7 +222,9 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
       const dictionary = derivedKeys[name];
       if (!dictionary || dictionary.length > POLICY_LIMITS.maxDerivedKeys) unavailable.push({ column: name, path });
       // Sorted, so the order of released groups says nothing about the order of rows in the file.
-      const keys = [...new Set(dictionary ?? [])].sort();
+      // Keys longer than the policy's key length are not released (their groups are absent, as
+      // if they failed the threshold), so an answer's size has a public bound (answer-size.ts).
+      const keys = [...new Set(dictionary ?? [])].filter((k) => k.length <= POLICY_LIMITS.maxKeyLength).sort();
       groupCount *= keys.length;
       publicGroupBound *= POLICY_LIMITS.maxDerivedKeys;
       groupDims.push({ column: name, kind: "keys", keys, derived: true });
@@ -282,8 +314,15 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
   const maxRowsPerUnit = maxRowsPerUnitOf(policy);
   const r = BigInt(maxRowsPerUnit);
   // Derived keys add one statistic: the noisy unit count their release threshold is applied to.
-  const nStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0) + (anyDerived ? 1 : 0);
-  const share = divideEpsilon(epsilon, nStats);
+  // Public keys add one too (k's suppression count), unless COUNT_UNITS is asked for anyway.
+  const nAggregateStats = ir.aggregates.reduce((n, a) => n + STATS_OF[a.kind].length, 0);
+  const ownSuppressionCount = !anyDerived && !ir.aggregates.some((a) => a.kind === "COUNT_UNITS");
+  const suppressionParts = nAggregateStats * SUPPRESSION_WEIGHT.eachStatistic + SUPPRESSION_WEIGHT.own;
+  const share = anyDerived
+    ? divideEpsilon(epsilon, nAggregateStats + 1)
+    : ownSuppressionCount
+      ? scaleEpsilon(epsilon, SUPPRESSION_WEIGHT.eachStatistic, suppressionParts)
+      : divideEpsilon(epsilon, nAggregateStats);
 
   const measures: MeasurePolicy[] = [];
   const histograms: QueryPlan["histograms"] = [];
@@ -331,8 +370,45 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     }
   });
 
+  const cells = publicGroupBound * ir.aggregates.reduce((n, a) => n + (a.kind === "HISTOGRAM" ? a.bins : 1), 0);
+  if (cells > PLAN_LIMITS.maxCells) {
+    throw new PolicyViolation(
+      "TOO_MANY_GROUPS",
+      "input.aggregates",
+      `this query would release up to ${cells} numbers (groups × values, a histogram counting its bins); at most ${PLAN_LIMITS.maxCells}: group on fewer columns or ask for fewer aggregates`,
+    );
+  }
+
+  const bytes = answerBytesBound(groupDims, publicGroupBound, ir.aggregates, POLICY_LIMITS.maxKeyLength);
+  if (bytes > MAX_ANSWER_BYTES) {
+    throw new PolicyViolation(
+      "TOO_MANY_GROUPS",
+      "input.groupBy",
+      `this query's answer could reach ${bytes} bytes; at most ${MAX_ANSWER_BYTES}: group on fewer columns or ask for fewer aggregates`,
+    );
+  }
+
   const keyThreshold = anyDerived ? keyThresholdFor(policy.minGroupSize, policy.maxGroupsPerUnit, share) : null;
   if (keyThreshold) statistics.push(keyThreshold.statistic);
+  let suppression: Suppression | null = null;
+  if (!anyDerived) {
+    if (ownSuppressionCount) {
+      const own = scaleEpsilon(epsilon, SUPPRESSION_WEIGHT.own, suppressionParts);
+      statistics.push({
+        aggregateIndex: -1,
+        stat: "suppress",
+        column: null,
+        bins: 1,
+        epsilon: own,
+        sensitivity: m,
+        granularity: 1,
+        expectedStdDev: expectedNoiseStdDev(m, own, 1),
+      });
+      suppression = { minGroupSize: policy.minGroupSize, statisticIndex: statistics.length - 1 };
+    } else {
+      suppression = { minGroupSize: policy.minGroupSize, statisticIndex: statistics.findIndex((st) => st.stat === "units") };
+    }
+  }
 
   // Last, after every rule that depends on the query alone (see the header).
   const missing = unavailable[0];
@@ -360,6 +436,7 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     rowsToScan: rowCount,
     keyThreshold,
     profile: policy.contributionProfile ?? null,
+    suppression,
   };
 }
 

@@ -5,9 +5,10 @@
  * so a reader cannot tell an empty group from a small one. AVG = noisy SUM / noisy COUNT.
  *
  * A group whose key holds a value found in the data (a derived-keys dimension) is released only
- * if its exact unit count is at least k AND its unit count plus fresh noise reaches τ (see
- * KeyThreshold in plan.ts). Groups that fail are left out entirely: no marker, no zero, so an
- * absent group looks the same whether the value is rare or not in the data at all.
+ * if its unit count plus fresh noise reaches τ (see KeyThreshold in plan.ts). Groups that fail are
+ * left out entirely: no marker, no zero, so an absent group looks the same whether the value is
+ * rare or not in the data at all. A group over public keys whose noisy unit count is below k is
+ * reported with its key and no values (`suppressed`).
  */
 import { fromUnits, releaseInteger, toUnits, type ByteSource, cryptoBytes } from "../privacy/mechanism/index.ts";
 import type { QueryPlan, GroupDim, KeyThreshold } from "./plan.ts";
@@ -15,6 +16,11 @@ import type { Literal } from "./ir.ts";
 import { aggregateErrors, valueInterval, type Interval } from "./error-model.ts";
 
 export interface ReleasedGroup {
+  /**
+   * Over public keys: the group's noisy unit count was below k, so its values are all null (the
+   * key stays, as every public key is reported). Absent on answers released before k applied.
+   */
+  suppressed?: boolean;
   /** A key-set value keeps its column's type (an int month stays a number); a bucket is its label "[lo, hi)". */
   key: Array<{ column: string; value: Literal }>;
   values: Array<{
@@ -39,9 +45,12 @@ function keyLabel(d: GroupDim, x: number): Literal {
   return d.kind === "keys" ? (d.keys[x] as Literal) : d.labels[x]!;
 }
 
-/** Whether a data-derived group passes: exact units ≥ k, then noisy units ≥ τ. */
+/**
+ * Whether a data-derived group passes: its noisy unit count reaches τ (τ ≥ k plus a margin for δ).
+ * Judged on the noisy count only: an exact pre-check against k would make the outcome a
+ * deterministic function of the rows.
+ */
 export function passesKeyThreshold(threshold: KeyThreshold, exactUnits: number, bytes: ByteSource = cryptoBytes): boolean {
-  if (exactUnits < threshold.minGroupSize) return false;
   const s = threshold.statistic;
   return releaseInteger(BigInt(exactUnits), s.sensitivity, s.epsilon, bytes) >= threshold.tau;
 }
@@ -118,7 +127,18 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
         }
       }
     });
-    groups.push({ key, values });
+    const suppression = plan.suppression ?? null;
+    if (suppression) {
+      const judge = plan.statistics[suppression.statisticIndex]!;
+      // The query's own noisy COUNT_UNITS when it has one (post-processing), else a fresh count.
+      const reused = judge.stat === "units" ? values.find((v) => v.aggregateIndex === judge.aggregateIndex)?.value : undefined;
+      const noisyUnits = reused ?? noisy(totals[o]!, 1, judge);
+      if (noisyUnits < suppression.minGroupSize) {
+        groups.push({ key, suppressed: true, values: values.map((v) => ({ ...v, value: null, bins: null, interval: null })) });
+        continue;
+      }
+    }
+    groups.push({ key, suppressed: false, values });
   }
   return { groups };
 }

@@ -15,7 +15,7 @@ import type { CatalogService } from "../catalog/index.ts";
 import { policyCaps, toMicro } from "../privacy/budget/index.ts";
 import type { QueryPrice } from "../../pricing/index.ts";
 import type { JsonValue } from "../store/port.ts";
-import { epsilonToNumber, formatEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
+import { epsilonToNumber, formatEpsilon, MECHANISM_VERSION, type Epsilon } from "../privacy/mechanism/index.ts";
 import { maxRowsPerUnitOf, requestedEpsilon, PolicyViolation } from "../queries/index.ts";
 import { ColumnLoader } from "./columns.ts";
 import type { QueryServiceDeps } from "./query-runs.ts";
@@ -33,7 +33,7 @@ import {
   type ReleasedOutput,
 } from "../analysis/index.ts";
 import { rowsByUnit, unitBatches } from "./analysis-units.ts";
-import { DEFAULT_DEADLINE, holdUntil, releaseAfterMs, type DeadlineModel } from "./release-deadline.ts";
+import { DEFAULT_ANALYSIS_RELEASE, holdForRelease, holdUntil, releaseAfterMs, type ReleaseModel } from "./release-slot.ts";
 
 /** What one unit's `map` call may take before it gets the default vector. */
 export const ANALYSIS_UNIT_LIMITS = { perUnitTimeoutMs: 100, memoryLimitMb: 64 } as const;
@@ -50,7 +50,8 @@ export interface AnalysisQuote {
   listingId: string;
   datasetId: string;
   datasetVersion: number;
-  rowsToScan: number;
+  /** The rows the price counts: the size the owner declared public (its bucket's bound), 0 when none. */
+  rowsPriced: number;
   maxRowsPerUnit: number;
   epsilon: string;
   outputs: Array<{ name: string; lo: number; hi: number; epsilon: string; granularity: number; expectedStdDev: number }>;
@@ -73,7 +74,7 @@ export interface AnalysisRun {
 /** What a query run needs (catalog, access, datasets, budgets, billing, audit, metrics, sandbox), plus the analyses. */
 export interface AnalysisRunServiceDeps extends Omit<QueryServiceDeps, "partitions"> {
   analyses: AnalysisService;
-  deadline?: DeadlineModel;
+  deadline?: ReleaseModel;
 }
 
 type Queryable = Awaited<ReturnType<CatalogService["queryable"]>>;
@@ -90,12 +91,12 @@ interface Prepared {
 export class AnalysisRunService {
   private readonly deps: AnalysisRunServiceDeps;
   private readonly columns: ColumnLoader;
-  private readonly deadline: DeadlineModel;
+  private readonly deadline: ReleaseModel;
 
   constructor(deps: AnalysisRunServiceDeps) {
     this.deps = deps;
     this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
-    this.deadline = deps.deadline ?? DEFAULT_DEADLINE;
+    this.deadline = deps.deadline ?? DEFAULT_ANALYSIS_RELEASE;
   }
 
   async quote(buyerId: string, input: { analysisId: string; epsilon?: string | null }): Promise<AnalysisQuote> {
@@ -117,9 +118,20 @@ export class AnalysisRunService {
     );
     const epsilon = requestedEpsilon(input.epsilon ?? String(policy.epsilonPerQuery), policy.epsilonPerQuery);
     const planned = planOutputs(revision.outputs, epsilon);
+    // Keyed by the policy too: a changed policy never serves an answer computed under the old one.
     const hash = createHash("sha256")
-      .update(canonicalize({ kind: "analysis", analysisId: analysis._id, codeHash: revision.codeHash, epsilon: formatEpsilon(epsilon) })!)
+      .update(
+        canonicalize({
+          kind: "analysis",
+          analysisId: analysis._id,
+          codeHash: revision.codeHash,
+          epsilon: formatEpsilon(epsilon),
+          policyId: policy._id,
+          mechanism: MECHANISM_VERSION,
+        })!,
+      )
       .digest("hex");
+    const publicRows = q.publicRows;
     const standing = await budgetStanding(this.deps.budgets, {
       buyerId,
       datasetId: listing.datasetId,
@@ -129,7 +141,7 @@ export class AnalysisRunService {
       caps: policyCaps(policy),
       what: "analysis",
     });
-    const estimate = { epsilon: epsilonToNumber(epsilon), rowsScanned: version.rowCount };
+    const estimate = { epsilon: epsilonToNumber(epsilon), rowsScanned: publicRows ?? 0 };
     const price =
       this.deps.billing && !standing.cached
         ? await this.deps.billing.quoteForQuery({ buyerId, listingId: listing._id, plan: listing.pricePlan, estimate })
@@ -151,7 +163,7 @@ export class AnalysisRunService {
       listingId: listing._id,
       datasetId: listing.datasetId,
       datasetVersion: listing.datasetVersion,
-      rowsToScan: version.rowCount,
+      rowsPriced: publicRows ?? 0,
       maxRowsPerUnit: maxRowsPerUnitOf(policy),
       epsilon: formatEpsilon(epsilon),
       outputs: planned.map((o) => ({
@@ -166,7 +178,7 @@ export class AnalysisRunService {
       buyerEpsilonRemaining: standing.buyerLeftMicro / 1e6,
       datasetEpsilonRemaining: standing.datasetLeftMicro / 1e6,
       cached: standing.cached,
-      releaseAfterMs: releaseAfterMs(version.rowCount, this.deadline),
+      releaseAfterMs: releaseAfterMs(publicRows, this.deadline),
     };
     return { quote, revision, planned, epsilon, hash, q };
   }
@@ -180,7 +192,7 @@ export class AnalysisRunService {
     const { quote, q } = p;
     const { listing, version } = q;
     assertSameQuote(input.quoteId, quote.quoteId);
-    const estimate = { epsilon: epsilonToNumber(p.epsilon), rowsScanned: version.rowCount };
+    const estimate = { epsilon: epsilonToNumber(p.epsilon), rowsScanned: quote.rowsPriced };
     const started = performance.now();
     let ran = false;
     try {
@@ -206,7 +218,7 @@ export class AnalysisRunService {
           const sum = await this.execute(p, Date.now() + Math.max(0, quote.releaseAfterMs - RELEASE_MARGIN_MS));
           const answer = releaseVector(p.planned, sum) as unknown as JsonValue;
           // The answer is staged only at the deadline fixed before the run, however long the code took.
-          this.deps.metrics.analysisReleases.inc({ release: (await holdUntil(started, quote.releaseAfterMs)) ? "late" : "on_time" });
+          this.deps.metrics.analysisReleases.inc({ release: await holdForRelease(started, quote.releaseAfterMs) });
           return {
             answer,
             // cpuMs 0: the receipt is the buyer's, and CPU time depends on what single units made the code do.
@@ -220,7 +232,7 @@ export class AnalysisRunService {
                 outputs: quote.outputs.map((o) => o.name),
               },
               epsilon: estimate.epsilon,
-              rowsScanned: version.rowCount,
+              rowsScanned: quote.rowsPriced,
             },
           };
         },

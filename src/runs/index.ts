@@ -3,7 +3,7 @@ export type { Quote, QuotedGroupThreshold, QuotedStatistic, QueryRequest, QueryA
 export { QueryService } from "./query-runs.ts";
 export { AnalysisRunService } from "./analysis-runs.ts";
 export { ColumnLoader } from "./columns.ts";
-export { DEFAULT_DEADLINE } from "./release-deadline.ts";
+export { DEFAULT_ANALYSIS_RELEASE, DEFAULT_QUERY_RELEASE } from "./release-slot.ts";
 export { RunPath, type RunPlan, type RunOutcome } from "./run-path.ts";
 export { RunRecords, type RunRecord, type RunState } from "./run-record.ts";
 export { RecoverySweeper } from "./recovery-sweeper.ts";

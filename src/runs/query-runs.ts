@@ -1,7 +1,8 @@
 /**
  * Quotes and runs aggregate queries: the whole path of DESIGN.md "Queries" in one place.
  *   plan      listing → version + policy; entitlement; IR checked by the planner (named rules)
- *   quote     rows, ε per statistic and in total, expected noise, price, budget left
+ *   quote     ε per statistic and in total, expected noise, price (on the public size), budget
+ *             left, the release moment (fixed from public facts)
  *   run       hold the price → debit ε (before any kernel) → kernel in the sandbox over the
  *             version's columns → bound + noise → post the metered price (void on failure) →
  *             audit event with the canonical IR and a digest of the answer, never the answer
@@ -27,7 +28,7 @@ import { assertSameQuote, quoteIdOf } from "./quote-id.ts";
 import { runIdFor } from "./run-id.ts";
 import type { Metrics } from "../metrics.ts";
 import type { JsonValue } from "../store/port.ts";
-import { formatEpsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
+import { formatEpsilon, epsilonToNumber, MECHANISM_VERSION } from "../privacy/mechanism/index.ts";
 import {
   derivedKeyColumns,
   planQuery,
@@ -42,6 +43,7 @@ import {
   type QueryIR,
 } from "../queries/index.ts";
 import { POLICY_LIMITS } from "../privacy/policy/index.ts";
+import { DEFAULT_QUERY_RELEASE, fallbackAfterMs, holdForRelease, releaseAfterMs, type ReleaseModel } from "./release-slot.ts";
 import { prepareQueryKernel } from "./kernel-job.ts";
 import { ColumnLoader } from "./columns.ts";
 import { budgetStanding } from "./budget-check.ts";
@@ -72,7 +74,12 @@ export interface Quote {
   datasetId: string;
   datasetVersion: number;
   queryHash: string;
-  rowsToScan: number;
+  /** The rows the price counts: the size the owner declared public (its bucket's bound), 0 when none. */
+  rowsPriced: number;
+  /** The answer is released this long after the run starts (fixed from public facts, see release-slot.ts). */
+  releaseAfterMs: number;
+  /** k: a group over public keys whose noisy unit count is below it shows no values (suppressed). */
+  suppressBelowUnits: number;
   epsilon: string;
   statistics: QuotedStatistic[];
   price: QueryPrice | null;
@@ -104,7 +111,6 @@ export interface QueryAnswer {
   answer: ReleasedAnswer;
   cached: boolean;
   charged: { amount: number; currency: string } | null;
-  metering: { rows: number; cpuMs: number; wallMs: number };
 }
 
 export interface QueryServiceDeps {
@@ -120,12 +126,16 @@ export interface QueryServiceDeps {
   /** The one run path (record → reserve → compute → stage → settle → log → release). */
   runPath: RunPath;
   partitions?: number;
+  /** When answers are released (release-slot.ts); the default model when omitted. */
+  release?: ReleaseModel;
   /** Column cache shared with other readers of the same versions (analyses); one of its own when omitted. */
   columns?: ColumnLoader;
 }
 
 interface Prepared {
   plan: QueryPlan;
+  /** The answer cache key: the query, the policy it was planned under and the mechanism. */
+  answerHash: string;
   policy: Awaited<ReturnType<CatalogService["queryable"]>>["policy"];
   quote: Quote;
   ownerId: string;
@@ -156,12 +166,14 @@ function auditedIR(plan: QueryPlan, policy: Prepared["policy"]): JsonValue {
 export class QueryService {
   private readonly deps: QueryServiceDeps;
   private readonly columns: ColumnLoader;
+  private readonly release: ReleaseModel;
   /** Dictionaries of derived-keys columns by (version, column): versions never change. */
   private readonly dictionaries = new Map<string, readonly string[]>();
 
   constructor(deps: QueryServiceDeps) {
     this.deps = deps;
     this.columns = deps.columns ?? new ColumnLoader(deps.datasets);
+    this.release = deps.release ?? DEFAULT_QUERY_RELEASE;
   }
 
   async quote(buyerId: string, req: QueryRequest): Promise<Quote> {
@@ -169,7 +181,7 @@ export class QueryService {
   }
 
   private async prepare(buyerId: string, req: QueryRequest): Promise<Prepared> {
-    const { listing, version, policy } = await this.deps.catalog.queryable(req.listingId);
+    const { listing, version, policy, publicRows } = await this.deps.catalog.queryable(req.listingId);
     if (!(await this.deps.access.hasEntitlement(buyerId, { listingId: listing._id }))) {
       throw new PolicyViolation("NO_ENTITLEMENT", "input.listingId", "you have no access to this listing: request access first (requestAccess)");
     }
@@ -184,11 +196,16 @@ export class QueryService {
     const derivedKeys = await this.derivedKeyDictionaries(version, derivedKeyColumns(ir, policy));
     const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount, derivedKeys });
     const caps = policyCaps(policy);
+    // A policy change (bounds, k, facts) or a new mechanism never serves an answer computed before it.
+    const answerHash = createHash("sha256")
+      .update(canonicalize({ queryHash: plan.hash, policyId: policy._id, mechanism: MECHANISM_VERSION })!)
+      .digest("hex");
+    const rowsPriced = publicRows ?? 0;
     const standing = await budgetStanding(this.deps.budgets, {
       buyerId,
       datasetId: listing.datasetId,
       versionId: version._id,
-      hash: plan.hash,
+      hash: answerHash,
       epsilon: plan.epsilon,
       caps,
       what: "query",
@@ -198,15 +215,16 @@ export class QueryService {
           buyerId,
           listingId: listing._id,
           plan: listing.pricePlan,
-          estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: plan.rowsToScan },
+          estimate: { epsilon: epsilonToNumber(plan.epsilon), rowsScanned: rowsPriced },
         })
       : null;
+    const releaseAfter = releaseAfterMs(publicRows, this.release);
     const currency = price?.currency ?? listing.pricePlan.currency;
     const quoteId = quoteIdOf({
       buyerId,
       listingId: listing._id,
       versionId: version._id,
-      queryHash: plan.hash,
+      queryHash: answerHash,
       epsilon: formatEpsilon(plan.epsilon),
       amount: standing.cached ? 0 : (price?.amount ?? 0),
       currency,
@@ -218,11 +236,18 @@ export class QueryService {
       datasetId: listing.datasetId,
       datasetVersion: listing.datasetVersion,
       queryHash: plan.hash,
-      rowsToScan: plan.rowsToScan,
+      rowsPriced,
+      releaseAfterMs: releaseAfter,
+      suppressBelowUnits: policy.minGroupSize,
       epsilon: formatEpsilon(plan.epsilon),
       statistics: plan.statistics.map((s) => ({
         aggregateIndex: s.aggregateIndex,
-        kind: s.stat === "threshold" ? "GROUP_THRESHOLD" : plan.ir.aggregates[s.aggregateIndex]!.kind + (s.stat === "count" ? ":COUNT" : ""),
+        kind:
+          s.stat === "threshold"
+            ? "GROUP_THRESHOLD"
+            : s.stat === "suppress"
+              ? "GROUP_SUPPRESSION"
+              : plan.ir.aggregates[s.aggregateIndex]!.kind + (s.stat === "count" ? ":COUNT" : ""),
         column: s.column,
         epsilon: formatEpsilon(s.epsilon),
         expectedStdDev: s.expectedStdDev,
@@ -243,7 +268,7 @@ export class QueryService {
           }
         : null,
     };
-    return { plan, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
+    return { plan, answerHash, policy, quote, ownerId: listing.ownerId, versionId: version._id, caps, listing, version };
   }
 
   async run(
@@ -256,7 +281,8 @@ export class QueryService {
     const { plan, quote } = p;
     assertSameQuote(req.quoteId, quote.quoteId);
     const epsilon = epsilonToNumber(plan.epsilon);
-    let metering = { rows: 0, cpuMs: 0, wallMs: 0 };
+    const slotMs = quote.releaseAfterMs;
+    let ran = false;
     try {
       const outcome = await this.deps.runPath.run({
         kind: "query",
@@ -266,7 +292,7 @@ export class QueryService {
         listingId: p.listing._id,
         datasetId: p.listing.datasetId,
         versionId: p.versionId,
-        queryHash: plan.hash,
+        queryHash: p.answerHash,
         quoteId: quote.quoteId,
         epsilonMicro: toMicro(plan.epsilon),
         caps: p.caps,
@@ -277,24 +303,30 @@ export class QueryService {
                 listingId: p.listing._id,
                 ownerId: p.ownerId,
                 plan: p.listing.pricePlan,
-                estimate: { epsilon, rowsScanned: plan.rowsToScan },
+                estimate: { epsilon, rowsScanned: quote.rowsPriced },
                 maxAmount: req.maxPrice ?? null,
               }
             : null,
         compute: async () => {
-          const { totals, metering: m } = await this.execute(plan, p.version);
-          metering = m;
+          ran = true;
+          const totals = await this.execute(plan, p.version);
+          const answer = releaseAnswer(plan, totals) as unknown as JsonValue;
+          // Staged (then charged, logged and returned) at the moment fixed before the run.
+          this.deps.metrics.queryReleases.inc({ release: await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, this.release)) });
           return {
-            answer: releaseAnswer(plan, totals) as unknown as JsonValue,
-            usage: { epsilon, rowsScanned: m.rows, cpuMs: m.cpuMs },
-            event: { ir: auditedIR(plan, p.policy), epsilon, rowsScanned: m.rows },
+            answer,
+            // The buyer's receipt and the log carry public figures only: the rows priced, never the rows scanned or CPU.
+            usage: { epsilon, rowsScanned: quote.rowsPriced, cpuMs: 0 },
+            event: { ir: auditedIR(plan, p.policy), epsilon, rowsScanned: quote.rowsPriced },
           };
         },
       });
       this.deps.metrics.queryDuration.observe({ outcome: outcome.cached ? "cached" : "ok" }, (performance.now() - started) / 1000);
       const charged = outcome.charged ? { amount: outcome.charged.amount, currency: outcome.charged.currency } : null;
-      return { queryId: runId, quote, answer: outcome.answer as unknown as ReleasedAnswer, cached: outcome.cached, charged, metering };
+      return { queryId: runId, quote, answer: outcome.answer as unknown as ReleasedAnswer, cached: outcome.cached, charged };
     } catch (e) {
+      // A failure after the kernel started leaves at the release moment too.
+      if (ran) await holdForRelease(started, slotMs, fallbackAfterMs(slotMs, this.release));
       this.deps.metrics.queryDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
       throw e;
     }
@@ -325,10 +357,12 @@ export class QueryService {
   }
 
   /** Runs the compiled kernel in the sandbox over the version's columns clustered by unit: one part (row range) per unit partition. */
-  private async execute(plan: QueryPlan, version: Prepared["version"]): Promise<{ totals: number[]; metering: QueryAnswer["metering"] }> {
+  private async execute(plan: QueryPlan, version: Prepared["version"]): Promise<number[]> {
     const job = await prepareQueryKernel(this.columns, plan, version, Math.max(1, this.deps.partitions ?? 2));
     const { partials, metering } = await this.deps.sandbox().runKernelParallel(job);
-    const totals = mergeTotals(partials as KernelOutput[]);
-    return { totals, metering: { rows: version.rowCount, cpuMs: metering.cpuMs, wallMs: metering.wallMs } };
+    // Exact figures for operators (metrics); buyers never see them.
+    this.deps.metrics.queryRowsScanned.inc(version.rowCount);
+    this.deps.metrics.queryCpuSeconds.inc(metering.cpuMs / 1000);
+    return mergeTotals(partials as KernelOutput[]);
   }
 }

@@ -86,7 +86,7 @@ const QUOTE = /* GraphQL */ `
   query ($input: QuoteAnalysisInput!) {
     quoteAnalysis(input: $input) {
       __typename
-      ... on QueryQuoteAnalysisSuccess { data { revision codeHash rowsToScan maxRowsPerUnit epsilon cached releaseAfterMs price { amount currency } outputs { name epsilon granularity expectedStdDev } } }
+      ... on QueryQuoteAnalysisSuccess { data { revision codeHash rowsPriced maxRowsPerUnit epsilon cached releaseAfterMs price { amount currency } outputs { name epsilon granularity expectedStdDev } } }
       ... on AnalysisConflict { status message }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
@@ -267,7 +267,7 @@ describe.each(availableAdapters())("owner-approved analyses over HTTP on %s", (a
     expect(data, JSON.stringify(q.body)).toMatchObject({
       revision: 1,
       codeHash: approvedHash,
-      rowsToScan: 300,
+      rowsPriced: 0, // no public size declared: no rows priced, and the release moment uses the assumed size
       maxRowsPerUnit: 100,
       epsilon: 0.5,
       cached: false,

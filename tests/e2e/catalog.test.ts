@@ -99,7 +99,7 @@ const SEARCH = /* GraphQL */ `
           pricePlan { currency perQueryFee pricePerEpsilon }
           columns { name type role }
           policy { privacyUnit minGroupSize epsilonPerQuery dimensions { column kind keys edges } measures { column lo hi } aggregates note }
-          approxRowCount
+          publicSize { exactRows bucket }
           sampleRows { synthetic cells { column value } }
           statusHistory { to }
           viewerAccess { status }
@@ -262,14 +262,15 @@ describe.each(availableAdapters())("catalog over HTTP on %s", (adapter) => {
     expect(hit).toBeDefined();
     const node = hit.node;
     expect(node.title).toEqual({ zh: "上海出租车行程", en: "Shanghai taxi trips" });
+    // No public facts declared: names and roles only, never a type inferred from the values.
     expect(node.columns).toEqual([
-      { name: "vehicle_id", type: "string", role: "PRIVACY_UNIT" },
-      { name: "district", type: "string", role: "DIMENSION" },
-      { name: "hour", type: "int", role: "DIMENSION" },
-      { name: "fare", type: "float", role: "MEASURE" },
+      { name: "vehicle_id", type: null, role: "PRIVACY_UNIT" },
+      { name: "district", type: null, role: "DIMENSION" },
+      { name: "hour", type: null, role: "DIMENSION" },
+      { name: "fare", type: null, role: "MEASURE" },
     ]);
     expect(node.policy).toMatchObject({ privacyUnit: "vehicle_id", minGroupSize: 10, measures: [{ column: "fare", lo: 0, hi: 500 }], note: null });
-    expect(node.approxRowCount).toBe(400);
+    expect(node.publicSize).toBeNull();
     expect(node.statusHistory).toBeNull();
     expect(node.viewerAccess).toBeNull();
 

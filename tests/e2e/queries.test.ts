@@ -22,7 +22,7 @@ const QUOTE = /* GraphQL */ `
   query ($input: QueryInput!) {
     quoteQuery(input: $input) {
       __typename
-      ... on QueryQuoteQuerySuccess { data { rowsToScan epsilon delta groupThreshold { tau } cached buyerEpsilonRemaining price { amount currency } statistics { kind column epsilon expectedStdDev } } }
+      ... on QueryQuoteQuerySuccess { data { rowsPriced releaseAfterMs suppressBelowUnits epsilon delta groupThreshold { tau } cached buyerEpsilonRemaining price { amount currency } statistics { kind column epsilon expectedStdDev } } }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
     }
@@ -32,7 +32,7 @@ const RUN = /* GraphQL */ `
   mutation ($input: RunQueryInput!) {
     runQuery(input: $input) {
       __typename
-      ... on MutationRunQuerySuccess { data { queryId cached charged { amount currency } metering { rows } groups { key { column value } values { kind value } } } }
+      ... on MutationRunQuerySuccess { data { queryId cached charged { amount currency } groups { suppressed key { column value } values { kind value } } } }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
     }
@@ -105,7 +105,9 @@ describe.each(availableAdapters())("queries over HTTP on %s", (adapter) => {
     const q = await ex.gql(QUOTE, { input: { listingId: listingGid, ...QUERY } }, tokens.buyer);
     const data = q.body.data?.quoteQuery.data;
     expect(data, JSON.stringify(q.body)).toBeDefined();
-    expect(data).toMatchObject({ rowsToScan: 400, epsilon: 0.5, cached: false, buyerEpsilonRemaining: 1 });
+    // No size declared: no rows priced; the release moment uses the operator's assumed size.
+    expect(data).toMatchObject({ rowsPriced: 0, epsilon: 0.5, cached: false, buyerEpsilonRemaining: 1, suppressBelowUnits: 10 });
+    expect(data.releaseAfterMs).toBeGreaterThan(0);
     // Public keys only: pure ε-DP, no release threshold.
     expect(data).toMatchObject({ delta: 0, groupThreshold: null });
     expect(data.statistics.map((s: { kind: string }) => s.kind)).toEqual(["COUNT_UNITS", "SUM", "AVG", "AVG:COUNT"]);
@@ -119,11 +121,12 @@ describe.each(availableAdapters())("queries over HTTP on %s", (adapter) => {
     expect(data, JSON.stringify(r.body)).toBeDefined();
     expect(data.cached).toBe(false);
     expect(data.charged).toEqual({ amount: 600, currency: "cny" });
-    expect(data.metering.rows).toBe(400);
     expect(data.groups.map((g: { key: Array<{ value: string }> }) => g.key[0]!.value)).toEqual(DISTRICTS);
     for (const g of data.groups) {
       const units = g.values.find((v: { kind: string }) => v.kind === "COUNT_UNITS").value;
-      expect(Number.isInteger(units)).toBe(true);
+      // k applies on the noisy count: a group below it keeps its key and shows no values.
+      if (g.suppressed) expect(g.values.every((v: { value: unknown }) => v.value === null)).toBe(true);
+      else expect(Number.isInteger(units) && units >= 10).toBe(true);
     }
     expect((await ex.services.billing.credit(ids.buyer!)).available).toBe(10_000 - 600);
     const budget = await ex.services.privacyBudget.remaining({ buyerId: ids.buyer!, datasetId }, null);

@@ -14,6 +14,7 @@ import type { DatasetVersion } from "../../src/datasets/model.ts";
 import type { ColumnView } from "../../src/queries/kernel-abi.ts";
 import { releaseAnswer } from "../../src/queries/release.ts";
 import { PolicyViolation } from "../../src/queries/errors.ts";
+import { epsilonToNumber } from "../../src/privacy/mechanism/epsilon.ts";
 import type { QueryIR } from "../../src/queries/ir.ts";
 import type { PolicyRules } from "../../src/privacy/policy/model.ts";
 import type { DatasetSchema } from "../../src/datasets/model.ts";
@@ -542,16 +543,44 @@ describe("the planner refuses, naming the rule", () => {
 
 describe("release", () => {
   it("reports every public key, noised, at exact multiples of each statistic's granularity", () => {
-    const t = taxiTable(5_000, 100, 9);
+    const t = taxiTable(5_000, 1_000, 9);
     const { plan, totals } = run(baseIR, t);
     const answer = releaseAnswer(plan, totals);
     expect(answer.groups.map((g) => g.key[0]!.value)).toEqual(DISTRICTS);
     const sumStat = plan.statistics.find((s) => s.stat === "sum")!;
-    for (const g of answer.groups) {
+    // maxGroupsPerUnit 100 makes the unit count noisy enough that k may suppress a group: its key stays, its values go.
+    for (const g of answer.groups.filter((x) => x.suppressed)) expect(g.values.every((v) => v.value === null && v.bins === null)).toBe(true);
+    for (const g of answer.groups.filter((x) => !x.suppressed)) {
       const sum = g.values.find((v) => v.kind === "SUM")!.value!;
       expect(Number.isInteger(sum / sumStat.granularity)).toBe(true);
       expect(Number.isInteger(g.values.find((v) => v.kind === "COUNT_UNITS")!.value)).toBe(true);
       expect(g.values.find((v) => v.kind === "HISTOGRAM")!.bins).toHaveLength(5);
     }
+  });
+
+  it("applies k to groups over public keys on a noisy unit count: a small group keeps its key and shows no values", () => {
+    const t = taxiTable(5_000, 1_000, 9);
+    const { plan, totals } = run({ ...baseIR, epsilon: "1" }, t, { ...policy, maxGroupsPerUnit: 1 });
+    expect(plan.suppression).toMatchObject({ minGroupSize: policy.minGroupSize });
+    // The query asks for COUNT_UNITS: its own noisy value judges (no extra statistic, no extra ε).
+    expect(plan.statistics.some((s) => s.stat === "suppress")).toBe(false);
+    const small = [...totals];
+    small[0] = 0; // first group: no units (exact), so its noisy count falls below k
+    let suppressed = 0;
+    for (let r = 0; r < 200; r++) {
+      const g0 = releaseAnswer(plan, small).groups[0]!;
+      if (g0.suppressed) {
+        suppressed++;
+        expect(g0.values.every((v) => v.value === null && v.bins === null)).toBe(true);
+      }
+    }
+    // Unit count 0, k = 10, noise of scale 4: below k in ~96 % of draws — judged on noise, not on the 0.
+    expect(suppressed).toBeGreaterThan(150);
+    // Without COUNT_UNITS the query gets a suppression count of its own, with a small share of ε.
+    const rowsOnly = planQuery({ ir: { ...baseIR, aggregates: [{ kind: "COUNT_ROWS" }] }, policy, schema, rowCount: 1 });
+    const own = rowsOnly.statistics.find((s) => s.stat === "suppress")!;
+    const rows = rowsOnly.statistics.find((s) => s.stat === "rows")!;
+    expect(epsilonToNumber(own.epsilon) + epsilonToNumber(rows.epsilon)).toBeCloseTo(epsilonToNumber(rowsOnly.epsilon), 12);
+    expect(epsilonToNumber(rows.epsilon)).toBeCloseTo((9 / 10) * epsilonToNumber(rowsOnly.epsilon), 12);
   });
 });

@@ -9,6 +9,12 @@ export function money(amountMinor: number, currency: string, lang: Lang): string
   }
 }
 
+/** The size an owner declared public: exact, "≤ bound" for a bucket, or null when none was declared. */
+export function publicSize(size: { exactRows: number | null; maxRows: number } | null | undefined, lang: Lang): string | null {
+  if (!size) return null;
+  return size.exactRows !== null ? num(size.exactRows, lang, 0) : `≤ ${num(size.maxRows, lang, 0)}`;
+}
+
 export function num(value: number, lang: Lang, digits = 2): string {
   return new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(value);
 }

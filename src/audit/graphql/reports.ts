@@ -22,7 +22,7 @@ export const EpsilonReportRowRef = builder.objectRef<EpsilonReportRow>("AuditEps
     debits: t.exposeInt("debits", { description: "Budget debits." }),
     epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε charged by those debits." }),
     queries: t.exposeInt("queries", { description: "Queries answered." }),
-    rowsScanned: t.exposeFloat("rowsScanned"),
+    rowsScanned: t.exposeFloat("rowsScanned", { description: "Rows priced by those queries (the declared public sizes; no count of the data)." }),
   }),
 });
 

@@ -63,11 +63,12 @@ QueryReceiptRef.implement({
     quoted: t.field({ type: MinorUnits, description: "The price quoted and held.", resolve: (r) => r.quoted }),
     price: t.field({ type: MinorUnits, description: "The price charged (never more than quoted).", resolve: (r) => r.price }),
     epsilon: t.expose("epsilon", { type: "Epsilon" }),
-    rowsScanned: t.float({
-      description: "Rows the query scanned (a whole number; Float because it may exceed 2^31).",
+    rowsPriced: t.float({
+      description:
+        "The rows the price counts: the size the owner declared public (a bucket's bound), 0 when none — never a count of the data " +
+        "(a whole number; Float because it may exceed 2^31).",
       resolve: (r) => r.rowsScanned,
     }),
-    cpuMs: t.exposeFloat("cpuMs"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });

@@ -1,14 +1,13 @@
 /**
  * The Listing type. Published listings are public; drafts and suspended ones only their owner
- * and admins see. What it shows of the data is the buyer view: the schema, the policy, a row
- * count rounded to two significant digits and synthetic sample rows — never a real row or a
- * real minimum / maximum.
+ * and admins see. What it shows of the data is the buyer view: what the owner declared public
+ * (columns' types, a size), the policy and synthetic sample rows — never a figure read off the rows.
  */
 import { builder } from "../../graphql/builder.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import { hasRole } from "../../graphql/context.ts";
 import type { Stored } from "../../store/port.ts";
-import { PrivacyPolicyRef } from "../../privacy/policy/graphql/index.ts";
+import { PrivacyPolicyRef, PublicSizeRef } from "../../privacy/policy/graphql/index.ts";
 import { CATEGORIES, LISTING_STATUSES, type Bilingual, type Listing, type StatusChange } from "../model.ts";
 import type { BuyerView } from "../service.ts";
 import type { SampleRow } from "../synthetic-samples.ts";
@@ -32,18 +31,21 @@ const LocalizedTextRef = builder.objectRef<Bilingual>("LocalizedText").implement
   fields: (t) => ({ zh: t.exposeString("zh"), en: t.exposeString("en") }),
 });
 
-interface ColumnView {
-  name: string;
-  type: string;
-  nullable: boolean;
+interface ColumnView extends Omit<BuyerView["columns"][number], "role"> {
   role: "PRIVACY_UNIT" | "DIMENSION" | "MEASURE" | "DIMENSION_AND_MEASURE" | "NOT_QUERYABLE";
 }
 
 const ListingColumnRef = builder.objectRef<ColumnView>("ListingColumn").implement({
+  description: "A column as its owner declared it: type, nullability and description are null where the owner declared none.",
   fields: (t) => ({
     name: t.exposeString("name"),
-    type: t.exposeString("type", { description: "int, float, boolean, date, timestamp or string." }),
-    nullable: t.exposeBoolean("nullable"),
+    type: t.string({
+      nullable: true,
+      description: "int, float, boolean, date, timestamp or string, as the owner declared it (null: not declared).",
+      resolve: (c) => c.type,
+    }),
+    nullable: t.boolean({ nullable: true, resolve: (c) => c.nullable }),
+    description: t.string({ nullable: true, resolve: (c) => c.description }),
     role: t.field({ type: ColumnRoleEnum, resolve: (c) => c.role }),
   }),
 });
@@ -108,7 +110,8 @@ ListingRef.implement({
     permittedUse: t.exposeString("permittedUse"),
     pricePlan: t.field({ type: PricePlanRef, resolve: (l) => l.pricePlan }),
     indicativeQueryPrice: t.exposeInt("indicativeQueryPrice", {
-      description: "List price (minor units) of one query at ε 0.1 over the whole dataset version, before free tier or subscription.",
+      description:
+        "List price (minor units) of one query at ε 0.1, its rows priced at the declared public size (0 rows when none), before free tier or subscription.",
     }),
     free: t.exposeBoolean("free", { description: "Costs nothing at all." }),
     instantAccess: t.exposeBoolean("instantAccess", { description: "Access requests are approved at once." }),
@@ -120,10 +123,10 @@ ListingRef.implement({
     publishedAt: t.field({ type: "DateTime", nullable: true, resolve: (l) => l.publishedAt || null }),
     columns: t.field({
       type: [ListingColumnRef],
-      description: "The dataset version's schema, with each column's role in the policy.",
+      description: "The dataset version's columns as the owner declared them, with each column's role in the policy.",
       resolve: async (l, _args, ctx) => {
-        const { version, policy } = await viewOf(l, ctx);
-        return (version?.schema.columns ?? []).map((c) => {
+        const { columns, policy } = await viewOf(l, ctx);
+        return columns.map((c): ColumnView => {
           const dim = policy?.dimensions.some((d) => d.column === c.name) ?? false;
           const measure = policy?.measures.some((m) => m.column === c.name) ?? false;
           const role: ColumnView["role"] =
@@ -136,7 +139,7 @@ ListingRef.implement({
                   : measure
                     ? "MEASURE"
                     : "NOT_QUERYABLE";
-          return { name: c.name, type: c.type, nullable: c.nullable, role };
+          return { ...c, role };
         });
       },
     }),
@@ -146,9 +149,14 @@ ListingRef.implement({
       description: "The dataset's current privacy policy (null while none is declared).",
       resolve: async (l, _args, ctx) => (await viewOf(l, ctx)).policy,
     }),
-    approxRowCount: t.int({
-      description: "The number of rows, rounded to two significant digits.",
-      resolve: async (l, _args, ctx) => (await viewOf(l, ctx)).approxRowCount,
+    publicSize: t.field({
+      type: PublicSizeRef,
+      nullable: true,
+      description: "The size the owner declared public (exact or a bucket); null when the owner publishes none. No other size is shown.",
+      resolve: async (l, _args, ctx) => {
+        const { facts } = await viewOf(l, ctx);
+        return facts.size ? facts : null;
+      },
     }),
     sampleRows: t.field({
       type: [SampleRowRef],

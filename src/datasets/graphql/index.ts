@@ -7,3 +7,4 @@ import "./dataset-version.ts";
 import "./upload-job.ts";
 import "./queries.ts";
 import "./mutations.ts";
+export { ColumnTypeEnum } from "./enums.ts";

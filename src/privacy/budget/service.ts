@@ -44,7 +44,8 @@ export type { DebitRequest, RecoveryReport } from "./ledger.ts";
 
 /** The most ε a cap may hold: 10^6 ε, far above any policy (policies stop at 1000). */
 const MAX_MICRO = 1e12;
-const MAX_ANSWER_CHARS = 1_000_000;
+/** The queries' planner keeps every answer below this (queries/answer-size.ts); a last check here. */
+const MAX_ANSWER_BYTES = 12 * 1024 * 1024;
 
 // Ids as the exchange makes them ("acc_…", "ds_…", "ds_…@3"); no "|" or ":" so composed ids stay unambiguous.
 const id = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, "must be 1–64 letters, digits, '_', '.', '@' or '-'");
@@ -282,7 +283,7 @@ export class PrivacyBudgetService {
     if (!outcome || outcome.state !== "debited" || outcome.datasetId !== p.datasetId || outcome.epsilonMicro !== p.epsilonMicro) {
       throw new Error(`query ${p.queryId} has no matching debited budget entry: its answer cannot be cached`);
     }
-    if (JSON.stringify(answer).length > MAX_ANSWER_CHARS) throw new Error(`answer of query ${p.queryId} is too large to cache`);
+    if (Buffer.byteLength(JSON.stringify(answer), "utf8") > MAX_ANSWER_BYTES) throw new Error(`answer of query ${p.queryId} is too large to cache`);
     const stored = await this.cache.store({
       buyerId: p.buyerId,
       datasetId: p.datasetId,

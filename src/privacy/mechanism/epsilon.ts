@@ -49,6 +49,11 @@ export function divideEpsilon(e: Epsilon, parts: number): Epsilon {
   return reduce({ num: e.num, den: e.den * BigInt(parts) });
 }
 
+/** ε × num / den (a weighted share: e.g. 9/10 of ε). */
+export function scaleEpsilon(e: Epsilon, num: number, den: number): Epsilon {
+  return reduce({ num: e.num * BigInt(num), den: e.den * BigInt(den) });
+}
+
 export function compareEpsilon(a: Epsilon, b: Epsilon): -1 | 0 | 1 {
   const l = a.num * b.den;
   const r = b.num * a.den;

@@ -33,3 +33,9 @@ export function releaseThreshold(k: number, countSensitivity: bigint, epsilon: E
   const b = Number(countSensitivity * epsilon.den) / Number(epsilon.num);
   return BigInt(k) + BigInt(Math.ceil(b * Math.log(1 / delta)));
 }
+
+/**
+ * Names the mechanism answers are released with: part of every answer cache key, so a change of
+ * mechanism (or of how it is parameterised) never serves an answer released under the old one.
+ */
+export const MECHANISM_VERSION = "discrete-laplace/1";

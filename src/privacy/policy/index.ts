@@ -9,6 +9,18 @@ export {
   type MeasurePolicy,
   AGGREGATES,
 } from "./model.ts";
+export {
+  type PublicFacts,
+  type PublicColumnFact,
+  type PublicSize,
+  type SizeBucket,
+  SIZE_BUCKETS,
+  SIZE_BUCKET_NAMES,
+  publicFactsOf,
+  publicMaxRows,
+  publicMinRows,
+} from "./public-facts.ts";
+export { publicColumns, sampleSchema, type PublicColumnView } from "./public-schema.ts";
 export { PrivacyPolicyService, type EpsilonSpentLookup } from "./service.ts";
 
 import type { PrivacyPolicyService as PrivacyPolicyServiceType } from "./service.ts";

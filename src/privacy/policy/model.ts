@@ -8,6 +8,7 @@
  * every earlier version stays readable for the audit trail.
  */
 import type { IndexSpec } from "../../store/port.ts";
+import type { PublicFacts } from "./public-facts.ts";
 
 export const AGGREGATES = ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG", "HISTOGRAM"] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
@@ -95,6 +96,11 @@ export interface PolicyRules {
    * AVG and HISTOGRAM sensitivity. Optional: policies written before it existed use the default.
    */
   maxRowsPerUnit?: number;
+  /**
+   * The owner's public facts (declared schema, optional size): all a buyer sees of the data outside
+   * DP answers. Optional: policies written before it existed declare none (public-facts.ts).
+   */
+  publicFacts?: PublicFacts;
 }
 
 /** One version of a dataset's policy. `_id` is "pol_…"; (datasetId, version) is unique. */

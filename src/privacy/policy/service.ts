@@ -15,6 +15,7 @@ import { ACTIONS, auditEvent } from "../../audit-actions.ts";
 import type { DatasetSchema, DatasetVersion } from "../../datasets/index.ts";
 import type { DatasetCatalogSource } from "./dataset-source.ts";
 import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
+import { publicFactIssues, publicFactsOf } from "./public-facts.ts";
 import { checkAgainstSchema, derivedKeyIssues, validatePolicy, type PolicyInput } from "./validate.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "./errors.ts";
 import type { InputIssue } from "../../errors.ts";
@@ -82,12 +83,18 @@ export class PrivacyPolicyService {
     }
     const { datasetId: _d, checkAgainstVersion: _c, ...ruleInput } = input;
     const { rules, note } = validatePolicy(ruleInput, version.schema, version.version);
-    const derivedIssues = derivedKeyIssues(rules, version);
+    const derivedIssues = [...derivedKeyIssues(rules, version), ...publicFactIssues(publicFactsOf(rules), version)];
     if (derivedIssues.length > 0) throw new InvalidInput(derivedIssues);
     for (const n of await this.versionsInUse(dataset._id)) {
       if (n === version.version) continue;
       const listed = await this.datasets.getVersion(dataset._id, n);
-      const issues = listed ? [...checkAgainstSchema(rules, listed.schema, n).issues, ...derivedKeyIssues(rules, listed)] : [];
+      const issues = listed
+        ? [
+            ...checkAgainstSchema(rules, listed.schema, n).issues,
+            ...derivedKeyIssues(rules, listed),
+            ...publicFactIssues(publicFactsOf(rules), listed),
+          ]
+        : [];
       if (issues.length > 0) {
         throw new InvalidInput(issues.map((i) => ({ ...i, message: `${i.message} (a published listing sells version ${n})` })));
       }

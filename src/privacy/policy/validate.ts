@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 import { invalidInputFromZod, InvalidInput, type InputIssue } from "../../errors.ts";
-import type { ColumnSchema, ColumnType, DatasetSchema, DatasetVersion } from "../../datasets/index.ts";
+import { COLUMN_TYPES, type ColumnSchema, type ColumnType, type DatasetSchema, type DatasetVersion } from "../../datasets/index.ts";
+import { SIZE_BUCKET_NAMES, type SizeBucket } from "./public-facts.ts";
 import {
   AGGREGATES,
   MEASURE_AGGREGATES,
@@ -55,6 +56,34 @@ const measureInput = z.object({ column: columnName, lo: bound, hi: bound }).supe
   if (!(m.lo < m.hi)) ctx.addIssue({ code: "custom", path: ["hi"], message: "hi must be greater than lo" });
 });
 
+const publicFactsInput = z
+  .object({
+    columns: z
+      .array(
+        z.object({
+          name: columnName,
+          type: z.enum(COLUMN_TYPES),
+          nullable: z.boolean().default(true),
+          description: z.string().trim().max(L.maxNoteLength, `must be at most ${L.maxNoteLength} characters`).default(""),
+        }),
+      )
+      .max(L.maxColumns, `at most ${L.maxColumns} columns`)
+      .default([]),
+    size: z
+      .object({
+        exactRows: z.number().int("must be a whole number").min(0, "cannot be negative").max(Number.MAX_SAFE_INTEGER).nullish(),
+        bucket: z.enum(SIZE_BUCKET_NAMES as [SizeBucket, ...SizeBucket[]]).nullish(),
+      })
+      .superRefine((s, ctx) => {
+        if ((s.exactRows == null) === (s.bucket == null)) {
+          ctx.addIssue({ code: "custom", path: [], message: "declare exactly one of exactRows or bucket (or leave size out to publish none)" });
+        }
+      })
+      .nullish()
+      .transform((s) => (s ? { exactRows: s.exactRows ?? null, bucket: s.bucket ?? null } : null)),
+  })
+  .default({ columns: [], size: null });
+
 export const policyInputSchema = z
   .object({
     privacyUnit: columnName,
@@ -95,6 +124,7 @@ export const policyInputSchema = z
       .max(L.maxRowsPerUnit.max, `must be at most ${L.maxRowsPerUnit.max}`)
       .default(POLICY_DEFAULTS.maxRowsPerUnit),
     note: z.string().trim().max(L.maxNoteLength, `must be at most ${L.maxNoteLength} characters`).default(""),
+    publicFacts: publicFactsInput,
   })
   .superRefine((p, ctx) => {
     if (p.buyerEpsilonBudget < p.epsilonPerQuery) {

@@ -31,7 +31,9 @@ const AnalysisQuoteRef = builder.objectRef<AnalysisQuote>("AnalysisQuote").imple
     codeHash: t.exposeString("codeHash", { description: "The approved revision's hash: the code that will run." }),
     listingId: t.globalID({ resolve: (q) => ({ type: "Listing", id: q.listingId }) }),
     datasetVersion: t.exposeInt("datasetVersion"),
-    rowsToScan: t.exposeInt("rowsToScan"),
+    rowsPriced: t.exposeInt("rowsPriced", {
+      description: "The rows the price counts: the size the owner declared public (a bucket's bound), 0 when none. Never a count of the data.",
+    }),
     maxRowsPerUnit: t.exposeInt("maxRowsPerUnit", { description: "map gets at most this many rows of one unit." }),
     epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε, split evenly over the outputs." }),
     outputs: t.field({ type: [QuotedOutputRef], resolve: (q) => q.outputs }),

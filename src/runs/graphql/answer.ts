@@ -36,13 +36,13 @@ const AggregateValueRef = builder.objectRef<Value>("AggregateValue").implement({
 
 const ResultGroupRef = builder.objectRef<ReleasedGroup>("ResultGroup").implement({
   fields: (t) => ({
+    suppressed: t.boolean({
+      description: "The group's noisy unit count was below the policy's k: its key is shown, its values are null.",
+      resolve: (g) => g.suppressed === true,
+    }),
     key: t.field({ type: [GroupKeyRef], resolve: (g) => g.key }),
     values: t.field({ type: [AggregateValueRef], resolve: (g) => g.values }),
   }),
-});
-
-const MeteringRef = builder.objectRef<QueryAnswer["metering"]>("QueryMetering").implement({
-  fields: (t) => ({ rows: t.exposeInt("rows"), cpuMs: t.exposeFloat("cpuMs"), wallMs: t.exposeFloat("wallMs") }),
 });
 
 export const ChargedRef = builder.objectRef<NonNullable<QueryAnswer["charged"]>>("QueryCharge").implement({
@@ -63,6 +63,5 @@ export const QueryResultRef = builder.objectRef<QueryAnswer>("QueryResult").impl
     quote: t.field({ type: QuoteRef, resolve: (a) => a.quote }),
     groups: t.field({ type: [ResultGroupRef], resolve: (a) => a.answer.groups }),
     charged: t.field({ type: ChargedRef, nullable: true, resolve: (a) => a.charged }),
-    metering: t.field({ type: MeteringRef, resolve: (a) => a.metering }),
   }),
 });

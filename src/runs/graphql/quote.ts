@@ -50,7 +50,19 @@ export const QuoteRef = builder.objectRef<Quote>("Quote").implement({
     listingId: t.globalID({ resolve: (q) => ({ type: "Listing", id: q.listingId }) }),
     datasetVersion: t.exposeInt("datasetVersion"),
     queryHash: t.exposeString("queryHash", { description: "SHA-256 of the canonical query: the same hash is the same query." }),
-    rowsToScan: t.exposeInt("rowsToScan"),
+    rowsPriced: t.exposeInt("rowsPriced", {
+      description: "The rows the price counts: the size the owner declared public (a bucket's bound), 0 when none. Never a count of the data.",
+    }),
+    releaseAfterMs: t.exposeInt("releaseAfterMs", {
+      description:
+        "The answer is released this long after the run starts, fixed from public facts (the declared size), however long the work takes; " +
+        "a run that misses it is released at 4 × this.",
+    }),
+    suppressBelowUnits: t.exposeInt("suppressBelowUnits", {
+      description:
+        "k: a group over public keys whose noisy unit count (the GROUP_SUPPRESSION statistic, or the query's own COUNT_UNITS) is below this " +
+        "is returned with its key and no values (suppressed). Groups over data-derived keys use the threshold instead.",
+    }),
     epsilon: t.expose("epsilon", { type: "Epsilon", description: "Total ε this query spends (none when cached)." }),
     statistics: t.field({ type: [QuotedStatisticRef], resolve: (q) => q.statistics }),
     price: t.field({ type: PriceRef, nullable: true, resolve: (q) => q.price, description: "Null when cached or when billing is off." }),

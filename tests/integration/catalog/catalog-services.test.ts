@@ -38,12 +38,6 @@ function* taxiCsv(rows: number): Generator<string> {
   for (let i = 0; i < rows; i++) yield `v${String(i % 997).padStart(4, "0")},${DISTRICTS[i % 3]},${i % 24},${(i % 480) + 0.5}\n`;
 }
 
-/** A one-column CSV of `rows` hours: cheap to ingest when only the row count matters. */
-function* hoursCsv(rows: number): Generator<string> {
-  yield "hour\n";
-  for (let i = 0; i < rows; i++) yield `${i % 24}\n`;
-}
-
 const taxiPolicy = {
   privacyUnit: "vehicle_id",
   dimensions: [
@@ -206,7 +200,8 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
       expect(published.status).toBe("PUBLISHED");
       expect(published.publishedAt).not.toBe("");
       const view = await svc.catalog.buyerView(published);
-      expect(view.approxRowCount).toBe(12_000);
+      // No size declared: buyers see none (and no type the owner did not declare).
+      expect(view.columns.every((c) => c.type === null)).toBe(true);
       expect(view.sampleRows.length).toBe(5);
       const events = await audit.findEntries({ action: "listing.state_changed", "subject.listingId": draft._id }, 10);
       expect(events.items.map((e) => [dataOf(e)["from"], dataOf(e)["to"]])).toEqual([
@@ -262,12 +257,20 @@ describe.each(storePairs())("catalog services on $name", (pair: StorePair) => {
     });
 
     it("edits a listing: a new price plan is audited; bad edits change nothing", async () => {
-      // Only the row count matters here: two million rows of one column ingest in a few seconds
-      // (two million full taxi rows take 10–13 s per adapter on this machine).
-      const { datasetId, version } = await uploadCsvDataset(datasets(), OWNER, hoursCsv(2_000_000));
-      expect(version.rowCount).toBe(2_000_000);
-      const l = await svc.catalog.createListing(OWNER, listingInput(datasetId, { pricePlan: { pricePerMillionRows: 50 } }));
-      expect(l.indicativeQueryPrice).toBe(100); // 50 per million rows × 2 million rows
+      // Rows are priced at the size the owner declared public, never at the real count.
+      const { datasetId } = await addTaxiDataset(OWNER, 1_000);
+      const undeclared = await svc.catalog.createListing(OWNER, listingInput(datasetId, { pricePlan: { pricePerMillionRows: 50 } }));
+      expect(undeclared.indicativeQueryPrice).toBe(0); // no size declared: no rows to price
+      await svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, publicFacts: { size: { bucket: "UP_TO_10K" } } });
+      const l = await svc.catalog.createListing(OWNER, listingInput(datasetId, { pricePlan: { pricePerMillionRows: 10_000 } }));
+      expect(l.indicativeQueryPrice).toBe(100); // 10 000 per million rows × the bucket's bound of 10 000
+      const lying = await expectError(
+        svc.policies.declare(OWNER, { datasetId, ...taxiPolicy, publicFacts: { size: { exactRows: 999 } } }),
+        InvalidInput,
+      );
+      // The owner is told the real count (owners may see exact figures); nothing changed.
+      expect(lying.issues).toEqual([{ path: "input.publicFacts.size.exactRows", message: "dataset version 1 has 1000 rows" }]);
+      expect((await svc.policies.current(datasetId))!.version).toBe(1);
       const bad = await expectError(
         svc.catalog.updateListing(OWNER, l._id, { tags: Array.from({ length: 21 }, (_, i) => `t${i}`), licence: "" }),
         InvalidInput,

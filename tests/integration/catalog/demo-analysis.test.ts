@@ -29,7 +29,7 @@ describe.each(availableAdapters())("demo analysis on %s", (adapter) => {
     const a = await ex.services.analyses.get(analysisId, buyer._id);
     expect(a).toMatchObject({ status: "APPROVED", approvedRevision: 1 });
     const quote = await ex.services.analysisRuns.quote(buyer._id, { analysisId });
-    expect(quote.rowsToScan).toBe(2000);
+    expect(quote.rowsPriced).toBe(2000);
     const run = await ex.services.analysisRuns.run(buyer._id, { analysisId, epsilon: "0.1" });
     expect(run.outputs.map((o) => o.name)).toEqual(["trips", "fare_yuan", "distance_km"]);
     expect(run.charged?.amount).toBe(quote.price!.amount);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { roundedRowCount, syntheticRows } from "../../../src/catalog/synthetic-samples.ts";
+import { syntheticRows } from "../../../src/catalog/synthetic-samples.ts";
+import { publicColumns, sampleSchema } from "../../../src/privacy/policy/public-schema.ts";
 import type { DatasetSchema } from "../../../src/datasets/model.ts";
 import type { PolicyRules } from "../../../src/privacy/policy/model.ts";
 
@@ -59,8 +60,18 @@ describe("synthetic sample rows", () => {
   });
 });
 
-describe("rounded row count", () => {
-  it("keeps two significant digits", () => {
-    expect([0, 7, 57, 123, 987, 12_345, 49_999, 10_000_000].map(roundedRowCount)).toEqual([0, 7, 57, 120, 990, 12_000, 50_000, 10_000_000]);
+describe("the schema buyers see", () => {
+  it("shows only declared types; samples take the type the policy implies where none is declared", () => {
+    const declared = {
+      ...policy,
+      publicFacts: { columns: [{ name: "hour", type: "int" as const, nullable: false, description: "hour of day" }], size: null },
+    };
+    expect(publicColumns(schema, declared).map((c) => [c.name, c.type, c.nullable])).toEqual(
+      schema.columns.map((c) => (c.name === "hour" ? ["hour", "int", false] : [c.name, null, null])),
+    );
+    const typed = sampleSchema(schema, policy);
+    // The stored types are not looked at: a measure is sampled as a float unless declared otherwise.
+    for (const m of policy.measures) expect(typed.columns.find((c) => c.name === m.column)?.type).toBe("float");
+    expect(sampleSchema(schema, declared).columns.find((c) => c.name === "hour")?.type).toBe("int");
   });
 });

@@ -3,5 +3,5 @@ import "./errors.ts";
 import "./policy.ts";
 import "./mutations.ts";
 import "./queries.ts";
-export { PrivacyPolicyRef } from "./policy.ts";
+export { PrivacyPolicyRef, PublicSizeRef } from "./policy.ts";
 export { dropNulls } from "./drop-nulls.ts";

@@ -2,7 +2,7 @@
 import { builder } from "../../../graphql/builder.ts";
 import { InvalidInput, NotFound } from "../../../errors.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "../errors.ts";
-import { PrivacyAggregateEnum, PrivacyPolicyRef } from "./policy.ts";
+import { ColumnTypeEnum, PrivacyAggregateEnum, PrivacyPolicyRef, SizeBucketEnum } from "./policy.ts";
 import { dropNulls } from "./drop-nulls.ts";
 import type { DeclarePolicyInput } from "../service.ts";
 
@@ -29,6 +29,34 @@ const PolicyMeasureInput = builder.inputType("PolicyMeasureInput", {
   }),
 });
 
+const PublicColumnInput = builder.inputType("PublicColumnInput", {
+  description: "How buyers see one column: declared by you, checked against the dataset version (never inferred from the values).",
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    type: t.field({ type: ColumnTypeEnum, required: true, description: "Must be the type the column is stored as." }),
+    nullable: t.boolean({ description: "Whether values may be empty; default true. false is refused if the version has an empty value." }),
+    description: t.string({ description: "What the column means (at most 500 characters)." }),
+  }),
+});
+
+const PublicSizeInput = builder.inputType("PublicSizeInput", {
+  description: "Give exactly one: the exact number of rows, or a size bucket. Checked against the dataset version.",
+  fields: (t) => ({
+    exactRows: t.int(),
+    bucket: t.field({ type: SizeBucketEnum }),
+  }),
+});
+
+const PublicFactsInput = builder.inputType("PublicFactsInput", {
+  description:
+    "What you make public about the data besides the policy. Buyers see column types and a size only where you declare them; " +
+    "prices per million rows use the declared size (its bucket's bound), and the answer's release moment is fixed from it.",
+  fields: (t) => ({
+    columns: t.field({ type: [PublicColumnInput] }),
+    size: t.field({ type: PublicSizeInput, description: "Leave out to publish no size." }),
+  }),
+});
+
 const DeclarePrivacyPolicyInput = builder.inputType("DeclarePrivacyPolicyInput", {
   fields: (t) => ({
     datasetId: t.globalID({ required: true }),
@@ -44,6 +72,7 @@ const DeclarePrivacyPolicyInput = builder.inputType("DeclarePrivacyPolicyInput",
     maxGroupsPerUnit: t.int({ description: "Default 1." }),
     maxRowsPerUnit: t.int({ description: "Rows of one unit counted per group (1–10000); default 100." }),
     note: t.string({ description: "Why the policy changed (shown to you only)." }),
+    publicFacts: t.field({ type: PublicFactsInput, description: "Declared schema and size buyers may see; none when omitted." }),
   }),
 });
 

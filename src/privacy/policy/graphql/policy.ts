@@ -2,6 +2,45 @@
 import { builder } from "../../../graphql/builder.ts";
 import type { Stored } from "../../../store/port.ts";
 import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
+import { ColumnTypeEnum } from "../../../datasets/graphql/index.ts";
+
+export { ColumnTypeEnum };
+import { SIZE_BUCKET_NAMES, publicFactsOf, publicMaxRows, publicMinRows, type PublicColumnFact, type PublicFacts } from "../public-facts.ts";
+
+export const SizeBucketEnum = builder.enumType("SizeBucket", {
+  description: "A declared size range: up to the named number of rows (and above the next smaller bucket).",
+  values: SIZE_BUCKET_NAMES,
+});
+
+const PublicColumnRef = builder.objectRef<PublicColumnFact>("PublicColumn").implement({
+  description: "A column as its owner declared it for buyers.",
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    type: t.field({ type: ColumnTypeEnum, resolve: (c) => c.type }),
+    nullable: t.exposeBoolean("nullable"),
+    description: t.exposeString("description"),
+  }),
+});
+
+export const PublicSizeRef = builder.objectRef<PublicFacts>("PublicSize").implement({
+  description: "The size the owner declared public: exact, or a bucket. Buyers never see another size figure.",
+  fields: (t) => ({
+    exactRows: t.int({ nullable: true, resolve: (f) => f.size?.exactRows ?? null }),
+    bucket: t.field({ type: SizeBucketEnum, nullable: true, resolve: (f) => f.size?.bucket ?? null }),
+    minRows: t.int({ description: "The smallest size the declaration allows.", resolve: (f) => publicMinRows(f) ?? 0 }),
+    maxRows: t.int({
+      description: "The largest size the declaration allows: what prices per million rows use.",
+      resolve: (f) => publicMaxRows(f) ?? 0,
+    }),
+  }),
+});
+
+const PublicFactsRef = builder.objectRef<PublicFacts>("PublicFacts").implement({
+  fields: (t) => ({
+    columns: t.field({ type: [PublicColumnRef], resolve: (f) => f.columns }),
+    size: t.field({ type: PublicSizeRef, nullable: true, resolve: (f) => (f.size ? f : null) }),
+  }),
+});
 
 export const PrivacyAggregateEnum = builder.enumType("PrivacyAggregate", {
   description: "Aggregates a policy may allow. SUM, AVG and HISTOGRAM work on measure columns (clamped to their bounds).",
@@ -74,6 +113,11 @@ PrivacyPolicyRef.implement({
       nullable: true,
       description: "The owner's note on the change; only the owner sees it.",
       resolve: (p, _args, ctx) => (ctx.principal?.account._id === p.ownerId ? p.note : null),
+    }),
+    publicFacts: t.field({
+      type: PublicFactsRef,
+      description: "What the owner declared public besides the rules: column types and descriptions, and optionally the size.",
+      resolve: (p) => publicFactsOf(p),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),

@@ -4,13 +4,13 @@ import { graphql } from "../../../client/graphql.ts";
 import { useI18n } from "../../i18n/index.ts";
 import { useClient } from "../../session.ts";
 import { useAsync } from "../../use-async.ts";
-import { money } from "../../format.ts";
+import { money, publicSize } from "../../format.ts";
 import { ErrorLine, Loading } from "../../components/status.tsx";
 
 const SearchQuery = graphql(`
   query SearchListings($query: String) {
     searchListings(query: $query, first: 20) {
-      edges { node { id title { zh en } description { zh en } tags indicativeQueryPrice pricePlan { currency } approxRowCount } }
+      edges { node { id title { zh en } description { zh en } tags indicativeQueryPrice pricePlan { currency } publicSize { exactRows maxRows } } }
     }
   }
 `);
@@ -44,8 +44,8 @@ export function Catalog() {
           </header>
           <p>{pick(node.description)}</p>
           <small>
-            {t("indicativePrice")}: {money(node.indicativeQueryPrice, node.pricePlan.currency, lang)} · {t("rows")}: {node.approxRowCount} ·{" "}
-            {node.tags.join(", ")}
+            {t("indicativePrice")}: {money(node.indicativeQueryPrice, node.pricePlan.currency, lang)} · {t("rows")}:{" "}
+            {publicSize(node.publicSize, lang) ?? t("sizeUndeclared")} · {node.tags.join(", ")}
           </small>
         </article>
       ))}

@@ -13,7 +13,7 @@ import { ErrorLine, Loading } from "../../components/status.tsx";
 const CreditQuery = graphql(`
   query Credit {
     credit { balance held available currency }
-    receipts(first: 20) { edges { node { id createdAt listingId price currency epsilon rowsScanned } } }
+    receipts(first: 20) { edges { node { id createdAt listingId price currency epsilon rowsPriced } } }
   }
 `);
 
@@ -85,7 +85,7 @@ export function CreditPage() {
               <th scope="col">{t("date")}</th>
               <th scope="col">{t("price")}</th>
               <th scope="col">ε</th>
-              <th scope="col">{t("rows")}</th>
+              <th scope="col">{t("rowsPriced")}</th>
             </tr>
           </thead>
           <tbody>
@@ -94,7 +94,7 @@ export function CreditPage() {
                 <td>{new Date(node.createdAt).toLocaleString(lang)}</td>
                 <td>{money(node.price, node.currency, lang)}</td>
                 <td>{num(Number(node.epsilon), lang, 6)}</td>
-                <td>{node.rowsScanned}</td>
+                <td>{node.rowsPriced}</td>
               </tr>
             ))}
           </tbody>

@@ -7,7 +7,7 @@ import { graphql } from "../../../client/graphql.ts";
 import { useI18n } from "../../i18n/index.ts";
 import { useClient } from "../../session.ts";
 import { useAsync } from "../../use-async.ts";
-import { money, num } from "../../format.ts";
+import { money, num, publicSize } from "../../format.ts";
 import { ErrorLine, Loading } from "../../components/status.tsx";
 import { QueryBuilder } from "./query-builder.tsx";
 
@@ -17,7 +17,7 @@ const ListingQuery = graphql(`
       __typename
       ... on QueryListingSuccess {
         data {
-          id title { zh en } description { zh en } licence permittedUse approxRowCount indicativeQueryPrice instantAccess
+          id title { zh en } description { zh en } licence permittedUse publicSize { exactRows maxRows } indicativeQueryPrice instantAccess
           pricePlan { currency perQueryFee pricePerEpsilon }
           columns { name type role nullable }
           policy { epsilonPerQuery aggregates dimensions { column keys edges } measures { column lo hi } }
@@ -69,7 +69,7 @@ export function ListingPage({ args }: { args: string[] }) {
         <dt>{t("indicativePrice")}</dt>
         <dd data-testid="listing-price">{money(listing.indicativeQueryPrice, listing.pricePlan.currency, lang)}</dd>
         <dt>{t("rows")}</dt>
-        <dd>{listing.approxRowCount}</dd>
+        <dd data-testid="listing-size">{publicSize(listing.publicSize, lang) ?? t("sizeUndeclared")}</dd>
         <dt>{t("epsilonLeft")}</dt>
         <dd data-testid="epsilon-left">{budget?.epsilonRemaining != null ? num(Number(budget.epsilonRemaining), lang, 6) : "—"}</dd>
         <dt>{t("licence")}</dt>
@@ -88,7 +88,7 @@ export function ListingPage({ args }: { args: string[] }) {
           {listing.columns.map((c) => (
             <tr key={c.name}>
               <td>{c.name}</td>
-              <td>{c.type}</td>
+              <td>{c.type ?? "—"}</td>
               <td>{c.role}</td>
             </tr>
           ))}

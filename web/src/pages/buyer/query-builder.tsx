@@ -16,7 +16,7 @@ const QuoteQuery = graphql(`
     quoteQuery(input: $input) {
       __typename
       ... on QueryQuoteQuerySuccess {
-        data { rowsToScan epsilon buyerEpsilonRemaining statistics { aggregateIndex kind column epsilon expectedStdDev } price { amount currency } }
+        data { rowsPriced releaseAfterMs suppressBelowUnits epsilon buyerEpsilonRemaining statistics { aggregateIndex kind column epsilon expectedStdDev } price { amount currency } }
       }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
