@@ -249,7 +249,7 @@ export class DatasetsService {
     progress.start();
     let version: Stored<DatasetVersion>;
     let passes = 1;
-    let ingestPath = "js";
+    let ingestPath: "native" | "js" = "js";
     try {
       const result = await runIngest(
         { source: input.source, format: options.format, delimiter: options.delimiter, declared: options.declared, filename: input.filename ?? null },
@@ -283,6 +283,7 @@ export class DatasetsService {
             phase: "done",
             version: version.version,
             passes,
+            ingestPath,
             rowsDone: version.rowCount,
             bytesDone: version.sourceBytes,
             updatedAt: finishedAt,
