@@ -17,6 +17,9 @@
  *                                   (server and client, over ingest_base_rss_mb)
  *   ingest_base_rss_mb              resident memory before the upload started
  *   ingest_first_progress_s         seconds from the PUT to the first progress with bytes > 0
+ *   ingest_<fmt>_receive_s          seconds until the job left "receiving" (spooled, for CSV and
+ *                                   Parquet), polled every 0.25 s; -1 if never seen
+ *   ingest_<fmt>_path               native (DuckDB) or js: which path stored the file
  *   ingest_csv_mb_s, duckdb_csv_mb_s, ingest_csv_ratio            the issue's goals (#20)
  *   ingest_parquet_mb_s, duckdb_parquet_mb_s, ingest_parquet_ratio
  *   ingest_ndjson_mb_s
@@ -138,6 +141,8 @@ async function ingest(exchange: Exchange, format: string, file: string, size: nu
   const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 50);
   const datasetGid = Buffer.from(`Dataset:${ds._id}`).toString("base64");
   let firstProgress: number | null = null;
+  // When the poll first saw the job past "receiving": the spool's share of the time (±0.25 s).
+  let received: number | null = null;
   let lastLog = 0;
   const started = performance.now();
   const progress = setInterval(() => {
@@ -152,6 +157,7 @@ async function ingest(exchange: Exchange, format: string, file: string, size: nu
         if (!u) return;
         const t = (performance.now() - started) / 1000;
         if (firstProgress === null && u.bytesDone > 0) firstProgress = t;
+        if (received === null && u.phase !== "receiving") received = t;
         if (t - lastLog >= 5) {
           lastLog = t;
           log(`${format} progress: ${u.state} ${u.phase} rows=${u.rowsDone} MB=${(u.bytesDone / 1e6).toFixed(0)}`);
@@ -174,6 +180,7 @@ async function ingest(exchange: Exchange, format: string, file: string, size: nu
   line(`ingest_${format}_rows_s`, Math.round(version.rowCount / seconds));
   line(`second_pass_${format}`, job.passes === 2 ? 1 : 0);
   line(`ingest_${format}_path`, job.ingestPath ?? "js");
+  line(`ingest_${format}_receive_s`, received ?? -1);
   line(`ingest_${format}_peak_rss_mb`, (sampled - base) / 1e6);
   if (format === "csv") {
     // The keys the benchmark printed before the Parquet and NDJSON uploads existed.
