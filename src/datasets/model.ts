@@ -133,6 +133,8 @@ export interface UploadJob {
   version: number | null;
   /** Conversion passes over the file (2 when a type widened after chunks were written); set on success. */
   passes?: number;
+  /** Which ingest path stored the file: "native" (DuckDB) or "js"; set on success. */
+  ingestPath?: "native" | "js";
   error: UploadErrorInfo | null;
   startedAt: string;
   /** Heartbeat: refreshed every few seconds while the job runs. */

@@ -249,6 +249,7 @@ export class DatasetsService {
     progress.start();
     let version: Stored<DatasetVersion>;
     let passes = 1;
+    let ingestPath: "native" | "js" = "js";
     try {
       const result = await runIngest(
         { source: input.source, format: options.format, delimiter: options.delimiter, declared: options.declared, filename: input.filename ?? null },
@@ -259,10 +260,12 @@ export class DatasetsService {
           maxBytes: this.#maxBytes,
           chunkRows: this.#chunkRows,
           progress,
+          log: this.#log,
         },
       );
       await progress.stop();
       passes = result.secondPass ? 2 : 1;
+      ingestPath = result.path;
       version = await this.#commit(dataset, job, result);
     } catch (e) {
       await progress.stop();
@@ -280,6 +283,7 @@ export class DatasetsService {
             phase: "done",
             version: version.version,
             passes,
+            ingestPath,
             rowsDone: version.rowCount,
             bytesDone: version.sourceBytes,
             updatedAt: finishedAt,
@@ -288,7 +292,7 @@ export class DatasetsService {
         },
       )) ?? job;
     this.#log?.info(
-      { datasetId: dataset._id, jobId, version: version.version, rows: version.rowCount, bytes: version.sourceBytes },
+      { datasetId: dataset._id, jobId, version: version.version, rows: version.rowCount, bytes: version.sourceBytes, ingestPath },
       "dataset version created",
     );
     return { job, version };

@@ -80,6 +80,21 @@ export class Converter {
     return this.#cols.map((c) => c.name);
   }
 
+  /** Rows buffered for type inference before chunk 0 is written. */
+  get sampleRows(): number {
+    return this.#sampleRows;
+  }
+
+  /** While sampling: each column's type so far (null if every cell was empty) and its storage. */
+  sampledColumns(): Array<{ name: string; type: ColumnType | null; storage: ChunkStorage | null; declared: boolean }> {
+    return this.#cols.map((c) => ({
+      name: c.name,
+      type: c.type,
+      storage: c.type === null ? null : storageFor(c.type, c.fitsInt32),
+      declared: c.declared,
+    }));
+  }
+
   /** True once a cell needed a wider type than was written: a second pass will follow. */
   get needsSecondPass(): boolean {
     return this.#mode === "infer";

@@ -14,12 +14,12 @@ import type { Converter } from "./converter.ts";
 /** The longest record csv-parse will buffer (characters); longer is refused, not held in memory. */
 export const MAX_RECORD_CHARS = 1024 * 1024;
 
-interface CsvCore {
+export interface CsvCore {
   parse(buf: Buffer | undefined, end: boolean, push: (record: string[]) => void, close: () => void): Error | undefined;
   info: { lines: number; records: number };
 }
 
-function csvCore(delimiter: string): CsvCore {
+export function csvCore(delimiter: string): CsvCore {
   const parser = new Parser({ delimiter, quote: '"', escape: '"', relax_column_count: true, max_record_size: MAX_RECORD_CHARS });
   const core = (parser as unknown as { api?: CsvCore }).api;
   if (!core || typeof core.parse !== "function" || typeof core.info?.lines !== "number") {

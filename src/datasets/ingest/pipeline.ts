@@ -1,24 +1,31 @@
 /**
- * One upload from bytes to chunks: sniff the format, convert (CSV and NDJSON while the bytes
- * arrive; Parquet once they are all spooled), and if a cell needed a wider type than was
- * already written, delete those chunks and convert again from the spool with final types.
+ * One upload from bytes to chunks: sniff the format, then
+ *   CSV, Parquet  spool the whole file (UTF-8 checked, bytes and line counts reported as they
+ *                 arrive), then the native path (native-path.ts: DuckDB reads, types and codes
+ *                 the file in one scan); if it declines (logged with its reason), or the file is
+ *                 small, the JS path below over the spool;
+ *   JS path       convert row by row (NDJSON while the bytes arrive), and if a cell needed a
+ *                 wider type than was already written, delete those chunks and convert again
+ *                 from the spool with final types.
  * Memory is bounded by buffers, one chunk per column and the string dictionaries, never by the
  * file size. On failure, waits until no write is in flight (the caller deletes the prefix).
  */
 import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { BlobStore } from "../../store/port.ts";
+import type { Logger } from "../../logger.ts";
 import type { ColumnChunks, ColumnType, DatasetSchema, SourceFormat } from "../model.ts";
 import { UploadRejected } from "../errors.ts";
 import { ChunkWriter } from "./chunk-writer.ts";
-import { Converter, type ConvertOutcome, type FixedColumn } from "./converter.ts";
-import { readCsv } from "./csv-source.ts";
+import { Converter, MAX_DISTINCT, type ConvertOutcome, type FixedColumn } from "./converter.ts";
+import { MAX_RECORD_CHARS, readCsv } from "./csv-source.ts";
 import { readNdjson } from "./ndjson-source.ts";
-import { inspectParquet, readParquet } from "./parquet-source.ts";
+import { inspectParquet, readParquet, type ParquetLayout } from "./parquet-source.ts";
 import type { UploadProgress } from "./progress.ts";
 import { detectFormat, SNIFF_BYTES } from "./sniff.ts";
 import { textChunks } from "./text-chunks.ts";
 import { UploadReader } from "./upload-reader.ts";
+import { Utf8Checker } from "./utf8.ts";
 
 export interface IngestRequest {
   source: AsyncIterable<Uint8Array>;
@@ -38,7 +45,16 @@ export interface IngestEnv {
   maxBytes: number;
   chunkRows: number;
   progress: UploadProgress;
+  /**
+   * The native path for CSV and Parquet files of at least this many bytes (default 1 MiB;
+   * smaller files are converted by the JS path alone); null turns it off.
+   */
+  nativeMinBytes?: number | null;
+  log?: Logger;
 }
+
+/** Which path stored a version, and why the native one did not (for logs and the bench). */
+export type IngestPath = "native" | "js";
 
 export interface IngestResult {
   format: SourceFormat;
@@ -51,7 +67,12 @@ export interface IngestResult {
   sourceSha256: string;
   /** Whether the file was converted twice (a type widened after chunks were written). */
   secondPass: boolean;
+  path: IngestPath;
+  /** Why the native path declined (no value from the file), or null. */
+  declined: string | null;
 }
+
+const DEFAULT_NATIVE_MIN_BYTES = 1024 * 1024;
 
 const SPOOL_READ_BYTES = 256 * 1024;
 
@@ -67,12 +88,38 @@ export async function runIngest(req: IngestRequest, env: IngestEnv): Promise<Ing
     const format = detectFormat(head, req.format, req.filename);
     progress.report({ format, phase: "receiving" }, true);
 
-    let outcome: ConvertOutcome;
+    let outcome: ConvertOutcome | null = null;
     let secondPass = false;
-    if (format === "parquet") {
-      await reader.drain(() => progress.report({ bytesDone: reader.bytesRead }));
+    let path: IngestPath = "js";
+    let declined: string | null = null;
+    const nativeMin = env.nativeMinBytes === undefined ? DEFAULT_NATIVE_MIN_BYTES : env.nativeMinBytes;
+    const spoolFirst = format === "parquet" || (format === "csv" && nativeMin !== null);
+    if (spoolFirst) {
+      // Readers of a whole file: spool it first, reporting bytes from the first buffer on, and
+      // (CSV) rows as line ends counted while the UTF-8 check runs: an estimate (a quoted line
+      // break counts too), so that progress shows rows from the first second; exact rows follow.
+      const checker = format === "csv" ? new Utf8Checker() : null;
+      await reader.drain((buf) => {
+        if (checker) checker.check(buf);
+        progress.report(checker ? { bytesDone: reader.bytesRead, rowsDone: Math.max(0, checker.lines - 1) } : { bytesDone: reader.bytesRead });
+      });
+      checker?.end();
       await reader.close();
-      const layout = await inspectParquet(spoolPath);
+    }
+    const layout = format === "parquet" ? await inspectParquet(spoolPath) : null;
+    if (spoolFirst && nativeMin !== null && reader.bytesRead >= nativeMin) {
+      const tried = await tryNative(format, layout, req, env);
+      if (tried.kind === "done") {
+        outcome = tried.outcome;
+        path = "native";
+      } else {
+        declined = tried.reason;
+        env.log?.info({ blobPrefix, reason: declined }, "native ingest declined; converting with the JS path");
+      }
+    }
+    if (outcome !== null) {
+      // stored by the native path
+    } else if (layout) {
       // Parquet's own types count as declared; the owner's declarations override them.
       const declared = new Map([...layout.types, ...req.declared]);
       const pass = async (fixed: FixedColumn[] | null): Promise<ConvertOutcome> => {
@@ -90,13 +137,16 @@ export async function runIngest(req: IngestRequest, env: IngestEnv): Promise<Ing
       }
     } else {
       const conv = converter(null, req.declared);
-      progress.report({ phase: "converting" }, true);
+      progress.report({ phase: "converting", ...(spoolFirst ? { rowsDone: 0, bytesDone: 0 } : {}) }, true);
       let bytes = 0;
       const onBuffer = (n: number): void => {
         bytes += n;
         progress.report({ rowsDone: conv.rows, bytesDone: bytes });
       };
-      const chunks = textChunks(reader.chunks(), true);
+      // Streaming from the upload, or from the spool (already UTF-8 checked).
+      const chunks = spoolFirst
+        ? textChunks(createReadStream(spoolPath, { highWaterMark: SPOOL_READ_BYTES }), false)
+        : textChunks(reader.chunks(), true);
       if (format === "csv") await readCsv(chunks, { delimiter: req.delimiter }, conv, onBuffer);
       else await readNdjson(chunks, conv, onBuffer);
       await reader.close();
@@ -129,6 +179,8 @@ export async function runIngest(req: IngestRequest, env: IngestEnv): Promise<Ing
       sourceBytes: reader.bytesRead,
       sourceSha256: reader.sha256(),
       secondPass,
+      path,
+      declined,
     };
   } catch (e) {
     await writer.quiesce();
@@ -144,4 +196,44 @@ async function restart(writer: ChunkWriter, blobs: BlobStore, prefix: string, pr
   await writer.settle();
   await blobs.deletePrefix(prefix);
   progress.report({ phase: "reconverting", rowsDone: 0, bytesDone: 0 }, true);
+}
+
+type NativeTry = { kind: "done"; outcome: ConvertOutcome } | { kind: "declined"; reason: string };
+
+/**
+ * The native path, with its own writer. Declined (or DuckDB not installed): what it wrote is
+ * deleted and the reason returned, for the JS path to store the file or name what is wrong.
+ */
+async function tryNative(format: SourceFormat, layout: ParquetLayout | null, req: IngestRequest, env: IngestEnv): Promise<NativeTry> {
+  const { blobs, blobPrefix, progress, spoolPath, chunkRows } = env;
+  let native: typeof import("./native.ts");
+  try {
+    native = await import("./native.ts");
+  } catch {
+    return { kind: "declined", reason: "DuckDB (@duckdb/node-api) is not installed" };
+  }
+  const writer = new ChunkWriter(blobs);
+  progress.report({ phase: "converting", rowsDone: 0 }, true);
+  try {
+    const columns = layout
+      ? native.parquetPlan(layout, req.declared, chunkRows)
+      : await native.csvPlan(spoolPath, req.delimiter, req.declared, chunkRows);
+    const outcome = await native.nativeIngest({
+      spoolPath,
+      source: layout ? { kind: "parquet", names: layout.names } : { kind: "csv", delimiter: req.delimiter, maxLineBytes: MAX_RECORD_CHARS },
+      columns,
+      writer,
+      blobPrefix,
+      chunkRows,
+      maxDistinct: MAX_DISTINCT,
+      onRows: (rows) => progress.report({ rowsDone: rows }),
+    });
+    return { kind: "done", outcome };
+  } catch (err) {
+    await writer.quiesce();
+    if (!(err instanceof native.NativeDeclined)) throw err;
+    await blobs.deletePrefix(blobPrefix);
+    progress.report({ rowsDone: 0, bytesDone: 0 }, true);
+    return { kind: "declined", reason: err.message };
+  }
 }

@@ -69,13 +69,17 @@ export class UploadReader {
     if (batchBytes > 0) yield batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
   }
 
-  /** Reads the rest of the upload into the spool without handing it on (Parquet). */
-  async drain(onBytes: () => void): Promise<void> {
+  /**
+   * Reads the rest of the upload into the spool, showing each buffer (the peeked head first) to
+   * `onBuffer` but keeping none: for readers that need the whole file on disk.
+   */
+  async drain(onBuffer: (buf: Buffer) => void): Promise<void> {
+    for (const buf of this.#pending) onBuffer(buf);
     this.#pending = [];
     this.#pendingBytes = 0;
     while (!this.#ended) {
-      await this.#pull();
-      onBytes();
+      const buf = await this.#pull();
+      if (buf) onBuffer(buf);
     }
   }
 

@@ -13,6 +13,11 @@ export class Utf8Checker {
   /** Line at the current position (1-based). */
   #line = 1;
 
+  /** Line ends ("\n") validated so far. */
+  get lines(): number {
+    return this.#line - 1;
+  }
+
   /** Validates the next bytes; returns the prefix that ends on a character boundary (carry kept). */
   check(buf: Buffer): Buffer {
     const data = this.#carry ? Buffer.concat([this.#carry, buf]) : buf;

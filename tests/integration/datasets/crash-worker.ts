@@ -11,11 +11,12 @@ const { env, ownerId, datasetId } = JSON.parse(process.argv[2] ?? "{}") as { env
 const config = loadConfig(env);
 const { services } = await openExchange(config);
 
+// NDJSON: converted while the bytes arrive, so chunks exist mid-upload (a CSV is spooled whole
+// first, for the native path, and would write none before its end).
 async function* endless(): AsyncGenerator<Uint8Array> {
-  yield Buffer.from("id,district,fare\n");
   for (let i = 0; ; i += 1000) {
     let batch = "";
-    for (let k = i; k < i + 1000; k++) batch += `${k},浦东新区,${k % 100}.5\n`;
+    for (let k = i; k < i + 1000; k++) batch += `{"id":${k},"district":"浦东新区","fare":${k % 100}.5}\n`;
     yield Buffer.from(batch);
     await new Promise((r) => setImmediate(r));
   }
@@ -23,5 +24,6 @@ async function* endless(): AsyncGenerator<Uint8Array> {
 
 await services.datasets.uploadVersion(ownerId, datasetId, {
   source: endless(),
+  format: "ndjson",
   onJob: (job) => process.stdout.write(`job ${job._id}\n`),
 });
