@@ -105,6 +105,7 @@ export class CatalogService {
   private readonly audit: AuditTrail;
   private readonly platformFeeBasisPoints: number;
   private readonly now: () => Date;
+  private readonly published: Array<(listing: Stored<Listing>) => void> = [];
 
   private constructor(listings: Collection<Listing>, deps: CatalogServiceDeps) {
     this.listings = listings;
@@ -244,7 +245,17 @@ export class CatalogService {
     if (!version) throw new InvalidInput([{ path: "listing.datasetVersion", message: `dataset version ${listing.datasetVersion} no longer exists` }]);
     await this.assertPolicyFits(listing.datasetId, version, "owner");
     const reason = listing.status === "DRAFT" ? "published" : "reinstated";
-    return this.changeStatus(listing, "PUBLISHED", actorId, as, reason);
+    const published = await this.changeStatus(listing, "PUBLISHED", actorId, as, reason);
+    for (const listener of this.published) listener(published);
+    return published;
+  }
+
+  /**
+   * Steps other modules take once a listing is published (the cluster engine writes its copy),
+   * started after the status change and never awaited: the listener owns its failures.
+   */
+  onPublished(listener: (listing: Stored<Listing>) => void): void {
+    this.published.push(listener);
   }
 
   /** PUBLISHED → SUSPENDED, by its owner or an admin, with a reason. */

@@ -131,6 +131,13 @@ export async function buildServices(
     columns,
   };
   const queries = new QueryService({ ...runDeps, cluster, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
+  if (cluster) {
+    catalog.onPublished((listing) => {
+      queries
+        .prepareEngine(listing._id)
+        .catch((e: unknown) => log?.warn({ listingId: listing._id, err: String(e) }, "cluster copy not written at publish; the first run writes it"));
+    });
+  }
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),

@@ -186,6 +186,16 @@ export class QueryService {
     this.release = deps.release ?? DEFAULT_QUERY_RELEASE;
   }
 
+  /**
+   * Writes the cluster engine's copy of a listing's version ahead of its first run (at publish),
+   * so a run's deadline is spent computing; nothing when the listing runs on the kernel.
+   */
+  async prepareEngine(listingId: string): Promise<void> {
+    if (!this.deps.cluster) return;
+    const { version, publicRows } = await this.deps.catalog.queryable(listingId);
+    if (engineFor(publicRows, this.deps.cluster) === "cluster") await this.deps.cluster.engine.prepare(version);
+  }
+
   async quote(buyerId: string, req: QueryRequest): Promise<Quote> {
     return (await this.prepare(buyerId, req)).quote;
   }

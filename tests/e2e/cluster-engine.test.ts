@@ -6,9 +6,11 @@
  * the run fails without a charge or an answer, with a message that names no data (that part
  * needs no Spark). The rest needs SPARK_CONNECT_URL (bash .ci/run starts Spark Connect).
  */
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { copyPath } from "../../src/runs/cluster/parquet-copy.ts";
 import { startTestExchange, type TestExchange } from "../support/exchange.ts";
 
 const URL = process.env.SPARK_CONNECT_URL;
@@ -144,6 +146,15 @@ for (const url of URL ? [URL] : []) {
       for (const m of text.matchAll(/^exchange_query_engine_runs_total\{engine="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
       return out;
     }
+
+    it("writes the cluster's copy of a listing's version when it is published, before any run", async () => {
+      const dir = s.ex.config.cluster!.dataDir;
+      const big = (await s.ex.services.catalog.queryable(s.listings.big)).version;
+      const small = (await s.ex.services.catalog.queryable(s.listings.small)).version;
+      await vi.waitFor(() => expect(existsSync(copyPath(dir, big._id))).toBe(true), { timeout: 60_000, interval: 100 });
+      expect(existsSync(copyPath(dir, small._id))).toBe(false); // below the threshold: the kernel's, no copy
+      expect((await engineRuns())["cluster"] ?? 0).toBe(0);
+    });
 
     it("runs a listing at the threshold on Spark: answered on the cluster's slot, charged and logged", async () => {
       const started = performance.now();

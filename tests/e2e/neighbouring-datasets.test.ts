@@ -15,7 +15,7 @@ import { availableAdapters, startTestExchange, type TestExchange } from "../supp
 
 const PASSWORD = "Correct-Horse-42";
 const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
-const SLOT_MS = 400;
+const SLOT_MS = 1_000; // long enough that a cold sandbox on a loaded CI machine still answers inside it
 
 /** Base rows: 60 units × 3 rows, whole-number fares, no empty value. */
 function baseRows(): string[] {

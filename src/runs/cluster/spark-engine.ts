@@ -30,14 +30,22 @@ export interface SparkEngineDeps {
 
 export class SparkEngine {
   private readonly deps: SparkEngineDeps;
+  /** Copies being written: a run and a publish asking at once share one write. */
+  private readonly writing = new Map<string, Promise<string>>();
 
   constructor(deps: SparkEngineDeps) {
     this.deps = deps;
   }
 
-  /** The copy the engine reads, written on first use. */
+  /** The copy the engine reads: written when its listing is published, or on first use. */
   async prepare(version: ClusterVersion): Promise<string> {
-    return ensureParquetCopy(this.deps.dataDir, version, (index) => this.deps.readColumn(version, index));
+    const inFlight = this.writing.get(version._id);
+    if (inFlight) return inFlight;
+    const write = ensureParquetCopy(this.deps.dataDir, version, (index) => this.deps.readColumn(version, index)).finally(() =>
+      this.writing.delete(version._id),
+    );
+    this.writing.set(version._id, write);
+    return write;
   }
 
   /** The plan's totals (kernel layout), computed by Spark with the run's bound parameters and seeds. */
