@@ -120,8 +120,9 @@ function ownerFlow(lang: "en" | "zh-CN") {
       await expect(ageKeys.getAttribute("aria-invalid")).resolves.toBe("true");
       await expect(fieldError(ageKeys)).resolves.toMatch(/not a valid int/);
       await screenshot(page, `owner-policy-errors.${lang}`);
+      // Fixed, and saved from the keyboard (Enter in a field submits the form).
       await ageKeys.fill("20, 30, 40");
-      await page.getByRole("button", { name: L.savePolicy }).click();
+      await ageKeys.press("Enter");
       await expect(page.getByTestId("policy-saved").textContent()).resolves.toBe(fill(L.policySaved, { version: "1" }));
     });
 
@@ -154,7 +155,11 @@ function ownerFlow(lang: "en" | "zh-CN") {
       const pending = page.getByTestId("pending-request").filter({ hasText: purpose });
       await pending.waitFor();
       await screenshot(page, `owner-requests.${lang}`);
-      await pending.getByRole("button", { name: L.approve }).click();
+      // By keyboard: the reason field, then Tab to "Approve" and Enter.
+      await pending.getByLabel(L.reason).focus();
+      await page.keyboard.press("Tab");
+      await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe(L.approve);
+      await page.keyboard.press("Enter");
       const decided = page.getByTestId("decided-request").filter({ hasText: purpose });
       await decided.waitFor();
       await expect(decided.getByTestId("request-status").textContent()).resolves.toBe("APPROVED");

@@ -168,7 +168,7 @@ export const en = {
   pendingRequests: "Waiting for you",
   description: "Description",
   diffNoApproved: "Nothing approved before: every line is new.",
-  diffSummary: "Changes against the approved revision: {added} lines added, {removed} removed.",
+  diffSummary: "Changes against the approved revision: +{added} lines, −{removed} lines.",
   epsilonSpent: "ε spent",
   epsilonSpentTotal: "ε spent by all buyers / budget",
   finishOnboarding: "Finish setting up payouts",
@@ -236,4 +236,7 @@ export const en = {
   expectedBias: "Expected bias (share lost to bounding)",
   expectedRelNoise: "Expected relative noise",
   interval95: "95% range of relative error",
+  unknown: "unknown",
+  noErrorProfile:
+    "The owner has released no contribution profile for this policy, so the bias of bounding and the 95% range cannot be estimated; the noise is exact.",
 };

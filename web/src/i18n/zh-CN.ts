@@ -238,4 +238,6 @@ export const zhCN: { [K in keyof typeof en]: string } = {
   expectedBias: "预期偏差（截断损失比例）",
   expectedRelNoise: "预期相对噪声",
   interval95: "相对误差 95% 区间",
+  unknown: "未知",
+  noErrorProfile: "数据所有者尚未为此策略发布贡献画像，因此无法估计截断偏差与 95% 区间；噪声数值是准确的。",
 };

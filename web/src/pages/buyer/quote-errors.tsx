@@ -20,6 +20,7 @@ export function QuoteErrors({ errors }: { errors: readonly QuotedError[] }) {
   const { t, lang } = useI18n();
   if (errors.length === 0) return null;
   const dash = "—";
+  const noProfile = errors.some((e) => e.expectedRelBias == null);
   return (
     <table data-testid="quote-errors">
       <caption>{t("expectedErrors")}</caption>
@@ -37,14 +38,23 @@ export function QuoteErrors({ errors }: { errors: readonly QuotedError[] }) {
           <tr key={e.aggregateIndex} data-testid="quote-aggregate-error">
             <th scope="row">{e.column ? `${e.kind}(${e.column})` : e.kind}</th>
             <td>{e.noiseStdDev == null ? dash : `± ${num(e.noiseStdDev, lang)}`}</td>
-            <td data-testid="quote-bias">{e.expectedRelBias == null ? dash : percent(e.expectedRelBias, lang)}</td>
+            <td data-testid="quote-bias">{e.expectedRelBias == null ? t("unknown") : percent(e.expectedRelBias, lang)}</td>
             <td>{e.expectedRelNoise == null ? dash : percent(e.expectedRelNoise, lang)}</td>
             <td data-testid="quote-interval">
-              {e.relErrorInterval ? `[${percent(e.relErrorInterval.lo, lang, true)}, ${percent(e.relErrorInterval.hi, lang, true)}]` : dash}
+              {e.relErrorInterval ? `[${percent(e.relErrorInterval.lo, lang, true)}, ${percent(e.relErrorInterval.hi, lang, true)}]` : t("unknown")}
             </td>
           </tr>
         ))}
       </tbody>
+      {noProfile && (
+        <tfoot>
+          <tr>
+            <td colSpan={5}>
+              <small data-testid="quote-no-profile">{t("noErrorProfile")}</small>
+            </td>
+          </tr>
+        </tfoot>
+      )}
     </table>
   );
 }

@@ -76,7 +76,7 @@ export function Upload({ datasetId, onUploaded }: { datasetId: string; onUploade
       bytesTotal: job?.bytesTotal ?? file.size,
       bytesDone: job?.bytesDone ?? p?.bytesDone ?? 0,
       rowsDone: res.ok ? res.version.rowCount : (job?.rowsDone ?? p?.rowsDone ?? 0),
-      phase: job?.phase ?? (res.ok ? "done" : "failed"),
+      phase: res.ok ? (job?.phase ?? "done") : "failed",
       state: res.ok ? "SUCCEEDED" : "FAILED",
       version: res.ok ? res.version.number : null,
     }));
@@ -120,7 +120,7 @@ export function Upload({ datasetId, onUploaded }: { datasetId: string; onUploade
       {progress && (
         <div data-testid="upload-progress" aria-live="polite">
           <progress
-            value={progress.state === "RUNNING" ? progress.bytesDone : progress.bytesTotal}
+            value={progress.state === "SUCCEEDED" ? progress.bytesTotal : progress.bytesDone}
             max={Math.max(1, progress.bytesTotal)}
             aria-label={t("uploadProgress", { file: progress.fileName })}
             aria-busy={busy}
