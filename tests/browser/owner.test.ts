@@ -63,6 +63,10 @@ function ownerFlow(lang: "en" | "zh-CN") {
       }
       await expect(nav.getByRole("link", { name: L.navCatalog }).count()).resolves.toBe(0);
       await expect(nav.getByRole("link", { name: L.navAudit }).count()).resolves.toBe(0);
+      // A buyer's page opened by its address is refused (and the API refuses its calls anyway).
+      await page.goto(`${demo.exchange.url}/#/credit`);
+      await expect(page.getByTestId("not-allowed").textContent()).resolves.toBe(L.notAllowed);
+      await nav.getByRole("link", { name: L.navDatasets }).click();
       // The demo owner's seeded datasets are listed.
       await page.getByTestId("dataset-row").first().waitFor();
       await screenshot(page, `owner-datasets.${lang}`);
@@ -86,8 +90,17 @@ function ownerFlow(lang: "en" | "zh-CN") {
       await screenshot(page, `owner-upload.${lang}`);
     });
 
-    it("shows a refused file's row, column and rule, and keeps no version of it", async () => {
-      await page.getByLabel(L.chooseFile).setInputFiles({ name: "bad.ndjson", mimeType: "application/x-ndjson", buffer: Buffer.from(BAD_NDJSON) });
+    it("shows a dropped file's refusal with its row, column and rule, and keeps no version of it", async () => {
+      // This one is dropped on the drop zone, as a file dragged from the desktop would be.
+      const files = await page.evaluateHandle((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], "bad.ndjson", { type: "application/x-ndjson" }));
+        return dt;
+      }, BAD_NDJSON);
+      const zone = page.getByTestId("drop-zone");
+      await zone.dispatchEvent("dragover", { dataTransfer: files });
+      await expect(zone.getAttribute("class")).resolves.toContain("over");
+      await zone.dispatchEvent("drop", { dataTransfer: files });
       await page.getByTestId("upload-errors").waitFor();
       await expect(page.getByTestId("upload-error-row").textContent()).resolves.toBe("3");
       await expect(page.getByTestId("upload-error-column").textContent()).resolves.toBe("extra");

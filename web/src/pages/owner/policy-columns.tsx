@@ -103,28 +103,28 @@ function RuleCell({
   if (rule.role === "measure") {
     return (
       <div className="grid">
-        <label>
-          {t("lowerBound")}
+        <div>
           <input
             type="number"
             aria-label={t("lowerBoundOf", { column })}
+            placeholder={t("lowerBound")}
             value={rule.lo}
             onChange={(e) => set({ lo: e.target.value })}
             {...invalidProps(lo, problems[lo])}
           />
           <FieldError field={lo} problem={problems[lo]} />
-        </label>
-        <label>
-          {t("upperBound")}
+        </div>
+        <div>
           <input
             type="number"
             aria-label={t("upperBoundOf", { column })}
+            placeholder={t("upperBound")}
             value={rule.hi}
             onChange={(e) => set({ hi: e.target.value })}
             {...invalidProps(hi, problems[hi])}
           />
           <FieldError field={hi} problem={problems[hi]} />
-        </label>
+        </div>
       </div>
     );
   }

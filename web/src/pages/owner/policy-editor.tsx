@@ -95,9 +95,10 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
     }
   };
   const numberField = (field: "epsilonPerQuery" | "buyerEpsilonBudget" | "datasetEpsilonBudget" | "minGroupSize", label: string, step: string) => (
-    <label>
-      {label}
+    <div>
+      <label htmlFor={`policy-${field}`}>{label}</label>
       <input
+        id={`policy-${field}`}
         name={field}
         type="number"
         step={step}
@@ -106,30 +107,29 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
         {...invalidProps(field, problems[field])}
       />
       <FieldError field={field} problem={problems[field]} />
-    </label>
+    </div>
   );
   return (
     <section aria-labelledby="policy-title">
       <h2 id="policy-title">{t("policy")}</h2>
       {policy === null && <p>{t("noPolicyYet")}</p>}
       <form onSubmit={submit} aria-label={t("policy")} noValidate>
-        <label>
-          {t("privacyUnit")}
-          <select
-            name="privacyUnit"
-            value={draft.privacyUnit}
-            onChange={(e) => update({ privacyUnit: e.target.value })}
-            {...invalidProps("privacyUnit", problems.privacyUnit)}
-          >
-            <option value="">—</option>
-            {columns.map((c) => (
-              <option key={c.name} value={c.name}>
-                {c.name} ({c.type.toLowerCase()})
-              </option>
-            ))}
-          </select>
-          <FieldError field="privacyUnit" problem={problems.privacyUnit} />
-        </label>
+        <label htmlFor="policy-privacyUnit">{t("privacyUnit")}</label>
+        <select
+          id="policy-privacyUnit"
+          name="privacyUnit"
+          value={draft.privacyUnit}
+          onChange={(e) => update({ privacyUnit: e.target.value })}
+          {...invalidProps("privacyUnit", problems.privacyUnit)}
+        >
+          <option value="">—</option>
+          {columns.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.name} ({c.type.toLowerCase()})
+            </option>
+          ))}
+        </select>
+        <FieldError field="privacyUnit" problem={problems.privacyUnit} />
         <PolicyColumns columns={columns} draft={draft} problems={problems} onChange={(columnsRules) => update({ columns: columnsRules })} />
         <fieldset {...invalidProps("aggregates", problems.aggregates)}>
           <legend>{t("allowedAggregates")}</legend>

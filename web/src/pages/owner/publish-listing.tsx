@@ -102,22 +102,22 @@ export function PublishListing({ datasetId, onPublished }: { datasetId: string; 
     }
   };
   const text = (name: string, label: string, props: { required?: boolean; textarea?: boolean } = {}) => (
-    <label>
-      {label}
+    <div>
+      <label htmlFor={`listing-${name}`}>{label}</label>
       {props.textarea ? (
-        <textarea name={name} rows={2} required={props.required} {...invalidProps(name, problems[name])} />
+        <textarea id={`listing-${name}`} name={name} rows={2} required={props.required} {...invalidProps(name, problems[name])} />
       ) : (
-        <input name={name} required={props.required} {...invalidProps(name, problems[name])} />
+        <input id={`listing-${name}`} name={name} required={props.required} {...invalidProps(name, problems[name])} />
       )}
       <FieldError field={name} problem={problems[name]} />
-    </label>
+    </div>
   );
   const money = (name: string, label: string, value = "0") => (
-    <label>
-      {label}
-      <input name={name} type="number" min="0" step="1" defaultValue={value} {...invalidProps(name, problems[name])} />
+    <div>
+      <label htmlFor={`listing-${name}`}>{label}</label>
+      <input id={`listing-${name}`} name={name} type="number" min="0" step="1" defaultValue={value} {...invalidProps(name, problems[name])} />
       <FieldError field={name} problem={problems[name]} />
-    </label>
+    </div>
   );
   return (
     <section aria-labelledby="publish-title">
