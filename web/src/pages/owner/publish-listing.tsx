@@ -54,7 +54,8 @@ export function PublishListing({ datasetId, onPublished }: { datasetId: string; 
   const [busy, setBusy] = useState(false);
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const f = new FormData(e.currentTarget);
+    const form = e.currentTarget;
+    const f = new FormData(form);
     const s = (k: string) => String(f.get(k) ?? "").trim();
     const n = (k: string) => (s(k) === "" ? 0 : Number(s(k)));
     setBusy(true);
@@ -93,7 +94,10 @@ export function PublishListing({ datasetId, onPublished }: { datasetId: string; 
       if (r.__typename !== "MutationCreateListingSuccess") return setError(domainMessage(r));
       const { publishListing: p } = await client(PublishListingMutation, { id: r.data.id });
       if (p.__typename !== "MutationPublishListingSuccess") setError(domainMessage(p));
-      else setDone(true);
+      else {
+        setDone(true);
+        form.reset();
+      }
       onPublished();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

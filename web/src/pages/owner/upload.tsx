@@ -74,7 +74,7 @@ export function Upload({ datasetId, onUploaded }: { datasetId: string; onUploade
     setProgress((p) => ({
       fileName: p?.fileName ?? file.name,
       bytesTotal: job?.bytesTotal ?? file.size,
-      bytesDone: job?.bytesDone ?? p?.bytesDone ?? 0,
+      bytesDone: Math.max(job?.bytesDone ?? 0, p?.bytesDone ?? 0),
       rowsDone: res.ok ? res.version.rowCount : (job?.rowsDone ?? p?.rowsDone ?? 0),
       phase: res.ok ? (job?.phase ?? "done") : "failed",
       state: res.ok ? "SUCCEEDED" : "FAILED",
