@@ -56,6 +56,11 @@ describe("buyer console (zh-CN)", { timeout: 120_000 }, () => {
     await expect(page.getByTestId("quote-epsilon").textContent()).resolves.toMatch(/0\.\d/);
     // COUNT_UNITS, and AVG as a noisy SUM and a noisy COUNT: each with its own expected error.
     await expect(page.getByTestId("quote-error").count()).resolves.toBeGreaterThanOrEqual(2);
+    // Per aggregate: the bias bounding is expected to cause and the 95% range of the relative error.
+    await expect(page.getByTestId("quote-aggregate-error").count()).resolves.toBe(2);
+    // The demo policy released no contribution profile: bias and range are said to be unknown, not left out.
+    await expect(page.getByTestId("quote-bias").last().textContent()).resolves.toMatch(/%|未知/);
+    await expect(page.getByTestId("quote-interval").last().textContent()).resolves.toMatch(/^\[.*%.*%\]$|未知/);
     await screenshot(page, "buyer-quote.zh-CN");
     await page.getByRole("button", { name: /运行查询/ }).click();
     await page.getByTestId("results").waitFor();

@@ -30,3 +30,12 @@ export function domainMessage(result: { __typename?: string }): string {
   const r = result as { __typename?: string; message?: string; rule?: string };
   return r.message ? (r.rule ? `${r.rule}: ${r.message}` : r.message) : (r.__typename ?? "error");
 }
+
+/** A ratio as a signed percentage (0.031 → "+3.1%"), in the UI language. */
+export function percent(ratio: number, lang: Lang, signed = false): string {
+  return new Intl.NumberFormat(lang, {
+    style: "percent",
+    maximumFractionDigits: 1,
+    ...(signed ? { signDisplay: "exceptZero" as const } : {}),
+  }).format(ratio);
+}

@@ -8,6 +8,7 @@ import { graphql, type ResultOf, type VariablesOf } from "../../../client/graphq
 import { useI18n } from "../../i18n/index.ts";
 import { useClient } from "../../session.ts";
 import { domainMessage, money, num } from "../../format.ts";
+import { QuoteErrors } from "./quote-errors.tsx";
 import { ErrorLine } from "../../components/status.tsx";
 import { ResultView } from "./result-view.tsx";
 
@@ -16,7 +17,7 @@ const QuoteQuery = graphql(`
     quoteQuery(input: $input) {
       __typename
       ... on QueryQuoteQuerySuccess {
-        data { rowsPriced releaseAfterMs suppressBelowUnits epsilon buyerEpsilonRemaining statistics { aggregateIndex kind column epsilon expectedStdDev } price { amount currency } }
+        data { rowsPriced releaseAfterMs suppressBelowUnits epsilon buyerEpsilonRemaining statistics { aggregateIndex kind column epsilon expectedStdDev } expectedErrors { aggregateIndex kind column noiseStdDev expectedRelBias expectedRelNoise relErrorInterval { lo hi } } price { amount currency } }
       }
       ... on PolicyViolation { rule path message }
       ... on DomainError { code message }
@@ -209,6 +210,7 @@ export function QueryBuilder({ listingId, policy, onRan }: { listingId: string; 
               ))}
             </tbody>
           </table>
+          <QuoteErrors errors={current.expectedErrors} />
           <button type="button" onClick={() => void run()} disabled={busy} aria-busy={busy}>
             {t("runQuery", { price })}
           </button>
