@@ -175,7 +175,8 @@ export function suggestedPolicy(
     dims: profileDims(draft.dimensions, t.views),
     measures: draft.measures.map((m) => m.column),
     epsilon: parseEpsilon(profileEpsilon),
-    rowCount: t.rows,
+    // The bench's owner declares the exact size public (publicFacts.size.exactRows).
+    publicSize: { minRows: t.rows, maxRows: t.rows },
   });
   const suggestion = suggestBounds(profile, { epsilonPerQuery: draft.epsilonPerQuery, measures: draft.measures });
   const policy = {

@@ -29,6 +29,8 @@ import {
   ColumnLoader,
   DEFAULT_ANALYSIS_RELEASE,
   DEFAULT_QUERY_RELEASE,
+  PolicyProfiler,
+  PROFILE_EPSILON_DEFAULT,
   QueryService,
   RecoverySweeper,
   RunPath,
@@ -45,7 +47,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 export type Services = ExchangeServices;
 
 export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit" | "platformFeeBasisPoints" | "recovery" | "crashAt"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease" | "cluster">>;
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease" | "cluster" | "profile">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -132,6 +134,13 @@ export async function buildServices(
   };
   const queries = new QueryService({ ...runDeps, cluster, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
+  const profiler = new PolicyProfiler({
+    datasets,
+    policies,
+    budgets: privacyBudget,
+    columns,
+    defaultEpsilon: config.profile?.epsilon ?? PROFILE_EPSILON_DEFAULT,
+  });
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),
   // then keep sweeping while the exchange runs: runs, holds, ε debits and the audit outbox.
@@ -144,7 +153,23 @@ export async function buildServices(
   datasets.startSweeping();
   lifecycle.onClose("upload sweeper", () => datasets.stopSweeping());
 
-  return { store, blobs, metrics, audit, accounts, datasets, policies, privacyBudget, catalog, access, billing, analyses, queries, analysisRuns };
+  return {
+    store,
+    blobs,
+    metrics,
+    audit,
+    accounts,
+    datasets,
+    policies,
+    privacyBudget,
+    catalog,
+    access,
+    billing,
+    analyses,
+    queries,
+    analysisRuns,
+    profiler,
+  };
 }
 
 /**

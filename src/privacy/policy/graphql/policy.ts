@@ -5,6 +5,7 @@ import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, 
 import { ColumnTypeEnum } from "../../../datasets/graphql/index.ts";
 
 export { ColumnTypeEnum };
+import { PolicyProfileRef } from "./profile.ts";
 import { SIZE_BUCKET_NAMES, publicFactsOf, publicMaxRows, publicMinRows, type PublicColumnFact, type PublicFacts } from "../public-facts.ts";
 
 export const SizeBucketEnum = builder.enumType("SizeBucket", {
@@ -118,6 +119,12 @@ PrivacyPolicyRef.implement({
       type: PublicFactsRef,
       description: "What the owner declared public besides the rules: column types and descriptions, and optionally the size.",
       resolve: (p) => publicFactsOf(p),
+    }),
+    contributionProfile: t.field({
+      type: PolicyProfileRef,
+      nullable: true,
+      description: "The DP contribution profile kept with this version (see suggestPolicyBounds), or null.",
+      resolve: (p) => p.contributionProfile ?? null,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
