@@ -85,6 +85,9 @@ export async function buildServices(
     policies,
     audit,
     platformFeeBasisPoints: config.platformFeeBasisPoints,
+    // Bounds left at their defaults are chosen from a DP profile at a listing's first publication (issue #16).
+    boundsAtPublish:
+      config.profile?.atPublish === false ? null : (ownerId, datasetId, version) => profiler.boundsAtPublish(ownerId, datasetId, version),
   });
   const access = await AccessService.open(store, { catalog, audit });
   const billing = await BillingService.open(store, {
@@ -134,7 +137,7 @@ export async function buildServices(
   };
   const queries = new QueryService({ ...runDeps, cluster, release: { ...DEFAULT_QUERY_RELEASE, ...config.queryRelease } });
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
-  const profiler = new PolicyProfiler({
+  const profiler: PolicyProfiler = new PolicyProfiler({
     datasets,
     policies,
     budgets: privacyBudget,

@@ -21,6 +21,7 @@ import { newId } from "../ids.ts";
 import type { DatasetsService, DatasetVersion } from "../datasets/index.ts";
 import {
   type PolicyProfile,
+  POLICY_DEFAULTS,
   type PolicyRules,
   type PrivacyPolicy,
   type PrivacyPolicyService,
@@ -42,6 +43,7 @@ import {
 } from "../queries/index.ts";
 import type { Stored } from "../store/port.ts";
 import type { ColumnLoader } from "./columns.ts";
+import type { BoundsAtPublish } from "../catalog/index.ts";
 
 /** The most ε one profile may spend: a profile is a small, one-off release. */
 export const PROFILE_EPSILON_MAX = 1;
@@ -148,23 +150,59 @@ export class PolicyProfiler {
   }
 
   /**
-   * At publish (issue #16: defaults chosen the same way): a profile of the listed version when the
-   * policy has none for it. Returns the new policy version, or why none was made.
+   * At a listing's first publication (issue #16: defaults chosen the same way as a suggestion):
+   * when the policy has no profile of the listed version and its bound fields are at their
+   * defaults, profile the version at the configured ε and declare the suggested caps as the next
+   * policy version (the profile stays with it). When the dataset's budget cannot cover the
+   * profile, the fixed defaults stay and the outcome says so. Null when nothing applies.
    */
-  async profileForPublish(
-    ownerId: string,
-    datasetId: string,
-    datasetVersion: number,
-  ): Promise<{ policy: Stored<PrivacyPolicy>; suggestion: ReturnType<typeof suggestionFigures> } | { skipped: string }> {
+  async boundsAtPublish(ownerId: string, datasetId: string, datasetVersion: number): Promise<BoundsAtPublish | null> {
+    const policy = await this.deps.policies.current(datasetId);
+    if (!policy || profileOfPolicy(policy, datasetVersion)) return null;
+    const atDefaults = policy.maxGroupsPerUnit === POLICY_DEFAULTS.maxGroupsPerUnit && maxRowsPerUnitOf(policy) === POLICY_DEFAULTS.maxRowsPerUnit;
+    if (!atDefaults) return null;
     const epsilon = this.checkEpsilon(this.deps.defaultEpsilon);
-    const { policy, version } = await this.target(ownerId, datasetId, datasetVersion);
+    const { version } = await this.target(ownerId, datasetId, datasetVersion);
+    let kept: Stored<PrivacyPolicy>;
     try {
-      const kept = await this.profile(ownerId, policy, version, epsilon, "PUBLISH");
-      return { policy: kept, suggestion: suggestionFigures(kept.contributionProfile!.histograms as unknown as ContributionProfile, kept) };
+      kept = await this.profile(ownerId, policy, version, epsilon, "PUBLISH");
     } catch (e) {
-      if (e instanceof BudgetExhausted) return { skipped: e.message };
-      throw e;
+      if (!(e instanceof BudgetExhausted)) throw e;
+      return {
+        outcome: "DEFAULTS",
+        maxGroupsPerUnit: policy.maxGroupsPerUnit,
+        maxRowsPerUnit: maxRowsPerUnitOf(policy),
+        epsilonSpent: null,
+        policyVersion: policy.version,
+        note: `kept the fixed default bounds: no contribution profile could be made (${e.message})`,
+      };
     }
+    const s = suggestBounds(kept.contributionProfile!.histograms as unknown as ContributionProfile, {
+      epsilonPerQuery: kept.epsilonPerQuery,
+      measures: kept.measures,
+    });
+    const spent = epsilonToNumber(epsilon);
+    let final = kept;
+    if (s.maxGroupsPerUnit !== kept.maxGroupsPerUnit || s.maxRowsPerUnit !== maxRowsPerUnitOf(kept)) {
+      final = await this.deps.policies.declare(ownerId, {
+        ...declarationOf(kept),
+        datasetId,
+        checkAgainstVersion: datasetVersion,
+        maxGroupsPerUnit: s.maxGroupsPerUnit,
+        maxRowsPerUnit: s.maxRowsPerUnit,
+        note: `bounds suggested at publish from a DP contribution profile (ε ${formatEpsilon(epsilon)})`,
+      });
+    }
+    return {
+      outcome: "PROFILED",
+      maxGroupsPerUnit: final.maxGroupsPerUnit,
+      maxRowsPerUnit: maxRowsPerUnitOf(final),
+      epsilonSpent: spent,
+      policyVersion: final.version,
+      note:
+        `bounds chosen from a DP contribution profile of version ${datasetVersion} (ε ${formatEpsilon(epsilon)} from the dataset's budget): ` +
+        `${final.maxGroupsPerUnit} group(s) and ${maxRowsPerUnitOf(final)} row(s) per unit; expected mean relative error ${s.expectedRelError.toFixed(3)}`,
+    };
   }
 
   private checkEpsilon(value: number): Epsilon {
@@ -293,5 +331,20 @@ export function suggestionFigures(
       return { groupBy: c.groupBy, kind: c.kind, column: c.column, suggested: at(c), current: cur ? at(cur) : null };
     }),
     tradeoffs: s.tradeoffs,
+  };
+}
+
+/** A stored policy's rules as a declaration (to declare the next version with a few fields changed). */
+function declarationOf(p: PrivacyPolicy) {
+  return {
+    privacyUnit: p.privacyUnit,
+    dimensions: p.dimensions,
+    measures: p.measures,
+    aggregates: p.aggregates,
+    minGroupSize: p.minGroupSize,
+    epsilonPerQuery: p.epsilonPerQuery,
+    buyerEpsilonBudget: p.buyerEpsilonBudget,
+    datasetEpsilonBudget: p.datasetEpsilonBudget,
+    ...(p.publicFacts ? { publicFacts: p.publicFacts } : {}),
   };
 }

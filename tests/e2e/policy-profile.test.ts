@@ -230,3 +230,89 @@ describe.each(availableAdapters())("suggested policy bounds over HTTP on %s", (a
     expect((await quote()).map((e) => e.expectedRelBias)).toEqual([null, null]);
   });
 });
+
+const PUBLISH = /* GraphQL */ `
+  mutation ($id: ID!) {
+    publishListing(id: $id) {
+      __typename
+      ... on MutationPublishListingSuccess { data { status boundsAtPublish { outcome maxGroupsPerUnit maxRowsPerUnit epsilonSpent policyVersion note } } }
+      ... on DomainError { code message }
+    }
+  }`;
+
+describe.each(availableAdapters())("bounds chosen at publish on %s", (adapter) => {
+  let ex: TestExchange;
+  let ownerId: string;
+  let token: string;
+
+  beforeAll(async () => {
+    ex = await startTestExchange(adapter, { PROFILE_AT_PUBLISH: "true", PROFILE_EPSILON: "0.5" });
+    const a = await ex.services.accounts.createAccount("owner@publish-profile.test", PASSWORD, ["OWNER"]);
+    ownerId = a._id;
+    token = (await ex.services.accounts.createApiKey(a._id, "owner")).secret;
+  });
+
+  afterAll(async () => {
+    await ex?.stop();
+  });
+
+  /** A dataset with a policy whose bounds are left at their defaults, and a draft listing of it. */
+  async function draft(name: string, budgets: { epsilonPerQuery: number; buyerEpsilonBudget: number; datasetEpsilonBudget: number }) {
+    const t = trips();
+    const ds = await ex.services.datasets.createDataset(ownerId, { name });
+    await ex.services.datasets.uploadVersion(ownerId, ds._id, { source: Readable.from([Buffer.from(t.csv)]), format: "csv", filename: "t.csv" });
+    await ex.services.policies.declare(ownerId, {
+      datasetId: ds._id,
+      privacyUnit: "vehicle_id",
+      dimensions: [{ column: "district", keys: DISTRICTS }],
+      measures: [{ column: "fare", lo: 0, hi: 1000 }],
+      aggregates: ["COUNT_ROWS", "SUM"],
+      ...budgets,
+      publicFacts: { columns: [], size: { exactRows: t.rows } },
+    });
+    const listing = await ex.services.catalog.createListing(ownerId, {
+      datasetId: ds._id,
+      title: { zh: name, en: name },
+      description: { zh: "行程", en: "Trips" },
+      category: "TRANSPORT",
+      licence: "CC BY-NC 4.0",
+      permittedUse: "研究",
+      pricePlan: { perQueryFee: 0, pricePerEpsilon: 0 },
+    });
+    return { datasetId: ds._id, listingGid: gid("Listing", listing._id) };
+  }
+
+  it("profiles a policy left at default bounds, declares the suggested caps and says so", async () => {
+    const { datasetId, listingGid } = await draft("profiled at publish", { epsilonPerQuery: 0.5, buyerEpsilonBudget: 1, datasetEpsilonBudget: 3 });
+    const r = await ex.gql(PUBLISH, { id: listingGid }, token);
+    const data = r.body.data?.publishListing.data;
+    expect(data, JSON.stringify(r.body)).toBeDefined();
+    expect(data.status).toBe("PUBLISHED");
+    expect(data.boundsAtPublish).toMatchObject({ outcome: "PROFILED", epsilonSpent: 0.5 });
+    const policy = (await ex.services.policies.current(datasetId))!;
+    expect(policy.version).toBe(data.boundsAtPublish.policyVersion);
+    expect(policy).toMatchObject({ maxGroupsPerUnit: data.boundsAtPublish.maxGroupsPerUnit, maxRowsPerUnit: data.boundsAtPublish.maxRowsPerUnit });
+    expect(policy.contributionProfile).toMatchObject({ datasetVersion: 1, reason: "PUBLISH", epsilon: "0.5" });
+    expect((await ex.services.privacyBudget.globalRemaining(datasetId)).spentMicro).toBe(500_000);
+    const profiled = await ex.services.audit.findEntries({ action: "policy.profiled" }, 10);
+    expect(profiled.items.some((e) => e.entry.includes(datasetId))).toBe(true);
+  });
+
+  it("keeps the fixed defaults, spending nothing, when the budget cannot cover the profile", async () => {
+    const { datasetId, listingGid } = await draft("too small a budget", { epsilonPerQuery: 0.1, buyerEpsilonBudget: 0.2, datasetEpsilonBudget: 0.2 });
+    const r = await ex.gql(PUBLISH, { id: listingGid }, token);
+    const data = r.body.data?.publishListing.data;
+    expect(data, JSON.stringify(r.body)).toBeDefined();
+    expect(data.status).toBe("PUBLISHED");
+    expect(data.boundsAtPublish).toMatchObject({
+      outcome: "DEFAULTS",
+      maxGroupsPerUnit: 1,
+      maxRowsPerUnit: 100,
+      epsilonSpent: null,
+      policyVersion: 1,
+    });
+    expect(data.boundsAtPublish.note).toMatch(/fixed default bounds.*needs ε 0\.5/);
+    expect((await ex.services.privacyBudget.globalRemaining(datasetId)).spentMicro).toBe(0);
+    expect((await ex.services.policies.current(datasetId))!.version).toBe(1);
+  });
+});
