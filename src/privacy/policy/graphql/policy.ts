@@ -1,5 +1,6 @@
 /** The PrivacyPolicy type: public wherever the listing it belongs to is (it holds only declarations). */
 import { builder } from "../../../graphql/builder.ts";
+import { LiteralScalar } from "../../../graphql/literal-scalar.ts";
 import type { Stored } from "../../../store/port.ts";
 import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
 import { ColumnTypeEnum } from "../../../datasets/graphql/index.ts";
@@ -73,6 +74,12 @@ const PolicyDimensionRef = builder.objectRef<DimensionPolicy>("PolicyDimension")
       nullable: true,
       description: "The public key set, as text (ints and booleans written out).",
       resolve: (d) => d.keys?.map(String) ?? null,
+    }),
+    typedKeys: t.field({
+      type: [LiteralScalar],
+      nullable: true,
+      description: "The public key set typed like its column (an int month is a number, as in answers); give these in `in` filters.",
+      resolve: (d) => d.keys,
     }),
     edges: t.floatList({ nullable: true, resolve: (d) => d.edges }),
     dateEdges: t.stringList({ nullable: true, resolve: (d) => d.dateEdges }),
