@@ -91,6 +91,8 @@ export interface BoundsSuggestion {
   typicalQueries: TypicalQueryTradeoff[];
   /** What lower rows-per-unit caps would cost (mean expected relative error). */
   tradeoffs: BoundsTradeoff[];
+  /** Set when the profile held too little to suggest from (then `suggested` repeats the current caps). */
+  note: string | null;
   /** The policy version that now keeps the profile (the owner accepts by declaring the suggested bounds). */
   policy: Stored<PrivacyPolicy>;
 }
@@ -182,6 +184,16 @@ export class PolicyProfiler {
       measures: kept.measures,
     });
     const spent = epsilonToNumber(epsilon);
+    if (s.typicalQueries.length === 0) {
+      return {
+        outcome: "DEFAULTS",
+        maxGroupsPerUnit: kept.maxGroupsPerUnit,
+        maxRowsPerUnit: maxRowsPerUnitOf(kept),
+        epsilonSpent: spent,
+        policyVersion: kept.version,
+        note: `kept the fixed default bounds: ${TOO_LITTLE}`,
+      };
+    }
     let final = kept;
     if (s.maxGroupsPerUnit !== kept.maxGroupsPerUnit || s.maxRowsPerUnit !== maxRowsPerUnitOf(kept)) {
       final = await this.deps.policies.declare(ownerId, {
@@ -304,11 +316,15 @@ export class PolicyProfiler {
   }
 }
 
+const TOO_LITTLE =
+  "the profile holds too little to suggest bounds from (every histogram bin was under its noise floor and no public size is declared): " +
+  "declare the dataset's size public, or spend a larger ε";
+
 /** The suggestion and the trade-off against the policy's current caps: post-processing of the profile. */
 export function suggestionFigures(
   profile: ContributionProfile,
   policy: PolicyRules,
-): Pick<BoundsSuggestion, "epsilonPerQuery" | "suggested" | "current" | "typicalQueries" | "tradeoffs"> {
+): Pick<BoundsSuggestion, "epsilonPerQuery" | "suggested" | "current" | "typicalQueries" | "tradeoffs" | "note"> {
   const epsilonPerQuery = policy.epsilonPerQuery;
   const s = suggestBounds(profile, { epsilonPerQuery, measures: policy.measures });
   const caps = { maxGroupsPerUnit: policy.maxGroupsPerUnit, maxRowsPerUnit: maxRowsPerUnitOf(policy), measures: policy.measures };
@@ -322,10 +338,22 @@ export function suggestionFigures(
   });
   const same = (a: TypicalQueryChoice, b: TypicalQueryChoice) =>
     a.kind === b.kind && a.column === b.column && a.groupBy.join("\u0000") === b.groupBy.join("\u0000");
+  const current = { ...caps, measures: [...policy.measures], expectedRelError: now.expectedRelError };
+  if (s.typicalQueries.length === 0) {
+    return {
+      epsilonPerQuery,
+      suggested: current,
+      current,
+      typicalQueries: [],
+      tradeoffs: [],
+      note: TOO_LITTLE,
+    };
+  }
   return {
     epsilonPerQuery,
+    note: null,
     suggested: { maxGroupsPerUnit: s.maxGroupsPerUnit, maxRowsPerUnit: s.maxRowsPerUnit, measures: s.measures, expectedRelError: s.expectedRelError },
-    current: { ...caps, measures: [...policy.measures], expectedRelError: now.expectedRelError },
+    current,
     typicalQueries: s.typicalQueries.map((c) => {
       const cur = now.typicalQueries.find((x) => same(x, c));
       return { groupBy: c.groupBy, kind: c.kind, column: c.column, suggested: at(c), current: cur ? at(cur) : null };

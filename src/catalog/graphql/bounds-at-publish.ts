@@ -5,7 +5,10 @@ import type { BoundsAtPublish } from "../model.ts";
 const BoundsOutcomeEnum = builder.enumType("BoundsAtPublishOutcome", {
   values: {
     PROFILED: { description: "A DP contribution profile was made (ε from the dataset's budget) and its suggested caps declared." },
-    DEFAULTS: { description: "The fixed default bounds were kept: the dataset's budget could not cover a profile (see note)." },
+    DEFAULTS: {
+      description:
+        "The fixed default bounds were kept: the dataset's budget could not cover a profile, or it held too little to choose from (see note).",
+    },
   },
 });
 

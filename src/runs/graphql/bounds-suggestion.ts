@@ -64,6 +64,7 @@ export const BoundsSuggestionRef = builder.objectRef<BoundsSuggestion>("BoundsSu
     current: t.field({ type: BoundsChoiceRef, resolve: (s) => s.current }),
     typicalQueries: t.field({ type: [TypicalQueryRef], resolve: (s) => s.typicalQueries }),
     tradeoffs: t.field({ type: [TradeoffRef], resolve: (s) => s.tradeoffs }),
+    note: t.exposeString("note", { nullable: true, description: "Set when the profile held too little to suggest from." }),
     policy: t.field({ type: PrivacyPolicyRef, description: "The policy version that now keeps the profile.", resolve: (s) => s.policy }),
   }),
 });
