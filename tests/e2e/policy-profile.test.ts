@@ -212,7 +212,8 @@ describe.each(availableAdapters())("suggested policy bounds over HTTP on %s", (a
 
   it("keeps the profile when the owner accepts the suggestion on the same version", async () => {
     const before = await policy();
-    await ex.services.policies.declare(ids.owner!, { ...policyRules(), maxRowsPerUnit: 40, maxGroupsPerUnit: 3 });
+    // The owner's ε 1 on the profile is the dataset's spend, not a buyer's: the per-buyer cap may go below it.
+    await ex.services.policies.declare(ids.owner!, { ...policyRules(), buyerEpsilonBudget: 0.5, maxRowsPerUnit: 40, maxGroupsPerUnit: 3 });
     const after = await policy();
     expect(after).toMatchObject({ version: 3, maxRowsPerUnit: 40, contributionProfile: before.contributionProfile });
     expect((await quote()).every((e) => e.expectedRelBias !== null)).toBe(true);

@@ -22,7 +22,8 @@ import type { InputIssue } from "../../errors.ts";
 
 /** ε already spent on a dataset (the privacy budget's figure). A budget may never be lowered below it. */
 export interface EpsilonSpentLookup {
-  spent(datasetId: string): Promise<{ dataset: number; maxPerBuyer: number }>;
+  /** `ownerId`: left out of the per-buyer figure (the owner's own spend is on the dataset's budget only). */
+  spent(datasetId: string, ownerId?: string): Promise<{ dataset: number; maxPerBuyer: number }>;
 }
 
 export type DeclarePolicyInput = PolicyInput & {
@@ -104,7 +105,7 @@ export class PrivacyPolicyService {
       }
     }
 
-    const spent = await this.spentLookup.spent(dataset._id);
+    const spent = await this.spentLookup.spent(dataset._id, dataset.ownerId);
     if (rules.buyerEpsilonBudget < spent.maxPerBuyer) {
       throw new BudgetBelowSpent("buyerEpsilonBudget", rules.buyerEpsilonBudget, spent.maxPerBuyer);
     }
