@@ -91,7 +91,7 @@ export interface BoundsSuggestion {
   typicalQueries: TypicalQueryTradeoff[];
   /** What lower rows-per-unit caps would cost (mean expected relative error). */
   tradeoffs: BoundsTradeoff[];
-  /** Set when the profile held too little to suggest from (then `suggested` repeats the current caps). */
+  /** Caveats: the profile held too little to suggest from (then `suggested` repeats the current caps), or no exact size is declared. */
   note: string | null;
   /** The policy version that now keeps the profile (the owner accepts by declaring the suggested bounds). */
   policy: Stored<PrivacyPolicy>;
@@ -140,13 +140,19 @@ export class PolicyProfiler {
     const kept = await this.profile(ownerId, policy, version, epsilon, "SUGGESTED");
     const profile = kept.contributionProfile!.histograms as unknown as ContributionProfile;
     const remaining = await this.deps.budgets.globalRemaining(policy.datasetId, policyCaps(kept));
+    const figures = suggestionFigures(profile, kept);
+    // Without an exact public size the heaviest units (each under the noise floor) are invisible:
+    // measured on heavy-tailed flights, quoted intervals then cover the truth far less often.
+    const exact = publicFactsOf(kept).size?.exactRows != null;
+    const note = exact ? figures.note : [figures.note, NO_EXACT_SIZE].filter(Boolean).join("; ");
     return {
       datasetId: policy.datasetId,
       datasetVersion: version.version,
       profileId: kept.contributionProfile!.profileId,
       epsilonSpent: epsilonToNumber(epsilon),
       datasetEpsilonRemaining: (remaining.remainingMicro ?? 0) / 1e6,
-      ...suggestionFigures(profile, kept),
+      ...figures,
+      note,
       policy: kept,
     };
   }
@@ -315,6 +321,10 @@ export class PolicyProfiler {
     });
   }
 }
+
+const NO_EXACT_SIZE =
+  "no exact size is declared public: the rows of the heaviest units (each hidden under the profile's noise) cannot be counted, " +
+  "so bias figures err low; declaring publicFacts.size.exactRows lets the profile account for them";
 
 const TOO_LITTLE =
   "the profile holds too little to suggest bounds from (every histogram bin was under its noise floor and no public size is declared): " +

@@ -19,7 +19,7 @@ const SUGGEST = /* GraphQL */ `
       __typename
       ... on MutationSuggestPolicyBoundsSuccess {
         data {
-          profileId datasetVersion epsilonSpent datasetEpsilonRemaining epsilonPerQuery
+          profileId datasetVersion epsilonSpent datasetEpsilonRemaining epsilonPerQuery note
           suggested { maxGroupsPerUnit maxRowsPerUnit measures { column lo hi } expectedRelError }
           current { maxGroupsPerUnit maxRowsPerUnit measures { column lo hi } expectedRelError }
           typicalQueries { groupBy kind column suggested { maxRowsPerUnit expectedRelBias expectedRelNoise } current { expectedRelBias expectedRelNoise } }
@@ -170,7 +170,7 @@ describe.each(availableAdapters())("suggested policy bounds over HTTP on %s", (a
     const r = await ex.gql(SUGGEST, { datasetId: gid("Dataset", datasetId), epsilon: 1 }, tokens.owner);
     const s = r.body.data?.suggestPolicyBounds.data;
     expect(s, JSON.stringify(r.body)).toBeDefined();
-    expect(s).toMatchObject({ datasetVersion: 1, epsilonSpent: 1, datasetEpsilonRemaining: 0.5, epsilonPerQuery: 0.5 });
+    expect(s).toMatchObject({ datasetVersion: 1, epsilonSpent: 1, datasetEpsilonRemaining: 0.5, epsilonPerQuery: 0.5, note: null });
     expect(s.policy).toMatchObject({
       version: 2,
       contributionProfile: { profileId: s.profileId, datasetVersion: 1, epsilon: 1, reason: "SUGGESTED" },

@@ -64,7 +64,10 @@ export const BoundsSuggestionRef = builder.objectRef<BoundsSuggestion>("BoundsSu
     current: t.field({ type: BoundsChoiceRef, resolve: (s) => s.current }),
     typicalQueries: t.field({ type: [TypicalQueryRef], resolve: (s) => s.typicalQueries }),
     tradeoffs: t.field({ type: [TradeoffRef], resolve: (s) => s.tradeoffs }),
-    note: t.exposeString("note", { nullable: true, description: "Set when the profile held too little to suggest from." }),
+    note: t.exposeString("note", {
+      nullable: true,
+      description: "Caveats: the profile held too little to suggest from, or no exact size is declared public (bias then errs low).",
+    }),
     policy: t.field({ type: PrivacyPolicyRef, description: "The policy version that now keeps the profile.", resolve: (s) => s.policy }),
   }),
 });
