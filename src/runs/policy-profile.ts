@@ -29,7 +29,7 @@ import {
   publicMaxRows,
   publicMinRows,
 } from "../privacy/policy/index.ts";
-import { BudgetExhausted, type PrivacyBudgetService, policyCaps, toMicro } from "../privacy/budget/index.ts";
+import { BudgetExhausted, type PrivacyBudgetService, microToEpsilon, policyCaps, toMicro } from "../privacy/budget/index.ts";
 import { epsilonToNumber, formatEpsilon, parseEpsilon, type Epsilon } from "../privacy/mechanism/index.ts";
 import {
   computeProfile,
@@ -126,10 +126,6 @@ export class PolicyProfiler {
     this.deps = deps;
   }
 
-  get defaultEpsilon(): number {
-    return this.deps.defaultEpsilon;
-  }
-
   /**
    * The owner's request: spend ε on a profile of `datasetVersion` (the latest when omitted), keep
    * it with the policy, and suggest bounds. Every refusal happens before anything is spent.
@@ -150,7 +146,7 @@ export class PolicyProfiler {
       datasetVersion: version.version,
       profileId: kept.contributionProfile!.profileId,
       epsilonSpent: epsilonToNumber(epsilon),
-      datasetEpsilonRemaining: (remaining.remainingMicro ?? 0) / 1e6,
+      datasetEpsilonRemaining: microToEpsilon(remaining.remainingMicro ?? 0),
       ...figures,
       note,
       policy: kept,
