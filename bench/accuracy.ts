@@ -18,6 +18,7 @@ import { clusterColumns } from "../src/runs/columns.ts";
 import { runClusteredInProcess } from "../src/runs/kernel-job.ts";
 import { FLIGHT_AIRPORTS, FLIGHT_CARRIERS } from "../seed/generators/flights.ts";
 import { exactGroups, memoryTable, type MemoryTable } from "./accuracy-data.ts";
+import { SIZE_BUCKETS } from "../src/privacy/policy/index.ts";
 import { computeProfile, profileDims, type ContributionProfile } from "../src/queries/contribution-profile.ts";
 import { suggestBounds, type SuggestedBounds } from "../src/queries/suggest-bounds.ts";
 import { parseEpsilon } from "../src/privacy/mechanism/epsilon.ts";
@@ -167,6 +168,7 @@ export function printAccuracy(label: string, results: ShapeAccuracy[]): void {
 export function suggestedPolicy(
   t: MemoryTable,
   profileEpsilon = "1",
+  publicSize: { minRows: number; maxRows: number } | null = { minRows: t.rows, maxRows: t.rows },
 ): { policy: PolicyRules & { contributionProfile: ContributionProfile }; profile: ContributionProfile; suggestion: SuggestedBounds } {
   const draft = flightsPolicy();
   const profile = computeProfile({
@@ -175,7 +177,8 @@ export function suggestedPolicy(
     dims: profileDims(draft.dimensions, t.views),
     measures: draft.measures.map((m) => m.column),
     epsilon: parseEpsilon(profileEpsilon),
-    rowCount: t.rows,
+    // What the owner declared public (publicFacts.size): the exact size by default.
+    publicSize,
   });
   const suggestion = suggestBounds(profile, { epsilonPerQuery: draft.epsilonPerQuery, measures: draft.measures });
   const policy = {
@@ -185,13 +188,24 @@ export function suggestedPolicy(
   return { policy, profile, suggestion };
 }
 
+/** The declared size bucket (publicFacts.size.bucket) holding `rows`, as the profile reads it. */
+function bucketOf(rows: number): { minRows: number; maxRows: number } {
+  const bounds = Object.values(SIZE_BUCKETS);
+  const i = bounds.findIndex((b) => rows <= b);
+  return { minRows: i <= 0 ? 0 : bounds[i - 1]! + 1, maxRows: bounds[Math.max(0, i)]! };
+}
+
 export async function runAccuracyBench(): Promise<void> {
   const rows = Number(process.env.ACCURACY_ROWS ?? 300_000);
   const runs = Number(process.env.ACCURACY_RUNS ?? 10);
   const t = flightsTable(rows);
   console.log(`accuracy_rows=${rows}`);
   printAccuracy("defaults", measureAccuracy(t, flightsPolicy(), { runs, epsilon: "1" }));
-  const { policy, suggestion } = suggestedPolicy(t);
+  // ACCURACY_PUBLIC_SIZE: the size the owner declares (exact, the size bucket holding it, or none).
+  const declared = process.env.ACCURACY_PUBLIC_SIZE ?? "exact";
+  const publicSize = declared === "none" ? null : declared === "bucket" ? bucketOf(t.rows) : { minRows: t.rows, maxRows: t.rows };
+  console.log(`accuracy_public_size=${declared}`);
+  const { policy, suggestion } = suggestedPolicy(t, "1", publicSize);
   console.log(`suggested.max_groups_per_unit=${suggestion.maxGroupsPerUnit}`);
   console.log(`suggested.max_rows_per_unit=${suggestion.maxRowsPerUnit}`);
   for (const m of suggestion.measures) console.log(`suggested.${m.column}=[${m.lo}, ${m.hi}]`);

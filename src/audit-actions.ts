@@ -22,6 +22,8 @@ export const ACTIONS = {
   datasetCreated: "dataset.created",
   datasetVersionCreated: "dataset.version_created",
   policyChanged: "dataset.policy_changed",
+  /** The owner spent ε on a DP contribution profile of a version (suggestPolicyBounds), kept with a new policy version. */
+  policyProfiled: "policy.profiled",
   listingStateChanged: "listing.state_changed",
   // access
   accessRequested: "access.requested",
@@ -69,6 +71,11 @@ export interface AuditEventShapes {
   "dataset.policy_changed": {
     subject: Ids<"datasetId" | "ownerId"> & Opt<"policyId">;
     data: { policyHash: string; epsilonTotal?: number; minGroupSize?: number };
+  };
+  /** A DP contribution profile: the ε it spent (also debited from the dataset's budget), the version it describes, its hash. */
+  "policy.profiled": {
+    subject: Ids<"datasetId" | "ownerId" | "policyId" | "profileId">;
+    data: { epsilon: number; datasetVersion: number; profileHash: string; reason: string };
   };
   "listing.state_changed": {
     subject: Ids<"listingId" | "datasetId" | "ownerId">;

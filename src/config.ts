@@ -51,6 +51,8 @@ const schema = z.object({
   QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(15),
   QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(0.1),
   QUERY_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(1_000_000),
+  PROFILE_EPSILON: z.coerce.number({ message: "must be an ε such as 0.1" }).gt(0, "must be greater than 0").max(1, "must be at most 1").default(0.1),
+  PROFILE_AT_PUBLISH: bool.default(true),
   PLATFORM_FEE_BPS: z.coerce
     .number({ message: "must be basis points (1 bp = 0.01 %)" })
     .int("must be a whole number of basis points")
@@ -130,6 +132,12 @@ export interface Config {
    * the same path), released on their own slot (CLUSTER_RELEASE_BASE_MS + …_MS_PER_1000_ROWS).
    */
   cluster: { sparkConnectUrl: string; dataDir: string; minRows: number; release: { baseMs: number; perThousandRowsMs: number } } | null;
+  /**
+   * Contribution profiles (issue #16): the ε one spends when the owner names none, and at publish
+   * (PROFILE_EPSILON); whether publishing a listing whose policy has no profile and default
+   * bounds computes one (PROFILE_AT_PUBLISH).
+   */
+  profile: { epsilon: number; atPublish: boolean };
   /** The exchange's share of each charge, in basis points (PLATFORM_FEE_BPS), posted to its revenue account. */
   platformFeeBasisPoints: number;
   /** How often the one recovery sweeper runs (RECOVERY_INTERVAL_MS), and how long a run may go silent (RUN_LEASE_MS). */
@@ -209,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : null,
     platformFeeBasisPoints: c.PLATFORM_FEE_BPS,
+    profile: { epsilon: c.PROFILE_EPSILON, atPublish: c.PROFILE_AT_PUBLISH },
     recovery: { intervalMs: c.RECOVERY_INTERVAL_MS, runLeaseMs: c.RUN_LEASE_MS },
     crashAt: c.EXCHANGE_CRASH_AT ?? null,
   };

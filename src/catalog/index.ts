@@ -2,6 +2,7 @@
 export { canSee } from "./service.ts";
 
 export { CatalogService } from "./service.ts";
+export type { BoundsAtPublish, PublishBounds } from "./model.ts";
 import type { CatalogService as CatalogServiceType } from "./service.ts";
 
 declare module "../graphql/context.ts" {

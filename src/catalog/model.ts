@@ -60,7 +60,30 @@ export interface Listing {
   updatedAt: string;
   /** When it was first published; "" while it never was (sort fields must be present). */
   publishedAt: string;
+  /** How contribution bounds were chosen when it was first published (owner-only; absent: nothing was chosen). */
+  boundsAtPublish?: BoundsAtPublish | null;
 }
+
+/**
+ * Issue #16: publishing a listing whose policy has no DP contribution profile of the listed
+ * version and left the bound fields at their defaults chooses the bounds the way a suggestion
+ * does (a profile at the configured ε, then its suggested caps declared as the next policy
+ * version) — or, when the dataset's budget cannot cover the profile, keeps the fixed defaults.
+ */
+export interface BoundsAtPublish {
+  outcome: "PROFILED" | "DEFAULTS";
+  maxGroupsPerUnit: number;
+  maxRowsPerUnit: number;
+  /** ε the profile spent; null when none was made. */
+  epsilonSpent: number | null;
+  /** The policy version in force after publishing. */
+  policyVersion: number;
+  /** In words: what was chosen and why. */
+  note: string;
+}
+
+/** Chooses bounds at publish (the composition root hands it over; null when nothing was done). */
+export type PublishBounds = (ownerId: string, datasetId: string, datasetVersion: number) => Promise<BoundsAtPublish | null>;
 
 export const LISTING_COLLECTION: { name: string; indexes: IndexSpec[] } = {
   name: "listings",

@@ -7,7 +7,7 @@
  * so two concurrent changes cannot both apply; each is kept in the listing's history and audited.
  */
 import { z } from "zod";
-import type { Collection, DocumentStore, Filter, Page, Stored } from "../store/port.ts";
+import type { Collection, DocumentStore, Filter, JsonValue, Page, Stored } from "../store/port.ts";
 import { encodeCursor } from "../store/cursor.ts";
 import { InvalidInput, NotFound, invalidInputFromZod } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -25,7 +25,7 @@ import {
   type PublicColumnView,
   type PublicFacts,
 } from "../privacy/policy/index.ts";
-import { LISTING_COLLECTION, type Listing, type ListingStatus, type StatusChange } from "./model.ts";
+import { LISTING_COLLECTION, type Listing, type ListingStatus, type PublishBounds, type StatusChange } from "./model.ts";
 import { buildPricePlan, hasFreeTier, indicativeQueryPrice, isFree, type PricePlan, type PricePlanInput } from "./price-plan.ts";
 import { createListingSchema, reasonSchema, updateListingSchema, type CreateListingInput, type UpdateListingInput } from "./listing-input.ts";
 import { listingTerms } from "./search-terms.ts";
@@ -95,6 +95,8 @@ export interface CatalogServiceDeps {
   audit: AuditTrail;
   /** The exchange's cut of every charge, written into each price plan (owners cannot set it). */
   platformFeeBasisPoints?: number;
+  /** Chooses contribution bounds when an owner first publishes (issue #16); none when omitted. */
+  boundsAtPublish?: PublishBounds | null;
   now?: () => Date;
 }
 
@@ -102,6 +104,7 @@ export class CatalogService {
   private readonly listings: Collection<Listing>;
   private readonly datasets: DatasetCatalogSource;
   private readonly policies: PrivacyPolicyService;
+  private readonly boundsAtPublish: PublishBounds | null;
   private readonly audit: AuditTrail;
   private readonly platformFeeBasisPoints: number;
   private readonly now: () => Date;
@@ -113,6 +116,7 @@ export class CatalogService {
     this.datasets = deps.datasets;
     this.policies = deps.policies;
     this.audit = deps.audit;
+    this.boundsAtPublish = deps.boundsAtPublish ?? null;
     this.now = deps.now ?? (() => new Date());
     // Every listing change stores its event id on the listing in the same write.
     this.audit.drift.registerFactCheck(ACTIONS.listingStateChanged, async (e) =>
@@ -245,7 +249,12 @@ export class CatalogService {
     if (!version) throw new InvalidInput([{ path: "listing.datasetVersion", message: `dataset version ${listing.datasetVersion} no longer exists` }]);
     await this.assertPolicyFits(listing.datasetId, version, "owner");
     const reason = listing.status === "DRAFT" ? "published" : "reinstated";
-    const published = await this.changeStatus(listing, "PUBLISHED", actorId, as, reason);
+    // First publication by the owner: bounds left at their defaults are chosen from a DP profile.
+    const bounds =
+      listing.status === "DRAFT" && isOwner && this.boundsAtPublish
+        ? await this.boundsAtPublish(actorId, listing.datasetId, listing.datasetVersion)
+        : null;
+    const published = await this.changeStatus(listing, "PUBLISHED", actorId, as, reason, bounds ? { boundsAtPublish: bounds } : {});
     for (const listener of this.published) listener(published);
     return published;
   }
@@ -278,10 +287,11 @@ export class CatalogService {
     actorId: string,
     as: "OWNER" | "ADMIN",
     reason: string,
+    extra: Partial<Pick<Listing, "boundsAtPublish">> = {},
   ): Promise<Stored<Listing>> {
     const at = this.now().toISOString();
     const change: StatusChange = { from: listing.status, to, at, by: actorId, as, reason };
-    const set: Record<string, string> = { status: to, updatedAt: at };
+    const set: Record<string, JsonValue> = { status: to, updatedAt: at, ...(extra as Record<string, JsonValue>) };
     if (to === "PUBLISHED" && listing.publishedAt === "") set["publishedAt"] = at;
     const event = stateEvent(actorId, listing, listing.status, to, listing.indicativeQueryPrice, listing.pricePlan.currency);
     // Conditional on the status we read: a concurrent change makes this one fail, not double-apply.

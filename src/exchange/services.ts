@@ -29,6 +29,8 @@ import {
   ColumnLoader,
   DEFAULT_ANALYSIS_RELEASE,
   DEFAULT_QUERY_RELEASE,
+  PolicyProfiler,
+  PROFILE_EPSILON_DEFAULT,
   QueryService,
   RecoverySweeper,
   RunPath,
@@ -45,7 +47,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 export type Services = ExchangeServices;
 
 export type ServicesConfig = Pick<Config, "sessionTtlMs" | "dataDir" | "audit" | "platformFeeBasisPoints" | "recovery" | "crashAt"> &
-  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease" | "cluster">>;
+  Partial<Pick<Config, "billing" | "env" | "uploadMaxBytes" | "analysisRelease" | "queryRelease" | "cluster" | "profile">>;
 
 export async function buildServices(
   stores: { store: DocumentStore; blobs: BlobStore },
@@ -83,6 +85,9 @@ export async function buildServices(
     policies,
     audit,
     platformFeeBasisPoints: config.platformFeeBasisPoints,
+    // Bounds left at their defaults are chosen from a DP profile at a listing's first publication (issue #16).
+    boundsAtPublish:
+      config.profile?.atPublish === false ? null : (ownerId, datasetId, version) => profiler.boundsAtPublish(ownerId, datasetId, version),
   });
   const access = await AccessService.open(store, { catalog, audit });
   const billing = await BillingService.open(store, {
@@ -139,6 +144,13 @@ export async function buildServices(
     });
   }
   const analysisRuns = new AnalysisRunService({ ...runDeps, analyses, deadline: { ...DEFAULT_ANALYSIS_RELEASE, ...config.analysisRelease } });
+  const profiler: PolicyProfiler = new PolicyProfiler({
+    datasets,
+    policies,
+    budgets: privacyBudget,
+    columns,
+    defaultEpsilon: config.profile?.epsilon ?? PROFILE_EPSILON_DEFAULT,
+  });
 
   // Finish what a crash left half-done (once every service has registered its audit fact checks),
   // then keep sweeping while the exchange runs: runs, holds, ε debits and the audit outbox.
@@ -151,7 +163,23 @@ export async function buildServices(
   datasets.startSweeping();
   lifecycle.onClose("upload sweeper", () => datasets.stopSweeping());
 
-  return { store, blobs, metrics, audit, accounts, datasets, policies, privacyBudget, catalog, access, billing, analyses, queries, analysisRuns };
+  return {
+    store,
+    blobs,
+    metrics,
+    audit,
+    accounts,
+    datasets,
+    policies,
+    privacyBudget,
+    catalog,
+    access,
+    billing,
+    analyses,
+    queries,
+    analysisRuns,
+    profiler,
+  };
 }
 
 /**

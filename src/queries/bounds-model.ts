@@ -8,14 +8,9 @@
  * groups at random) and min(n, R) rows of each. With weight 1/k per cell in the profile, the rows
  * a shape holds are Σ k̄·w·n̄ and the rows kept Σ min(k̄, MG)·w·min(n̄, R).
  */
-import { COUNT_EDGES, VALUE_EDGES, type ContributionProfile, type MeasureProfile, type ShapeProfile } from "./contribution-profile.ts";
+import { COUNT_EDGES, VALUE_EDGES, countOf, type ContributionProfile, type MeasureProfile, type ShapeProfile } from "./contribution-profile.ts";
 
-/** A representative count for bin b of COUNT_EDGES: the middle of its integers. */
-export function countOf(b: number): number {
-  const lo = COUNT_EDGES[b]!;
-  const hi = COUNT_EDGES[b + 1]!;
-  return (lo + hi - 1) / 2;
-}
+export { countOf };
 
 /** A representative value for bin b of VALUE_EDGES (the geometric middle; ±∞ ends take their finite edge). */
 export function valueOf(b: number): number {
@@ -28,7 +23,7 @@ export function valueOf(b: number): number {
 }
 
 /**
- * Rows the shape holds (the public row count) and rows kept under (MG, R), estimated from the
+ * Rows the shape holds (its public row figure, contribution-profile.ts) and rows kept under (MG, R), estimated from the
  * profile. The rows the profile cannot see (the row count minus what its visible bins hold) are
  * the heavy tail — a few units, each under the noise floor on its own. They are modelled as
  * units in every group with cells TAIL_FACTOR × the largest visible cell size: a guess in the

@@ -11,9 +11,13 @@
  * the bound holds exactly). Per measure, the values' histogram with weight 1/n_u per row (same
  * sensitivity). Noisy bins below scale·ln(20·bins) are zeroed, so that empty bins (most of a
  * log-scale histogram) do not add up to a phantom tail of huge units: post-processing, no
- * further privacy cost. The rows a shape holds are not estimated from these (a few heavy units
- * hold most rows and DP cannot see them one by one): the version's row count, already public in
- * every quote (rowsToScan), stands for them.
+ * further privacy cost. The rows a shape holds cannot be read off these alone (a few heavy units
+ * hold most rows and DP cannot see them one by one): the size the owner declared public
+ * (publicFacts.size, what quotes price as rowsPriced) stands for them — exact, or the bins'
+ * estimate kept inside the declared bucket; without a declaration, the bins' estimate alone
+ * (then the unseen heavy tail is not modelled and bias figures err low). Nothing else about the
+ * version (not its exact row count) goes in: the profile is a function of public facts and its
+ * DP releases only.
  */
 import { divideEpsilon, fromUnits, releaseInteger, type ByteSource, cryptoBytes, type Epsilon, epsilonToNumber } from "../privacy/mechanism/index.ts";
 import type { ColumnView } from "./kernel-abi.ts";
@@ -22,6 +26,13 @@ const WEIGHT_UNITS = 1024;
 
 /** Bin b holds [edges[b], edges[b+1]): 1, 2, 3–4, 5–8, … (powers of two). */
 export const COUNT_EDGES: readonly number[] = [1, 2, 3, ...Array.from({ length: 20 }, (_, i) => 2 ** (i + 2) + 1)];
+
+/** A representative count for bin b of COUNT_EDGES: the middle of its integers. */
+export function countOf(b: number): number {
+  const lo = COUNT_EDGES[b]!;
+  const hi = COUNT_EDGES[b + 1]!;
+  return (lo + hi - 1) / 2;
+}
 
 /** Signed log-scale value bins: 0, then ±2^(k/2) from 2^-4 to 2^40. */
 export const VALUE_EDGES: readonly number[] = (() => {
@@ -33,7 +44,10 @@ export interface ShapeProfile {
   dims: string[];
   /** Groups the shape has (public: the product of the dimensions' key counts). */
   groups: number;
-  /** Rows in the version (public: quotes show it as rowsToScan). */
+  /**
+   * Rows the shape stands for: the declared public size when exact, else the rows the noisy bins
+   * hold, kept inside the declared bucket (or alone, when no size is declared). Never the exact count.
+   */
   rows: number;
   /** weights[kb][nb], noisy, ≥ 0; bins of COUNT_EDGES for both axes. */
   weights: number[][];
@@ -50,6 +64,8 @@ export interface MeasureProfile {
 export interface ContributionProfile {
   /** ε spent on the whole profile (decimal text). */
   epsilon: string;
+  /** The dataset version profiled (a profile describes one version); absent in profiles made outside the service. */
+  datasetVersion?: number;
   shapes: ShapeProfile[];
   measures: MeasureProfile[];
 }
@@ -61,8 +77,12 @@ export interface ProfileInput {
   dims: Array<{ column: string; groupOf: (i: number) => number; width: number }>;
   measures: string[];
   epsilon: Epsilon;
-  /** The version's row count (public). */
-  rowCount: number;
+  /**
+   * The size the owner declared public (publicFacts.size: its smallest and largest row counts;
+   * equal when exact), or null when none is declared. Never the version's exact count.
+   */
+  publicSize: { minRows: number; maxRows: number } | null;
+  datasetVersion?: number;
   bytes?: ByteSource;
 }
 
@@ -145,7 +165,8 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
     }
     const clean = cleaner(K * N);
     const floor = scale * Math.log(20 * K * N);
-    return { dims, groups, rows: input.rowCount, weights: exact.map((row) => row.map((units) => clean(noisy(units)))), floor };
+    const weights = exact.map((row) => row.map((units) => clean(noisy(units))));
+    return { dims, groups, rows: publicRows(weights, input.publicSize), weights, floor };
   });
 
   const measureProfiles: MeasureProfile[] = input.measures.map((column) => {
@@ -161,7 +182,29 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
     return { column, weights: exact.map((units) => clean(noisy(units))) };
   });
 
-  return { epsilon: formatShare(input.epsilon), shapes: shapeProfiles, measures: measureProfiles };
+  return {
+    epsilon: formatShare(input.epsilon),
+    ...(input.datasetVersion !== undefined ? { datasetVersion: input.datasetVersion } : {}),
+    shapes: shapeProfiles,
+    measures: measureProfiles,
+  };
+}
+
+/**
+ * The rows a shape stands for, from public facts and the noisy bins only (post-processing): the
+ * rows the bins hold (Σ k̄·w·n̄), kept inside the declared size's range; exactly the declared
+ * size when it is exact.
+ */
+export function publicRows(weights: number[][], publicSize: ProfileInput["publicSize"]): number {
+  let seen = 0;
+  weights.forEach((row, kb) => {
+    const k = countOf(kb);
+    row.forEach((w, nb) => {
+      if (w > 0) seen += k * w * countOf(nb);
+    });
+  });
+  if (!publicSize) return Math.round(seen);
+  return Math.round(Math.min(publicSize.maxRows, Math.max(publicSize.minRows, seen)));
 }
 
 function formatShare(e: Epsilon): string {

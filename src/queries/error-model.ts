@@ -48,18 +48,20 @@ export function aggregateErrors(plan: QueryPlan, profile: ContributionProfile | 
       const avgShift = clamp && Math.abs(clamp.mean) > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / Math.abs(clamp.mean) : 0;
       bias = a.kind === "AVG" ? Math.min(1, avgShift) : Math.min(1, loss + clampBias);
     }
-    if (a.kind === "COUNT_UNITS") bias = profile ? 0 : null; // every unit with a row counts once per group it keeps
+    if (a.kind === "COUNT_UNITS") bias = profile && loss !== null ? 0 : null; // every unit with a row counts once per group it keeps
     return { aggregateIndex: i, noiseStdDev: sd, expectedRelBias: bias };
   });
 }
 
-function shapeLoss(plan: QueryPlan, profile: ContributionProfile): number {
+/** The shape's expected loss; null when the profile holds nothing for it (no rows seen nor declared): it cannot say. */
+function shapeLoss(plan: QueryPlan, profile: ContributionProfile): number | null {
   const shape = shapeFor(
     profile,
     plan.groupDims.map((d) => d.column),
     plan.maxGroupsPerUnit,
     plan.maxRowsPerUnit,
   );
+  if (shape && shape.rows <= 0) return null;
   return shape ? rowLoss(shape, plan.maxGroupsPerUnit, plan.maxRowsPerUnit) : 0;
 }
 

@@ -10,3 +10,5 @@ export { SELECTION_HASH_SOURCE, selectionHash } from "./selection-hash.ts";
 export type { Literal } from "./ir.ts";
 export type { ReleasedGroup } from "./release.ts";
 export { quotedErrors, type QuotedError } from "./error-model.ts";
+export { computeProfile, profileDims, type ContributionProfile } from "./contribution-profile.ts";
+export { suggestBounds, typicalQueryErrors, type SuggestedBounds, type TypicalQueryChoice, type BoundsTradeoff } from "./suggest-bounds.ts";

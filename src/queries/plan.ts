@@ -25,7 +25,7 @@ import {
   epsilonToNumber,
   type Epsilon,
 } from "../privacy/mechanism/index.ts";
-import { canonicalIR, irHash, type AggregateIR, type Literal, type QueryIR } from "./ir.ts";
+import { canonicalIR, irHash, type AggregateIR, type FilterIR, type Literal, type QueryIR } from "./ir.ts";
 import { PolicyViolation } from "./errors.ts";
 import { answerBytesBound, MAX_ANSWER_BYTES } from "./answer-size.ts";
 import type { ContributionProfile } from "./contribution-profile.ts";
@@ -180,7 +180,7 @@ const STATS_OF: Record<AggregateIR["kind"], Statistic[]> = {
 };
 
 export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} }: PlanInput): QueryPlan {
-  const ir = canonicalIR(raw);
+  const ir = canonicalIR(typedFilterValues(raw, policy));
   const column = (name: string, path: string): ColumnSchema => {
     const c = schema.columns.find((x) => x.name === name);
     if (!c) throw new PolicyViolation("UNKNOWN_COLUMN", path, `column ${JSON.stringify(name)} does not exist in this dataset`);
@@ -459,6 +459,24 @@ export function planQuery({ ir: raw, policy, schema, rowCount, derivedKeys = {} 
     profile: policy.contributionProfile ?? null,
     suppression,
   };
+}
+
+/**
+ * Keys keep their type (issue #16): an `in` value written as text ("3", "true") on a key set of
+ * ints or booleans is the typed key it spells, and a number on a key set of strings the string,
+ * so the same filter written either way is one query (one canonical IR, one hash, one cached
+ * answer) and answers show the keys typed like their column. Values that spell no key are left
+ * as they are (the planner refuses them, naming the value).
+ */
+export function typedFilterValues(ir: QueryIR, policy: Pick<PolicyRules, "dimensions">): QueryIR {
+  const filters = ir.filters.map((f): FilterIR => {
+    if (f.op !== "in") return f;
+    const keys = policy.dimensions.find((d) => d.column === f.column)?.keys;
+    if (!keys) return f;
+    const values = f.values.map((v) => keys.find((k) => k === v) ?? keys.find((k) => String(k) === String(v)) ?? v);
+    return { ...f, values };
+  });
+  return { ...ir, filters };
 }
 
 /** The ε a request asks for, checked against the policy's per-query limit (queries and analyses). */

@@ -119,3 +119,17 @@ export function suggestBounds(
   tradeoffs.push({ maxRowsPerUnit, expectedRelError });
   return { maxGroupsPerUnit, maxRowsPerUnit, measures, expectedRelError, typicalQueries: choices, tradeoffs };
 }
+
+/**
+ * The typical queries' expected errors under given caps (each query tuned inside them, as the
+ * planner does once the profile is kept with the policy): the "current bounds" side of the
+ * trade-off a suggestion shows.
+ */
+export function typicalQueryErrors(
+  profile: ContributionProfile,
+  caps: { maxGroupsPerUnit: number; maxRowsPerUnit: number; measures: Array<{ column: string; lo: number; hi: number }> },
+  epsilonPerQuery: number,
+): { typicalQueries: TypicalQueryChoice[]; expectedRelError: number } {
+  const choices = chooseAll(profile, typicalQueries(profile, caps.measures), caps, epsilonPerQuery);
+  return { typicalQueries: choices, expectedRelError: meanError(choices) };
+}

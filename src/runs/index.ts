@@ -9,10 +9,12 @@ export { DEFAULT_ANALYSIS_RELEASE, DEFAULT_QUERY_RELEASE } from "./release-slot.
 export { RunPath, type RunPlan, type RunOutcome } from "./run-path.ts";
 export { RunRecords, type RunRecord, type RunState } from "./run-record.ts";
 export { RecoverySweeper } from "./recovery-sweeper.ts";
+export { PolicyProfiler, PROFILE_EPSILON_DEFAULT, PROFILE_EPSILON_MAX, type BoundsSuggestion } from "./policy-profile.ts";
 export { CRASH_POINTS, crashHookFrom, type CrashPoint } from "./crash-points.ts";
 
 import type { QueryService } from "./query-runs.ts";
 import type { AnalysisRunService } from "./analysis-runs.ts";
+import type { PolicyProfiler } from "./policy-profile.ts";
 
 declare module "../graphql/context.ts" {
   interface ExchangeServices {
@@ -20,5 +22,7 @@ declare module "../graphql/context.ts" {
     queries: QueryService;
     /** Quotes and runs approved analyses. */
     analysisRuns: AnalysisRunService;
+    /** DP contribution profiles and the bounds suggested from them (issue #16). */
+    profiler: PolicyProfiler;
   }
 }

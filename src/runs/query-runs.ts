@@ -50,6 +50,7 @@ import { computeOnCluster, engineFor, type ClusterEngineConfig, type QueryEngine
 import { prepareQueryKernel } from "./kernel-job.ts";
 import { ColumnLoader } from "./columns.ts";
 import { budgetStanding } from "./budget-check.ts";
+import { profileOfPolicy } from "./policy-profile.ts";
 import { InvalidInput } from "../errors.ts";
 
 export interface QueryRequest {
@@ -214,7 +215,9 @@ export class QueryService {
       epsilon: req.epsilon ?? String(policy.epsilonPerQuery),
     };
     const derivedKeys = await this.derivedKeyDictionaries(version, derivedKeyColumns(ir, policy));
-    const plan = planQuery({ ir, policy, schema: version.schema, rowCount: version.rowCount, derivedKeys });
+    // The policy's DP contribution profile, when it describes the listed version (policy-profile.ts).
+    const planned = { ...policy, contributionProfile: profileOfPolicy(policy, version.version) };
+    const plan = planQuery({ ir, policy: planned, schema: version.schema, rowCount: version.rowCount, derivedKeys });
     const caps = policyCaps(policy);
     // A policy change (bounds, k, facts) or a new mechanism never serves an answer computed before it.
     const answerHash = createHash("sha256")

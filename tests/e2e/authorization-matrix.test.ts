@@ -80,6 +80,7 @@ const RULES: Record<string, Persona[]> = {
   "Mutation.publishListing": ["owner", "admin"],
   "Mutation.suspendListing": ["owner", "admin"],
   "Mutation.declarePrivacyPolicy": ["owner"],
+  "Mutation.suggestPolicyBounds": ["owner"],
   "Mutation.requestAccess": ["buyer"],
   "Mutation.decideAccessRequest": ["owner"],
   "Mutation.revokeAccess": ["owner"],

@@ -34,6 +34,8 @@ export async function startTestExchange(adapter: AdapterName, env: Record<string
     DATA_DIR: dataDir,
     SEED_DEMO: "false",
     LOG_LEVEL: "silent",
+    // Publishing does not profile unless a test asks (it spends ε and adds a policy version; tests/e2e/policy-profile.test.ts covers it).
+    PROFILE_AT_PUBLISH: "false",
     ...(adapter === "mongodb" ? { MONGODB_URI: requireMongoUri(), MONGODB_DB: dbName } : {}),
     ...env,
   });

@@ -4,6 +4,7 @@
  * (columns' types, a size), the policy and synthetic sample rows — never a figure read off the rows.
  */
 import { builder } from "../../graphql/builder.ts";
+import { BoundsAtPublishRef } from "./bounds-at-publish.ts";
 import type { GraphQLContext } from "../../graphql/context.ts";
 import { hasRole } from "../../graphql/context.ts";
 import type { Stored } from "../../store/port.ts";
@@ -121,6 +122,12 @@ ListingRef.implement({
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
     publishedAt: t.field({ type: "DateTime", nullable: true, resolve: (l) => l.publishedAt || null }),
+    boundsAtPublish: t.field({
+      type: BoundsAtPublishRef,
+      nullable: true,
+      description: "How contribution bounds were chosen at first publication (owner and admins only; null when nothing was chosen).",
+      resolve: (l, _args, ctx) => (isOwnerOrAdmin(l, ctx) ? (l.boundsAtPublish ?? null) : null),
+    }),
     columns: t.field({
       type: [ListingColumnRef],
       description: "The dataset version's columns as the owner declared them, with each column's role in the policy.",

@@ -12,9 +12,10 @@ export class BudgetExhausted extends DomainError {
   readonly cap: CapKind;
   readonly requestedMicro: number;
   readonly remainingMicro: number;
-  constructor(cap: CapKind, requestedMicro: number, remainingMicro: number) {
+  /** `what` names the spend in the message ("this query", "the profile"). */
+  constructor(cap: CapKind, requestedMicro: number, remainingMicro: number, what = "this query") {
     const whose = cap === "BUYER" ? "your privacy budget on this dataset" : "this dataset's global privacy budget (shared by all buyers)";
-    super(`${whose} has ε ${formatMicro(remainingMicro)} left; this query needs ε ${formatMicro(requestedMicro)}`);
+    super(`${whose} has ε ${formatMicro(remainingMicro)} left; ${what} needs ε ${formatMicro(requestedMicro)}`);
     this.name = "BudgetExhausted";
     this.cap = cap;
     this.requestedMicro = requestedMicro;

@@ -361,13 +361,16 @@ export class PrivacyBudgetService {
     return page.items.map((a) => ({ buyerId: a.buyerId!, ...spentOf(a) }));
   }
 
-  /** For the policy service: a budget may never be lowered below what was spent. */
+  /**
+   * For the policy service: a budget may never be lowered below what was spent. The owner's own
+   * spend (contribution profiles) counts against the dataset's budget, not against the per-buyer cap.
+   */
   spentLookup(): EpsilonSpentLookup {
     return {
-      spent: async (datasetId) => {
+      spent: async (datasetId, ownerId) => {
         const [dataset, top] = await Promise.all([
           this.ledger.datasetAccounts.get(datasetAccountId(datasetId)),
-          this.ledger.buyerAccounts.findOne({ datasetId }, { sort: [["spentMicro", -1]] }),
+          this.ledger.buyerAccounts.findOne(ownerId ? { datasetId, buyerId: { $ne: ownerId } } : { datasetId }, { sort: [["spentMicro", -1]] }),
         ]);
         return { dataset: microToEpsilon(dataset?.spentMicro ?? 0), maxPerBuyer: microToEpsilon(top?.spentMicro ?? 0) };
       },

@@ -7,6 +7,7 @@ export {
   POLICY_DEFAULTS,
   type DimensionPolicy,
   type MeasurePolicy,
+  type PolicyProfile,
   AGGREGATES,
 } from "./model.ts";
 export {

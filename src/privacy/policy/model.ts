@@ -7,7 +7,7 @@
  * number (unique per dataset), so the current policy is the one with the highest version and
  * every earlier version stays readable for the audit trail.
  */
-import type { IndexSpec } from "../../store/port.ts";
+import type { IndexSpec, JsonValue } from "../../store/port.ts";
 import type { PublicFacts } from "./public-facts.ts";
 
 export const AGGREGATES = ["COUNT_UNITS", "COUNT_ROWS", "SUM", "AVG", "HISTOGRAM"] as const;
@@ -103,6 +103,27 @@ export interface PolicyRules {
   publicFacts?: PublicFacts;
 }
 
+/**
+ * A DP contribution profile of one dataset version (src/queries/contribution-profile.ts), kept
+ * with the policy so quotes state bias and each query gets bounds tuned inside the policy's caps.
+ * A DP release (its ε was debited from the dataset's budget), so anyone may be shown what is
+ * derived from it. It describes one version: queries on another version do not use it, and a
+ * policy declared against another version (or another privacy unit) does not carry it forward.
+ */
+export interface PolicyProfile {
+  profileId: string;
+  datasetVersion: number;
+  /** ε spent (decimal text). */
+  epsilon: string;
+  createdAt: string;
+  /** Why it was made: the owner asked (SUGGESTED) or a listing was published with default bounds (PUBLISH). */
+  reason: "SUGGESTED" | "PUBLISH";
+  /** The privacy unit it was computed over. */
+  privacyUnit: string;
+  /** The histograms (queries' ContributionProfile; opaque to this module). */
+  histograms: JsonValue;
+}
+
 /** One version of a dataset's policy. `_id` is "pol_…"; (datasetId, version) is unique. */
 export interface PrivacyPolicy extends PolicyRules {
   datasetId: string;
@@ -115,6 +136,8 @@ export interface PrivacyPolicy extends PolicyRules {
   note: string;
   createdAt: string;
   createdBy: string;
+  /** The DP contribution profile kept with this version (absent: none; see PolicyProfile). */
+  contributionProfile?: PolicyProfile | null;
 }
 
 export const POLICY_COLLECTION: { name: string; indexes: IndexSpec[] } = {

@@ -14,7 +14,7 @@ import type { AuditTrail } from "../../audit-trail.ts";
 import { ACTIONS, auditEvent } from "../../audit-actions.ts";
 import type { DatasetSchema, DatasetVersion } from "../../datasets/index.ts";
 import type { DatasetCatalogSource } from "./dataset-source.ts";
-import { POLICY_COLLECTION, type PolicyRules, type PrivacyPolicy } from "./model.ts";
+import { POLICY_COLLECTION, type PolicyProfile, type PolicyRules, type PrivacyPolicy } from "./model.ts";
 import { publicFactIssues, publicFactsOf } from "./public-facts.ts";
 import { checkAgainstSchema, derivedKeyIssues, validatePolicy, type PolicyInput } from "./validate.ts";
 import { BudgetBelowSpent, DatasetNotReady } from "./errors.ts";
@@ -22,7 +22,8 @@ import type { InputIssue } from "../../errors.ts";
 
 /** ε already spent on a dataset (the privacy budget's figure). A budget may never be lowered below it. */
 export interface EpsilonSpentLookup {
-  spent(datasetId: string): Promise<{ dataset: number; maxPerBuyer: number }>;
+  /** `ownerId`: left out of the per-buyer figure (the owner's own spend is on the dataset's budget only). */
+  spent(datasetId: string, ownerId?: string): Promise<{ dataset: number; maxPerBuyer: number }>;
 }
 
 export type DeclarePolicyInput = PolicyInput & {
@@ -61,6 +62,10 @@ export class PrivacyPolicyService {
     this.now = deps.now ?? (() => new Date());
     // A policy version is written once, so its event is owed exactly when the version exists.
     this.audit.drift.registerFactCheck(ACTIONS.policyChanged, async (e) => (await this.policies.get(e.subject.policyId ?? "")) !== null);
+    this.audit.drift.registerFactCheck(
+      ACTIONS.policyProfiled,
+      async (e) => (await this.policies.get(e.subject.policyId ?? ""))?.contributionProfile?.profileId === e.subject.profileId,
+    );
   }
 
   static async open(store: DocumentStore, deps: PrivacyPolicyServiceDeps): Promise<PrivacyPolicyService> {
@@ -100,7 +105,7 @@ export class PrivacyPolicyService {
       }
     }
 
-    const spent = await this.spentLookup.spent(dataset._id);
+    const spent = await this.spentLookup.spent(dataset._id, dataset.ownerId);
     if (rules.buyerEpsilonBudget < spent.maxPerBuyer) {
       throw new BudgetBelowSpent("buyerEpsilonBudget", rules.buyerEpsilonBudget, spent.maxPerBuyer);
     }
@@ -111,8 +116,10 @@ export class PrivacyPolicyService {
     // The next version number; a concurrent change that took it first makes us retry with the next.
     for (let attempt = 0; attempt < 10; attempt++) {
       const latest = await this.current(dataset._id);
+      const kept = keptProfile(latest, version.version, rules.privacyUnit);
       const doc: PrivacyPolicy = {
         ...rules,
+        ...(kept ? { contributionProfile: kept } : {}),
         datasetId: dataset._id,
         ownerId: dataset.ownerId,
         version: (latest?.version ?? 0) + 1,
@@ -136,6 +143,63 @@ export class PrivacyPolicyService {
       }
     }
     throw new Error(`policy change on ${dataset._id} kept conflicting`);
+  }
+
+  /**
+   * Keeps a DP contribution profile with the dataset's policy: a new version with the current
+   * rules and the profile (so answers cached under the old version are not served as if tuned by
+   * it), recorded as dataset.policy_changed and policy.profiled. The profile must have been computed
+   * under the current policy's privacy unit (a concurrent change of it makes this refuse).
+   */
+  async attachProfile(actorId: string, datasetId: string, profile: PolicyProfile, reason: string): Promise<Stored<PrivacyPolicy>> {
+    const dataset = await this.datasets.getDataset(datasetId);
+    if (!dataset) throw new NotFound("dataset");
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const latest = await this.current(datasetId);
+      if (!latest) throw new NotFound("privacy policy");
+      if (latest.privacyUnit !== profile.privacyUnit) {
+        throw new InvalidInput([{ path: "datasetId", message: "the policy's privacy unit changed while the profile was computed; ask again" }]);
+      }
+      const { _id: _i, contributionProfile: _p, ...rest } = latest;
+      const doc: PrivacyPolicy = {
+        ...rest,
+        version: latest.version + 1,
+        note: `DP contribution profile of dataset version ${profile.datasetVersion} (ε ${profile.epsilon})`,
+        createdAt: this.now().toISOString(),
+        createdBy: actorId,
+        contributionProfile: profile,
+      };
+      const policyId = newId("pol");
+      const subject = { datasetId, ownerId: dataset.ownerId, policyId };
+      const changed = auditEvent(ACTIONS.policyChanged, {
+        actor: actorId,
+        subject,
+        data: { policyHash: policyFingerprint(doc), epsilonTotal: doc.datasetEpsilonBudget, minGroupSize: doc.minGroupSize },
+        eventId: `${ACTIONS.policyChanged}:${policyId}`,
+      });
+      const profiled = auditEvent(ACTIONS.policyProfiled, {
+        actor: actorId,
+        subject: { ...subject, profileId: profile.profileId },
+        data: {
+          epsilon: Number(profile.epsilon),
+          datasetVersion: profile.datasetVersion,
+          profileHash: createHash("sha256")
+            .update(canonicalize(profile.histograms) ?? "", "utf8")
+            .digest("hex"),
+          reason,
+        },
+        eventId: `${ACTIONS.policyProfiled}:${profile.profileId}`,
+      });
+      try {
+        return await this.audit.drift.withEvent({ ...changed, eventId: changed.eventId! }, () =>
+          this.audit.drift.withEvent({ ...profiled, eventId: profiled.eventId! }, () => this.policies.insert({ _id: policyId, ...doc })),
+        );
+      } catch (e) {
+        if (e instanceof DuplicateKeyError && e.fields.includes("version")) continue;
+        throw e;
+      }
+    }
+    throw new Error(`policy change on ${datasetId} kept conflicting`);
   }
 
   /** The dataset's current (highest-version) policy, or null when none was declared. */
@@ -170,6 +234,15 @@ export class PrivacyPolicyService {
   ownerIssuesAgainst(rules: PolicyRules, version: Pick<DatasetVersion, "schema" | "columns" | "version">, prefix = "policy"): InputIssue[] {
     return [...checkAgainstSchema(rules, version.schema, version.version, prefix).issues, ...derivedKeyIssues(rules, version, prefix)];
   }
+}
+
+/**
+ * The profile a new policy version keeps from the one before: only one of the same dataset
+ * version and privacy unit (a profile describes one version's units).
+ */
+function keptProfile(latest: PrivacyPolicy | null, datasetVersion: number, privacyUnit: string): PolicyProfile | null {
+  const p = latest?.contributionProfile;
+  return p && p.datasetVersion === datasetVersion && p.privacyUnit === privacyUnit ? p : null;
 }
 
 /** SHA-256 of the canonical JSON of the rules: lets the audit log pin exactly what was declared. */

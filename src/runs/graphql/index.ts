@@ -4,3 +4,5 @@ import "./quote.ts";
 import "./answer.ts";
 import "./query-fields.ts";
 import "./analysis-fields.ts";
+import "./bounds-suggestion.ts";
+import "./suggest-bounds-field.ts";

@@ -1,23 +1,11 @@
 /** GraphQL input for an aggregate query; turned into the IR by `toQueryRequest`. */
-import { GraphQLError, Kind } from "graphql";
 import { builder } from "../../graphql/builder.ts";
+import { LiteralScalar } from "../../graphql/literal-scalar.ts";
 import { AGGREGATES } from "../../privacy/policy/index.ts";
 import type { AggregateIR, FilterIR, Literal } from "../../queries/index.ts";
 import type { QueryRequest } from "../index.ts";
 
-export const LiteralScalar = builder.scalarType("Literal", {
-  description: "A string, number or boolean: a public key value or a range bound.",
-  serialize: (v) => v as Literal,
-  parseValue: (v) => {
-    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) return v;
-    throw new GraphQLError("Literal must be a string, a finite number or a boolean");
-  },
-  parseLiteral: (node) => {
-    if (node.kind === Kind.STRING || node.kind === Kind.BOOLEAN) return node.value;
-    if (node.kind === Kind.INT || node.kind === Kind.FLOAT) return Number(node.value);
-    throw new GraphQLError("Literal must be a string, a number or a boolean");
-  },
-});
+export { LiteralScalar };
 
 export const AggregateKindEnum = builder.enumType("AggregateKind", { values: AGGREGATES });
 

@@ -1,5 +1,6 @@
 /** Registers the privacy-policy GraphQL types and fields. */
 import "./errors.ts";
+import "./profile.ts";
 import "./policy.ts";
 import "./mutations.ts";
 import "./queries.ts";

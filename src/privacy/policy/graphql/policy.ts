@@ -1,10 +1,12 @@
 /** The PrivacyPolicy type: public wherever the listing it belongs to is (it holds only declarations). */
 import { builder } from "../../../graphql/builder.ts";
+import { LiteralScalar } from "../../../graphql/literal-scalar.ts";
 import type { Stored } from "../../../store/port.ts";
 import { AGGREGATES, POLICY_DEFAULTS, type DimensionPolicy, type MeasurePolicy, type PrivacyPolicy } from "../model.ts";
 import { ColumnTypeEnum } from "../../../datasets/graphql/index.ts";
 
 export { ColumnTypeEnum };
+import { PolicyProfileRef } from "./profile.ts";
 import { SIZE_BUCKET_NAMES, publicFactsOf, publicMaxRows, publicMinRows, type PublicColumnFact, type PublicFacts } from "../public-facts.ts";
 
 export const SizeBucketEnum = builder.enumType("SizeBucket", {
@@ -73,6 +75,12 @@ const PolicyDimensionRef = builder.objectRef<DimensionPolicy>("PolicyDimension")
       description: "The public key set, as text (ints and booleans written out).",
       resolve: (d) => d.keys?.map(String) ?? null,
     }),
+    typedKeys: t.field({
+      type: [LiteralScalar],
+      nullable: true,
+      description: "The public key set typed like its column (an int month is a number, as in answers); give these in `in` filters.",
+      resolve: (d) => d.keys,
+    }),
     edges: t.floatList({ nullable: true, resolve: (d) => d.edges }),
     dateEdges: t.stringList({ nullable: true, resolve: (d) => d.dateEdges }),
   }),
@@ -118,6 +126,12 @@ PrivacyPolicyRef.implement({
       type: PublicFactsRef,
       description: "What the owner declared public besides the rules: column types and descriptions, and optionally the size.",
       resolve: (p) => publicFactsOf(p),
+    }),
+    contributionProfile: t.field({
+      type: PolicyProfileRef,
+      nullable: true,
+      description: "The DP contribution profile kept with this version (see suggestPolicyBounds), or null.",
+      resolve: (p) => p.contributionProfile ?? null,
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
