@@ -168,7 +168,9 @@ export async function runQuery(m: Market, key: string, epsilon = nextEpsilon()):
 
 async function largeRun(file: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "bench-query-"));
-  const m = await market(dataDir, file, ROWS, 1);
+  // QUERY_RELEASE_* from the environment try other release models (e.g. 0 to see compute alone).
+  const release = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("QUERY_RELEASE_"))) as Record<string, string>;
+  const m = await market(dataDir, file, ROWS, 1, release);
   try {
     // (a) the full service path, warm (first run loads columns into the sandbox workers).
     await runQuery(m, m.buyerKeys[0]!);

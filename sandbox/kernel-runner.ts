@@ -15,7 +15,7 @@ import { wrapSource } from "./hardening.ts";
 import { cpuNs, disposeQuietly, isolateFailure, runnerFailure, type IsolateWatch } from "./isolate-failure.ts";
 import { onCatastrophicError } from "./catastrophe.ts";
 import { WORKER_DEADLINE_SLACK_MS } from "./limits.ts";
-import { partCopies, scratchSlots, settleScratch } from "./part-copies.ts";
+import { dropScratch, partCopies } from "./part-copies.ts";
 import { newKernelIsolate, refillSpares, takeSpare } from "./spare-isolates.ts";
 
 type PartOutcome = { ok: true; json: string } | { ok: false; code: SandboxErrorCode; memory: boolean };
@@ -29,6 +29,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     values: req.columns.values,
     nulls: req.columns.nulls,
   });
+  const jobRows = req.parts.reduce((n, p) => Math.max(n, p.rowEnd), 0);
   const watches: IsolateWatch[] = [];
   let cpu = 0;
   let failed = false;
@@ -70,7 +71,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
         new ivm.ExternalCopy(part.params).copyInto({ release: true }),
         req.maxResultChars,
         layoutJson,
-        ...partCopies(buffers, req.columns.buffers, partIndex).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
+        ...partCopies(buffers, req.columns.buffers, part, partIndex, jobRows).map((b) => new ivm.ExternalCopy(b).copyInto({ release: true })),
       ];
       stage = "job";
       const out: unknown = await runner.apply(undefined, args, { timeout: req.timeoutMs });
@@ -105,12 +106,12 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
   clearTimeout(timer);
   if (outcomes === "deadline") {
     for (const w of watches) w.deadlineHit = true;
-    settleScratch(null);
+    dropScratch();
     setImmediate(abortAll); // after the answer is on its way: dispose() may block
     return { ok: false, code: "TIMEOUT", recycle: true };
   }
   const recycle = outcomes.some((o) => !o.ok && o.memory);
-  settleScratch(outcomes.every((o) => o.ok) ? scratchSlots(buffers, req.columns.buffers, req.parts.length) : null);
+  if (!outcomes.every((o) => o.ok)) dropScratch();
   if (!recycle) setImmediate(() => refillSpares(memoryLimit, req.parts.length)); // after the answer is on its way
   // the part that failed first was not aborted by us; its siblings were
   const first = outcomes.findIndex((o, i) => !o.ok && !watches[i]!.aborted);
