@@ -31,7 +31,7 @@ const DatasetQuery = graphql(`
       __typename
       ... on QueryPrivacyPolicySuccess {
         data {
-          version privacyUnit aggregates epsilonPerQuery buyerEpsilonBudget datasetEpsilonBudget minGroupSize
+          version privacyUnit aggregates epsilonPerQuery buyerEpsilonBudget datasetEpsilonBudget minGroupSize maxRowsPerUnit maxGroupsPerUnit
           dimensions { column keys edges dateEdges derivedKeys }
           measures { column lo hi }
           publicFacts { size { exactRows } }

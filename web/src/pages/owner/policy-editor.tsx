@@ -12,8 +12,10 @@ import { domainMessage } from "../../format.ts";
 import { ErrorLine } from "../../components/status.tsx";
 import { FieldError, invalidProps } from "./field-error.tsx";
 import { PolicyColumns } from "./policy-columns.tsx";
+import { BoundsSuggestion } from "./bounds-suggestion.tsx";
 import {
   AGGREGATES,
+  applySuggestion,
   checkDraft,
   draftFrom,
   fieldOf,
@@ -94,7 +96,11 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
       setBusy(false);
     }
   };
-  const numberField = (field: "epsilonPerQuery" | "buyerEpsilonBudget" | "datasetEpsilonBudget" | "minGroupSize", label: string, step: string) => (
+  const numberField = (
+    field: "epsilonPerQuery" | "buyerEpsilonBudget" | "datasetEpsilonBudget" | "minGroupSize" | "maxRowsPerUnit" | "maxGroupsPerUnit",
+    label: string,
+    step: string,
+  ) => (
     <div>
       <label htmlFor={`policy-${field}`}>{label}</label>
       <input
@@ -157,6 +163,10 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
           {numberField("datasetEpsilonBudget", t("datasetBudget"), "0.1")}
           {numberField("minGroupSize", t("minGroupSize"), "1")}
         </div>
+        <div className="grid">
+          {numberField("maxGroupsPerUnit", t("maxGroupsPerUnit"), "1")}
+          {numberField("maxRowsPerUnit", t("maxRowsPerUnit"), "1")}
+        </div>
         <label>
           <input
             type="checkbox"
@@ -176,6 +186,7 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
           {t("savePolicy")}
         </button>
       </form>
+      {policy !== null && <BoundsSuggestion datasetId={datasetId} onApply={(suggested) => update(applySuggestion(draft, suggested))} />}
     </section>
   );
 }
