@@ -173,7 +173,7 @@ export function BoundsSuggestion({ datasetId, onApply }: Props) {
       </form>
       {result && (
         <div data-testid="suggestion-result">
-          <p role="status" data-testid="suggest-spent">
+          <p role="status" data-testid="suggest-spent" data-policy-version={result.policyVersion}>
             {t("suggestSpent", {
               spent: num(result.epsilonSpent, lang, 6),
               left: num(result.datasetEpsilonRemaining, lang, 6),
@@ -209,7 +209,13 @@ export function BoundsSuggestion({ datasetId, onApply }: Props) {
                 <tr key={c} data-testid="clamp-row" data-column={c}>
                   <th scope="row">{t("clampOf", { column: c })}</th>
                   <td data-testid="current-clamp">{clampText(result.current, c)}</td>
-                  <td data-testid="suggested-clamp">{clampText(result.suggested, c)}</td>
+                  <td
+                    data-testid="suggested-clamp"
+                    data-lo={result.suggested.measures.find((m) => m.column === c)?.lo}
+                    data-hi={result.suggested.measures.find((m) => m.column === c)?.hi}
+                  >
+                    {clampText(result.suggested, c)}
+                  </td>
                 </tr>
               ))}
               <tr>
