@@ -71,9 +71,11 @@ interface Props {
   datasetId: string;
   /** Fills the policy draft's bounds with the suggested ones. */
   onApply: (suggested: SuggestedBounds) => void;
+  /** The profile is kept with a new policy version: the page reloads the policy. */
+  onProfiled: () => void;
 }
 
-export function BoundsSuggestion({ datasetId, onApply }: Props) {
+export function BoundsSuggestion({ datasetId, onApply, onProfiled }: Props) {
   const { t, lang } = useI18n();
   const client = useClient();
   const [epsilon, setEpsilon] = useState("0.1");
@@ -118,6 +120,7 @@ export function BoundsSuggestion({ datasetId, onApply }: Props) {
             suggested: { bias: q.suggested.expectedRelBias, noise: q.suggested.expectedRelNoise },
           })),
         });
+        onProfiled();
       } else if (r.__typename === "InvalidInput") {
         const onEpsilon = r.issues.filter((i) => /(^|\.)epsilon$/.test(i.path));
         const rest = r.issues.filter((i) => !onEpsilon.includes(i));

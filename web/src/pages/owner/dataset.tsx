@@ -101,7 +101,18 @@ export function DatasetPage({ args }: { args: string[] }) {
         <p>{t("uploadFirst")}</p>
       )}
       <DatasetListings datasetId={ds.id} refresh={listingsTick} />
-      {policy ? <PublishListing datasetId={ds.id} onPublished={() => setListingsTick((n) => n + 1)} /> : ds.latest && <p>{t("policyFirst")}</p>}
+      {policy ? (
+        <PublishListing
+          datasetId={ds.id}
+          onPublished={() => {
+            setListingsTick((n) => n + 1);
+            // Publishing may choose the bounds (a new policy version): the editor shows it.
+            reload();
+          }}
+        />
+      ) : (
+        ds.latest && <p>{t("policyFirst")}</p>
+      )}
     </section>
   );
 }

@@ -40,6 +40,7 @@ export interface PolicyDraft {
 }
 
 export interface CurrentPolicy {
+  version: number;
   privacyUnit: string;
   aggregates: readonly string[];
   epsilonPerQuery: number | string;

@@ -55,6 +55,13 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
   const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const [baseVersion, setBaseVersion] = useState<number | null>(policy?.version ?? null);
+  // A new policy version from elsewhere (saved here, chosen at publication, or kept with a
+  // suggestion's profile) replaces the draft unless it holds unsaved edits.
+  if ((policy?.version ?? null) !== baseVersion) {
+    setBaseVersion(policy?.version ?? null);
+    if (!touched || saved !== null) setDraft(draftFrom(columns, policy));
+  }
   const local = useMemo(() => checkDraft(draft), [draft]);
   const problems: Record<string, FieldProblem> = { ...(touched ? local : {}), ...apiProblems };
 
@@ -186,7 +193,9 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
           {t("savePolicy")}
         </button>
       </form>
-      {policy !== null && <BoundsSuggestion datasetId={datasetId} onApply={(suggested) => update(applySuggestion(draft, suggested))} />}
+      {policy !== null && (
+        <BoundsSuggestion datasetId={datasetId} onApply={(suggested) => update(applySuggestion(draft, suggested))} onProfiled={onSaved} />
+      )}
     </section>
   );
 }
