@@ -215,7 +215,12 @@ function ownerFlow(lang: "en" | "zh-CN") {
       await expect(result.getByTestId("typical-query").first().locator("td").first().textContent()).resolves.toMatch(/%/);
       await expect(result.getByTestId("suggest-chart").locator("canvas").count()).resolves.toBe(1);
       await screenshot(page, `owner-bounds-suggestion.${lang}`);
-      // Applied: the draft's bounds are the suggested ones; saved, they make the next policy version.
+      // Applied over other values: the draft's bounds become the suggested ones; saved, they make
+      // the next policy version.
+      await page.getByLabel(L.maxRowsPerUnit).fill(String(rows + 7));
+      await page.getByLabel(L.maxGroupsPerUnit).fill(String(groups + 3));
+      await page.getByLabel(fill(L.lowerBoundOf, { column: "spend" })).fill(String(Number(lo) - 5));
+      await page.getByLabel(fill(L.upperBoundOf, { column: "spend" })).fill(String(Number(hi) + 5));
       await result.getByRole("button", { name: L.applySuggestion }).click();
       await result.getByTestId("suggestion-applied").waitFor();
       await expect(page.getByLabel(L.maxRowsPerUnit).inputValue()).resolves.toBe(String(rows));
