@@ -5,9 +5,10 @@
  * console and by the API), publish a listing with a price plan (and see the bounds chosen at its
  * publication), ask for bounds suggested from the data (the API's refusal of too large an ε shown
  * next to the field; the ε spent and left, current vs suggested bounds, each typical query's bias
- * and noise), apply and save them as a new policy version, approve an access request the
- * buyer made through the API, review a revised analysis as a diff against the approved code, and
- * see the ε each buyer spent (chart) and the earnings. Nothing is fetched beyond 127.0.0.1.
+ * and noise), apply and save them as a new policy version, be told when the budget cannot cover
+ * one, approve an access request the buyer made through the API, review a revised analysis as a
+ * diff against the approved code, and see the ε each buyer spent (chart) and the earnings. Nothing
+ * is fetched beyond 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Locator, Page } from "playwright-core";
@@ -237,6 +238,17 @@ function ownerFlow(lang: "en" | "zh-CN") {
       await expect(page.getByLabel(L.maxGroupsPerUnit).inputValue()).resolves.toBe(String(groups));
       await expect(page.getByLabel(fill(L.lowerBoundOf, { column: "spend" })).inputValue()).resolves.toBe(lo);
       await expect(page.getByLabel(fill(L.upperBoundOf, { column: "spend" })).inputValue()).resolves.toBe(hi);
+      // A dataset budget of 0.5 cannot cover a profile at ε 1: refused, and the owner is told so.
+      await page.getByLabel(L.buyerBudget).fill("0.1");
+      await page.getByLabel(L.datasetBudget).fill("0.5");
+      await page.getByRole("button", { name: L.savePolicy }).click();
+      await page.getByTestId("policy-saved").waitFor();
+      const again = page.getByTestId("bounds-suggestion");
+      await again.getByLabel(L.suggestEpsilon).fill("1");
+      await again.getByRole("button", { name: L.suggestButton }).click();
+      await expect(again.getByRole("alert").textContent()).resolves.toContain(L.suggestBudgetExhausted.split("{requested}")[0]!);
+      await expect(again.getByTestId("suggestion-result").count()).resolves.toBe(0);
+      await screenshot(page, `owner-bounds-exhausted.${lang}`);
     });
 
     it("approves an access request the buyer made through the API", async () => {
