@@ -2,9 +2,13 @@
  * The owner in a real Chromium, in English and in Chinese: sign in, create a dataset, upload a CSV
  * through the page's file input and watch the progress reach done, see a bad file refused with its
  * row, column and rule, declare a policy (an invalid value is flagged next to its field, by the
- * console and by the API), publish a listing with a price plan, approve an access request the
- * buyer made through the API, review a revised analysis as a diff against the approved code, and
- * see the ε each buyer spent (chart) and the earnings. Nothing is fetched beyond 127.0.0.1.
+ * console and by the API), publish a listing with a price plan (and see the bounds chosen at its
+ * publication), ask for bounds suggested from the data (the API's refusal of too large an ε shown
+ * next to the field; the ε spent and left, current vs suggested bounds, each typical query's bias
+ * and noise), apply and save them as a new policy version, be told when the budget cannot cover
+ * one, approve an access request the buyer made through the API, review a revised analysis as a
+ * diff against the approved code, and see the ε each buyer spent (chart) and the earnings. Nothing
+ * is fetched beyond 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Locator, Page } from "playwright-core";
@@ -43,7 +47,8 @@ function ownerFlow(lang: "en" | "zh-CN") {
     let page: Page;
 
     beforeAll(async () => {
-      demo = await startDemoExchange();
+      // Publishing profiles a policy left at the default bounds, as in production (tests default it off).
+      demo = await startDemoExchange({ PROFILE_AT_PUBLISH: "true" });
       await makeTrade(demo.exchange.url, demo.login("BUYER").apiKey);
       await buyerRevisesAnalysis(demo.exchange.url, demo.login("BUYER").apiKey, ADDED_LINE);
       chrome = await launchConsoleBrowser();
@@ -159,7 +164,91 @@ function ownerFlow(lang: "en" | "zh-CN") {
       await row.getByText("PUBLISHED").waitFor();
       // 50 per query + 1000 per ε × 0.1 = 150 fen.
       await expect(row.getByTestId("listing-price").textContent()).resolves.toMatch(/1\.50/);
+      // The policy kept the default bounds and had no profile: they were chosen at publication,
+      // from a DP profile or (too little data, or no budget) kept, and the owner sees which.
+      const outcome = row.getByTestId("bounds-outcome");
+      await expect(outcome.getAttribute("data-outcome")).resolves.toMatch(/^(PROFILED|DEFAULTS)$/);
+      const outcomeText = (await outcome.getAttribute("data-outcome")) === "PROFILED" ? L.boundsProfiled : L.boundsDefaults;
+      await expect(outcome.textContent()).resolves.toBe(outcomeText);
+      await expect(row.getByTestId("bounds-at-publish").textContent()).resolves.toContain(L.boundsAtPublishDetail.split("{")[0]!);
       await screenshot(page, `owner-listing.${lang}`);
+    });
+
+    it("suggests bounds from the data for ε from the dataset's budget, applies them and saves them as a new policy version", async () => {
+      const section = page.getByTestId("bounds-suggestion");
+      const epsilon = section.getByLabel(L.suggestEpsilon);
+      await expect(epsilon.inputValue()).resolves.toBe("0.1");
+      // More than the exchange allows for a profile: the API's InvalidInput lands next to the field.
+      await epsilon.fill("2");
+      await section.getByRole("button", { name: L.suggestButton }).click();
+      await section.locator('input[name="suggestEpsilon"][aria-invalid="true"]').waitFor();
+      await expect(fieldError(epsilon)).resolves.toMatch(/1/);
+      await expect(section.getByTestId("suggestion-result").count()).resolves.toBe(0);
+      await epsilon.fill("0.1");
+      await section.getByRole("button", { name: L.suggestButton }).click();
+      const result = section.getByTestId("suggestion-result");
+      await result.waitFor();
+      // The ε spent is shown with what is left of the dataset's budget. Thirty rows and no public
+      // size: every histogram bin is under its noise floor, and the note says so.
+      const spent = result.getByTestId("suggest-spent");
+      await expect(spent.textContent()).resolves.toContain(`${L.suggestSpent.split("{spent}")[0]}0.1`);
+      await expect(result.getByTestId("suggest-note").textContent()).resolves.toMatch(/too little/);
+      await expect(result.getByTestId("typical-query").count()).resolves.toBe(0);
+      // With the exact size declared public the profile has something to go on.
+      await page.getByRole("checkbox", { name: L.publishRowCount }).check();
+      await page.getByRole("button", { name: L.savePolicy }).click();
+      await page.getByTestId("policy-saved").waitFor();
+      await section.getByRole("button", { name: L.suggestButton }).click();
+      await result.getByTestId("typical-query").first().waitFor();
+      const profiledVersion = Number(await spent.getAttribute("data-policy-version"));
+      expect(profiledVersion).toBeGreaterThan(1);
+      // Current and suggested bounds side by side, with each typical query's bias and noise under both.
+      const rows = Number(await result.getByTestId("suggested-rows").textContent());
+      const groups = Number(await result.getByTestId("suggested-groups").textContent());
+      expect(Number.isInteger(rows) && rows >= 1).toBe(true);
+      expect(Number.isInteger(groups) && groups >= 1).toBe(true);
+      const clamp = result.locator('[data-testid="clamp-row"][data-column="spend"]');
+      const suggestedClamp = clamp.getByTestId("suggested-clamp");
+      const lo = await suggestedClamp.getAttribute("data-lo");
+      const hi = await suggestedClamp.getAttribute("data-hi");
+      expect(Number(lo)).toBeLessThan(Number(hi));
+      await expect(result.getByTestId("typical-query").count()).resolves.toBeGreaterThan(0);
+      await expect(result.getByTestId("typical-query").first().locator("td").first().textContent()).resolves.toMatch(/%/);
+      await expect(result.getByTestId("suggest-chart").locator("canvas").count()).resolves.toBe(1);
+      await screenshot(page, `owner-bounds-suggestion.${lang}`);
+      // Applied over other values: the draft's bounds become the suggested ones; saved, they make
+      // the next policy version.
+      await page.getByLabel(L.maxRowsPerUnit).fill(String(rows + 7));
+      await page.getByLabel(L.maxGroupsPerUnit).fill(String(groups + 3));
+      await page.getByLabel(fill(L.lowerBoundOf, { column: "spend" })).fill(String(Number(lo) - 5));
+      await page.getByLabel(fill(L.upperBoundOf, { column: "spend" })).fill(String(Number(hi) + 5));
+      await result.getByRole("button", { name: L.applySuggestion }).click();
+      await result.getByTestId("suggestion-applied").waitFor();
+      await expect(page.getByLabel(L.maxRowsPerUnit).inputValue()).resolves.toBe(String(rows));
+      await expect(page.getByLabel(L.maxGroupsPerUnit).inputValue()).resolves.toBe(String(groups));
+      await expect(page.getByLabel(fill(L.lowerBoundOf, { column: "spend" })).inputValue()).resolves.toBe(lo);
+      await expect(page.getByLabel(fill(L.upperBoundOf, { column: "spend" })).inputValue()).resolves.toBe(hi);
+      await page.getByRole("button", { name: L.savePolicy }).click();
+      const saved = fill(L.policySaved, { version: String(profiledVersion + 1) });
+      await page.getByTestId("policy-saved").filter({ hasText: saved }).waitFor();
+      // Opened afresh, the editor shows the saved policy: the suggested bounds.
+      await page.reload();
+      await page.getByLabel(L.maxRowsPerUnit).waitFor();
+      await expect(page.getByLabel(L.maxRowsPerUnit).inputValue()).resolves.toBe(String(rows));
+      await expect(page.getByLabel(L.maxGroupsPerUnit).inputValue()).resolves.toBe(String(groups));
+      await expect(page.getByLabel(fill(L.lowerBoundOf, { column: "spend" })).inputValue()).resolves.toBe(lo);
+      await expect(page.getByLabel(fill(L.upperBoundOf, { column: "spend" })).inputValue()).resolves.toBe(hi);
+      // A dataset budget of 0.5 cannot cover a profile at ε 1: refused, and the owner is told so.
+      await page.getByLabel(L.buyerBudget).fill("0.1");
+      await page.getByLabel(L.datasetBudget).fill("0.5");
+      await page.getByRole("button", { name: L.savePolicy }).click();
+      await page.getByTestId("policy-saved").waitFor();
+      const again = page.getByTestId("bounds-suggestion");
+      await again.getByLabel(L.suggestEpsilon).fill("1");
+      await again.getByRole("button", { name: L.suggestButton }).click();
+      await expect(again.getByRole("alert").textContent()).resolves.toContain(L.suggestBudgetExhausted.split("{requested}")[0]!);
+      await expect(again.getByTestId("suggestion-result").count()).resolves.toBe(0);
+      await screenshot(page, `owner-bounds-exhausted.${lang}`);
     });
 
     it("approves an access request the buyer made through the API", async () => {
@@ -199,13 +288,17 @@ function ownerFlow(lang: "en" | "zh-CN") {
       // Six taxi queries (five in the free tier, at no charge): the owner earned its share.
       await expect(page.getByTestId("sale-row").count()).resolves.toBe(6);
       await expect(page.getByTestId("earned").textContent()).resolves.toMatch(/[1-9]/);
-      const select = page.getByLabel(L.dataset);
+      const select = page.getByRole("combobox", { name: L.dataset });
       const taxi = await select.locator("option", { hasText: "出租车" }).getAttribute("value");
       await select.selectOption(taxi ?? "");
       await page.getByTestId("buyer-spend").first().waitFor();
-      await expect(page.getByTestId("buyer-spend").count()).resolves.toBe(1);
+      // The demo buyer's queries, and the owner's own profile when the seed published the listing
+      // (PROFILE_AT_PUBLISH is on here): both spent from the dataset's budget.
+      await expect(page.getByTestId("buyer-spend").count()).resolves.toBe(2);
       await expect(page.getByTestId("budget-chart").locator("canvas").count()).resolves.toBe(1);
-      await expect(page.getByTestId("buyer-spend").locator("td").first().textContent()).resolves.toMatch(/0\.\d/);
+      for (const row of await page.getByTestId("buyer-spend").all()) {
+        await expect(row.locator("td").first().textContent()).resolves.toMatch(/0\.\d/);
+      }
       await screenshot(page, `owner-earnings.${lang}`);
     });
 

@@ -10,8 +10,9 @@ export interface DemoExchange {
   login(role: DemoCredential["role"]): DemoCredential;
 }
 
-export async function startDemoExchange(): Promise<DemoExchange> {
-  const exchange = await startTestExchange("sqlite");
+/** `env` adds configuration, e.g. PROFILE_AT_PUBLISH for the owner's test of bounds chosen at publication. */
+export async function startDemoExchange(env: Record<string, string> = {}): Promise<DemoExchange> {
+  const exchange = await startTestExchange("sqlite", env);
   const credentials = await seedDemo(exchange.services, { dataDir: exchange.config.dataDir, production: false, print: () => undefined });
   if (!credentials) throw new Error("the demo seed found a non-empty store");
   return {

@@ -53,7 +53,7 @@ export function BudgetPerBuyer() {
           </select>
         </label>
       )}
-      {datasetId && <DatasetBudget datasetId={datasetId} />}
+      {datasetId && <DatasetBudget key={datasetId} datasetId={datasetId} />}
     </section>
   );
 }

@@ -4,14 +4,15 @@ import { graphql } from "../../../client/graphql.ts";
 import { useI18n } from "../../i18n/index.ts";
 import { useClient } from "../../session.ts";
 import { useAsync } from "../../use-async.ts";
-import { domainMessage, money } from "../../format.ts";
+import { domainMessage, money, num } from "../../format.ts";
 import { ErrorLine } from "../../components/status.tsx";
 import { PublishListingMutation } from "./publish-listing.tsx";
 
 const ListingsQuery = graphql(`
   query OwnerListings {
     myListings(first: 100) {
-      edges { node { id datasetId datasetVersion status title { zh en } indicativeQueryPrice pricePlan { currency perQueryFee pricePerEpsilon pricePerMillionRows } } }
+      edges { node { id datasetId datasetVersion status title { zh en } indicativeQueryPrice pricePlan { currency perQueryFee pricePerEpsilon pricePerMillionRows }
+        boundsAtPublish { outcome maxGroupsPerUnit maxRowsPerUnit epsilonSpent note policyVersion } } }
     }
   }
 `);
@@ -42,6 +43,7 @@ export function DatasetListings({ datasetId, refresh }: { datasetId: string; ref
               <th scope="col">{t("version")}</th>
               <th scope="col">{t("status")}</th>
               <th scope="col">{t("indicativePrice")}</th>
+              <th scope="col">{t("boundsAtPublish")}</th>
               <th scope="col">{t("action")}</th>
             </tr>
           </thead>
@@ -52,6 +54,32 @@ export function DatasetListings({ datasetId, refresh }: { datasetId: string; ref
                 <td>{l.datasetVersion}</td>
                 <td data-testid="listing-status">{l.status}</td>
                 <td data-testid="listing-price">{money(l.indicativeQueryPrice, l.pricePlan.currency, lang)}</td>
+                <td data-testid="bounds-at-publish">
+                  {l.boundsAtPublish ? (
+                    <>
+                      <strong data-testid="bounds-outcome" data-outcome={l.boundsAtPublish.outcome}>
+                        {t(l.boundsAtPublish.outcome === "PROFILED" ? "boundsProfiled" : "boundsDefaults")}
+                      </strong>
+                      <br />
+                      <small>
+                        {t("boundsAtPublishDetail", {
+                          groups: l.boundsAtPublish.maxGroupsPerUnit,
+                          rows: l.boundsAtPublish.maxRowsPerUnit,
+                          spent: l.boundsAtPublish.epsilonSpent == null ? "0" : num(Number(l.boundsAtPublish.epsilonSpent), lang, 6),
+                          version: l.boundsAtPublish.policyVersion,
+                        })}
+                      </small>
+                      {l.boundsAtPublish.note && (
+                        <>
+                          <br />
+                          <small data-testid="bounds-note">{l.boundsAtPublish.note}</small>
+                        </>
+                      )}
+                    </>
+                  ) : (
+                    "—"
+                  )}
+                </td>
                 <td>
                   {l.status === "DRAFT" && (
                     <button type="button" className="secondary" onClick={() => void publish(l.id)}>

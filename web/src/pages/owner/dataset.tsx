@@ -31,7 +31,7 @@ const DatasetQuery = graphql(`
       __typename
       ... on QueryPrivacyPolicySuccess {
         data {
-          version privacyUnit aggregates epsilonPerQuery buyerEpsilonBudget datasetEpsilonBudget minGroupSize
+          version privacyUnit aggregates epsilonPerQuery buyerEpsilonBudget datasetEpsilonBudget minGroupSize maxRowsPerUnit maxGroupsPerUnit
           dimensions { column keys edges dateEdges derivedKeys }
           measures { column lo hi }
           publicFacts { size { exactRows } }
@@ -101,7 +101,18 @@ export function DatasetPage({ args }: { args: string[] }) {
         <p>{t("uploadFirst")}</p>
       )}
       <DatasetListings datasetId={ds.id} refresh={listingsTick} />
-      {policy ? <PublishListing datasetId={ds.id} onPublished={() => setListingsTick((n) => n + 1)} /> : ds.latest && <p>{t("policyFirst")}</p>}
+      {policy ? (
+        <PublishListing
+          datasetId={ds.id}
+          onPublished={() => {
+            setListingsTick((n) => n + 1);
+            // Publishing may choose the bounds (a new policy version): the editor shows it.
+            reload();
+          }}
+        />
+      ) : (
+        ds.latest && <p>{t("policyFirst")}</p>
+      )}
     </section>
   );
 }

@@ -34,16 +34,21 @@ export interface PolicyDraft {
   buyerEpsilonBudget: string;
   datasetEpsilonBudget: string;
   minGroupSize: string;
+  maxRowsPerUnit: string;
+  maxGroupsPerUnit: string;
   publishRowCount: boolean;
 }
 
 export interface CurrentPolicy {
+  version: number;
   privacyUnit: string;
   aggregates: readonly string[];
   epsilonPerQuery: number | string;
   buyerEpsilonBudget: number | string;
   datasetEpsilonBudget: number | string;
   minGroupSize: number;
+  maxRowsPerUnit: number;
+  maxGroupsPerUnit: number;
   dimensions: ReadonlyArray<{
     column: string;
     keys: readonly string[] | null;
@@ -95,6 +100,8 @@ export function draftFrom(columns: readonly ColumnInfo[], policy: CurrentPolicy 
     buyerEpsilonBudget: String(policy?.buyerEpsilonBudget ?? "2"),
     datasetEpsilonBudget: String(policy?.datasetEpsilonBudget ?? "10"),
     minGroupSize: String(policy?.minGroupSize ?? 10),
+    maxRowsPerUnit: String(policy?.maxRowsPerUnit ?? 100),
+    maxGroupsPerUnit: String(policy?.maxGroupsPerUnit ?? 1),
     publishRowCount: policy?.publicFacts.size?.exactRows != null,
   };
 }
@@ -123,6 +130,10 @@ export function checkDraft(draft: PolicyDraft): Record<string, FieldProblem> {
   else if (!out.buyerEpsilonBudget && dataset < buyer) out.datasetEpsilonBudget = { key: "vDatasetBudget" };
   const k = Number(draft.minGroupSize);
   if (!Number.isInteger(k) || draft.minGroupSize.trim() === "" || k < 2) out.minGroupSize = { key: "vMinGroupSize" };
+  const rows = Number(draft.maxRowsPerUnit);
+  if (!Number.isInteger(rows) || draft.maxRowsPerUnit.trim() === "" || rows < 1 || rows > 10000) out.maxRowsPerUnit = { key: "vMaxRows" };
+  const groups = Number(draft.maxGroupsPerUnit);
+  if (!Number.isInteger(groups) || draft.maxGroupsPerUnit.trim() === "" || groups < 1) out.maxGroupsPerUnit = { key: "vMaxGroups" };
   let measures = 0;
   for (const [name, rule] of Object.entries(draft.columns)) {
     if (name === draft.privacyUnit || rule.role === "none") continue;
@@ -167,6 +178,8 @@ export function policyInput(datasetId: string, draft: PolicyDraft, columns: read
     buyerEpsilonBudget: Number(draft.buyerEpsilonBudget),
     datasetEpsilonBudget: Number(draft.datasetEpsilonBudget),
     minGroupSize: Number(draft.minGroupSize),
+    maxRowsPerUnit: Number(draft.maxRowsPerUnit),
+    maxGroupsPerUnit: Number(draft.maxGroupsPerUnit),
     publicFacts: {
       columns: columns.map((c) => ({ name: c.name, type: c.type.toUpperCase() as ColumnTypeName })),
       ...(draft.publishRowCount && rowCount !== null ? { size: { exactRows: rowCount } } : {}),
@@ -188,6 +201,33 @@ export function fieldOf(path: string, dims: readonly string[], measures: readonl
     const col = measures[Number(m[1])];
     if (col) return m[2] === "lo" ? `lo:${col}` : m[2] === "hi" ? `hi:${col}` : `role:${col}`;
   }
-  const top = /^(privacyUnit|aggregates|epsilonPerQuery|buyerEpsilonBudget|datasetEpsilonBudget|minGroupSize)\b/.exec(p);
+  const top = /^(privacyUnit|aggregates|epsilonPerQuery|buyerEpsilonBudget|datasetEpsilonBudget|minGroupSize|maxRowsPerUnit|maxGroupsPerUnit)\b/.exec(
+    p,
+  );
   return top ? top[1]! : "form";
+}
+
+/** Suggested contribution bounds, as suggestPolicyBounds returns them. */
+export interface SuggestedBounds {
+  maxRowsPerUnit: number;
+  maxGroupsPerUnit: number;
+  measures: ReadonlyArray<{ column: string; lo: number; hi: number }>;
+}
+
+/**
+ * The draft with a suggestion's bounds filled in: rows and groups per unit, and the clamps of the
+ * columns the draft releases as measures (a clamp for any other column is left out).
+ */
+export function applySuggestion(draft: PolicyDraft, suggested: SuggestedBounds): PolicyDraft {
+  const columns = { ...draft.columns };
+  for (const m of suggested.measures) {
+    const rule = columns[m.column];
+    if (rule?.role === "measure") columns[m.column] = { ...rule, lo: String(m.lo), hi: String(m.hi) };
+  }
+  return {
+    ...draft,
+    columns,
+    maxRowsPerUnit: String(suggested.maxRowsPerUnit),
+    maxGroupsPerUnit: String(suggested.maxGroupsPerUnit),
+  };
 }

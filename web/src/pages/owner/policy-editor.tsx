@@ -12,8 +12,10 @@ import { domainMessage } from "../../format.ts";
 import { ErrorLine } from "../../components/status.tsx";
 import { FieldError, invalidProps } from "./field-error.tsx";
 import { PolicyColumns } from "./policy-columns.tsx";
+import { BoundsSuggestion } from "./bounds-suggestion.tsx";
 import {
   AGGREGATES,
+  applySuggestion,
   checkDraft,
   draftFrom,
   fieldOf,
@@ -53,6 +55,13 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
   const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const [baseVersion, setBaseVersion] = useState<number | null>(policy?.version ?? null);
+  // A new policy version from elsewhere (saved here, chosen at publication, or kept with a
+  // suggestion's profile) replaces the draft unless it holds unsaved edits.
+  if ((policy?.version ?? null) !== baseVersion) {
+    setBaseVersion(policy?.version ?? null);
+    if (!touched || saved !== null) setDraft(draftFrom(columns, policy));
+  }
   const local = useMemo(() => checkDraft(draft), [draft]);
   const problems: Record<string, FieldProblem> = { ...(touched ? local : {}), ...apiProblems };
 
@@ -94,7 +103,11 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
       setBusy(false);
     }
   };
-  const numberField = (field: "epsilonPerQuery" | "buyerEpsilonBudget" | "datasetEpsilonBudget" | "minGroupSize", label: string, step: string) => (
+  const numberField = (
+    field: "epsilonPerQuery" | "buyerEpsilonBudget" | "datasetEpsilonBudget" | "minGroupSize" | "maxRowsPerUnit" | "maxGroupsPerUnit",
+    label: string,
+    step: string,
+  ) => (
     <div>
       <label htmlFor={`policy-${field}`}>{label}</label>
       <input
@@ -157,6 +170,10 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
           {numberField("datasetEpsilonBudget", t("datasetBudget"), "0.1")}
           {numberField("minGroupSize", t("minGroupSize"), "1")}
         </div>
+        <div className="grid">
+          {numberField("maxGroupsPerUnit", t("maxGroupsPerUnit"), "1")}
+          {numberField("maxRowsPerUnit", t("maxRowsPerUnit"), "1")}
+        </div>
         <label>
           <input
             type="checkbox"
@@ -176,6 +193,9 @@ export function PolicyEditor({ datasetId, columns, rowCount, policy, onSaved }: 
           {t("savePolicy")}
         </button>
       </form>
+      {policy !== null && (
+        <BoundsSuggestion datasetId={datasetId} onApply={(suggested) => update(applySuggestion(draft, suggested))} onProfiled={onSaved} />
+      )}
     </section>
   );
 }
