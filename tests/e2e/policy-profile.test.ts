@@ -49,6 +49,13 @@ const OWNER_BUDGET = /* GraphQL */ `
     }
   }`;
 
+const OWNER_SPEND = /* GraphQL */ `
+  query ($datasetId: ID!) {
+    datasetPrivacyBudget(datasetId: $datasetId) {
+      ... on QueryDatasetPrivacyBudgetSuccess { data { ownerEpsilonSpent buyers spentByBuyer(first: 5) { buyerId } } }
+    }
+  }`;
+
 const POLICY = /* GraphQL */ `
   query ($datasetId: ID!) {
     privacyPolicy(datasetId: $datasetId) {
@@ -186,6 +193,9 @@ describe.each(availableAdapters())("suggested policy bounds over HTTP on %s", (a
     // The suggestion is never worse than the current caps on the typical queries (it minimises the same figure).
     expect(s.suggested.expectedRelError).toBeLessThanOrEqual(s.current.expectedRelError + 1e-9);
     expect(await spent()).toEqual({ epsilonSpent: 1, epsilonRemaining: 0.5 });
+    // The owner's own spend is shown apart: not a buyer, not in the per-buyer list.
+    const own = await ex.gql(OWNER_SPEND, { datasetId: gid("Dataset", datasetId) }, tokens.owner);
+    expect(own.body.data.datasetPrivacyBudget.data).toEqual({ ownerEpsilonSpent: 1, buyers: 0, spentByBuyer: [] });
     const profiled = await ex.services.audit.findEntries({ action: "policy.profiled" }, 10);
     expect(profiled.items).toHaveLength(1);
     expect(profiled.items[0]!.entry).toContain(s.profileId);

@@ -342,22 +342,39 @@ export class PrivacyBudgetService {
     };
   }
 
-  /** The dataset's global budget: for its owner. */
-  async globalRemaining(datasetId: string, caps?: BudgetCaps | null): Promise<CapView & { buyers: number; perBuyerCapMicro: number | null }> {
+  /**
+   * The dataset's global budget: for its owner. With `ownerId`, the owner's own spend (contribution
+   * profiles, debited like a buyer's) is reported apart and not counted as a buyer.
+   */
+  async globalRemaining(
+    datasetId: string,
+    caps?: BudgetCaps | null,
+    ownerId?: string,
+  ): Promise<CapView & { buyers: number; perBuyerCapMicro: number | null; ownerSpentMicro: number }> {
     const known = caps ?? (await this.directory.caps(datasetId)) ?? null;
-    const [account, buyers] = await Promise.all([
+    const [account, buyers, owner] = await Promise.all([
       this.ledger.datasetAccounts.get(datasetAccountId(datasetId)),
-      this.ledger.buyerAccounts.count({ datasetId, spentMicro: { $gt: 0 } }),
+      this.ledger.buyerAccounts.count(
+        ownerId ? { datasetId, spentMicro: { $gt: 0 }, buyerId: { $ne: ownerId } } : { datasetId, spentMicro: { $gt: 0 } },
+      ),
+      ownerId ? this.ledger.buyerAccounts.findOne({ datasetId, buyerId: ownerId }) : Promise.resolve(null),
     ]);
-    return { ...capView(spentOf(account), known?.globalCapMicro ?? null), buyers, perBuyerCapMicro: known?.buyerCapMicro ?? null };
+    return {
+      ...capView(spentOf(account), known?.globalCapMicro ?? null),
+      buyers,
+      perBuyerCapMicro: known?.buyerCapMicro ?? null,
+      ownerSpentMicro: owner?.spentMicro ?? 0,
+    };
   }
 
   /**
    * What each buyer has spent on a dataset, largest first (at most `limit`): for its owner, who
-   * sees which buyers use up the budget. Buyers who never spent are left out.
+   * sees which buyers use up the budget. Buyers who never spent are left out, and so is the
+   * owner's own spend (`ownerId`), which globalRemaining reports apart.
    */
-  async spentByBuyer(datasetId: string, limit: number): Promise<Array<{ buyerId: string } & SpentView>> {
-    const page = await this.ledger.buyerAccounts.find({ datasetId, spentMicro: { $gt: 0 } }, { sort: [["spentMicro", -1]], limit });
+  async spentByBuyer(datasetId: string, limit: number, ownerId?: string): Promise<Array<{ buyerId: string } & SpentView>> {
+    const filter = ownerId ? { datasetId, spentMicro: { $gt: 0 }, buyerId: { $ne: ownerId } } : { datasetId, spentMicro: { $gt: 0 } };
+    const page = await this.ledger.buyerAccounts.find(filter, { sort: [["spentMicro", -1]], limit });
     return page.items.map((a) => ({ buyerId: a.buyerId!, ...spentOf(a) }));
   }
 

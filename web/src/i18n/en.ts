@@ -191,6 +191,7 @@ export const en = {
   valuesOf: "Keys or edges of {column}",
   roleOf: "Role of {column}",
   noPolicyYet: "No policy yet: nothing of this dataset can be queried until you declare one.",
+  ownerEpsilonSpent: "ε you spent on bound suggestions",
   noSpendYet: "No buyer has spent ε on this dataset yet.",
   outputs: "Outputs",
   ownerShare: "Your share",

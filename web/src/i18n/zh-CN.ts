@@ -193,6 +193,7 @@ export const zhCN: { [K in keyof typeof en]: string } = {
   valuesOf: "{column} 的取值或分桶边界",
   roleOf: "{column} 的角色",
   noPolicyYet: "尚未声明隐私策略：声明之前，此数据集不能被查询。",
+  ownerEpsilonSpent: "您为边界建议消耗的 ε",
   noSpendYet: "还没有买方在此数据集上消耗 ε。",
   outputs: "输出",
   ownerShare: "您的分成",

@@ -15,6 +15,9 @@ export interface DatasetBudget extends CapView {
   datasetId: string;
   buyers: number;
   perBuyerCapMicro: number | null;
+  /** The dataset's owner (the viewer), whose own spend is reported apart from the buyers'. */
+  ownerId: string;
+  ownerSpentMicro: number;
 }
 
 /** The dataset's global id, encoded directly: it must not depend on the Dataset type being registered. */
@@ -88,13 +91,18 @@ export const DatasetPrivacyBudgetRef = builder.objectRef<DatasetBudget>("Dataset
       description: "Each buyer's own cap.",
       resolve: (b) => eps(b.perBuyerCapMicro),
     }),
-    buyers: t.int({ description: "Buyers who have spent ε on it.", resolve: (b) => b.buyers }),
+    buyers: t.int({ description: "Buyers who have spent ε on it (the owner's own spend is not a buyer's).", resolve: (b) => b.buyers }),
+    ownerEpsilonSpent: t.field({
+      type: "Epsilon",
+      description: "What you spent yourself on this dataset: contribution profiles for bound suggestions (suggestPolicyBounds, bounds at publish).",
+      resolve: (b) => microToEpsilon(b.ownerSpentMicro),
+    }),
     queriesCharged: t.int({ resolve: (b) => b.debits }),
     spentByBuyer: t.field({
       type: [BuyerEpsilonSpendRef],
       description: "What each buyer has spent, largest first (at most `first`, 1–100). Only the dataset's owner reaches this type.",
       args: { first: t.arg.int({ required: false, defaultValue: 20 }) },
-      resolve: (b, { first }, ctx) => ctx.services.privacyBudget.spentByBuyer(b.datasetId, Math.max(1, Math.min(100, first ?? 20))),
+      resolve: (b, { first }, ctx) => ctx.services.privacyBudget.spentByBuyer(b.datasetId, Math.max(1, Math.min(100, first ?? 20)), b.ownerId),
     }),
   }),
 });

@@ -43,8 +43,9 @@ builder.queryField("datasetPrivacyBudget", (t) =>
     resolve: async (_root, { datasetId }, ctx) => {
       if (datasetId.typename !== "Dataset") throw new NotFound("dataset");
       const budget = ctx.services.privacyBudget;
-      await budget.requireDirectory().assertOwner(ctx.principal!.account._id, datasetId.id);
-      return { ...(await budget.globalRemaining(datasetId.id)), datasetId: datasetId.id };
+      const ownerId = ctx.principal!.account._id;
+      await budget.requireDirectory().assertOwner(ownerId, datasetId.id);
+      return { ...(await budget.globalRemaining(datasetId.id, null, ownerId)), datasetId: datasetId.id, ownerId };
     },
   }),
 );

@@ -21,7 +21,7 @@ const BudgetQuery = graphql(`
     datasetPrivacyBudget(datasetId: $datasetId) {
       __typename
       ... on QueryDatasetPrivacyBudgetSuccess {
-        data { epsilonBudget epsilonSpent epsilonRemaining buyers queriesCharged spentByBuyer(first: 20) { buyerId epsilonSpent queriesCharged } }
+        data { epsilonBudget epsilonSpent epsilonRemaining ownerEpsilonSpent buyers queriesCharged spentByBuyer(first: 20) { buyerId epsilonSpent queriesCharged } }
       }
       ... on DomainError { code message }
     }
@@ -85,6 +85,8 @@ function DatasetBudget({ datasetId }: { datasetId: string }) {
         <dd>{eps(budget.epsilonRemaining)}</dd>
         <dt>{t("queriesCharged")}</dt>
         <dd>{budget.queriesCharged}</dd>
+        <dt>{t("ownerEpsilonSpent")}</dt>
+        <dd data-testid="owner-spend">{eps(budget.ownerEpsilonSpent)}</dd>
       </dl>
       {budget.spentByBuyer.length === 0 ? (
         <p>{t("noSpendYet")}</p>
