@@ -6,6 +6,8 @@
  * charged and logged:
  *   small_e2e_ms / small_duckdb_ms / small_ratio_vs_duckdb   one query alone, median of REPEATS
  *   clients50_qps / _p50_ms / _p99_ms    LAT_CLIENTS (50) clients for LAT_SECONDS (10)
+ *   clients50_flushes_per_run            durable store flushes per run during that load (group
+ *                                        commit: below 1 when concurrent runs share a flush)
  *   clients50_rss_mb                     the API process's peak RSS during that load (the
  *                                        sandbox workers are separate processes, not counted)
  *   cached_p50_ms / cached_p99_ms        the same query again (answered from the cache)
@@ -68,6 +70,12 @@ async function duckdbMs(file: string): Promise<number> {
   return median(times);
 }
 
+/** Durable flushes of the store so far (its group commits; one per run when runs come alone). */
+async function storeFlushes(m: Market): Promise<number> {
+  const metric = m.ex.services.metrics.registry.getSingleMetric("exchange_store_flushes_total");
+  return metric ? ((await metric.get()).values[0]?.value ?? 0) : 0;
+}
+
 async function storeRun(prefix: string, file: string, duckdb: number, env: Record<string, string>): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "bench-small-"));
   const m = await market(dataDir, file, ROWS, CLIENTS, { ...env, DATA_DIR: dataDir });
@@ -79,6 +87,7 @@ async function storeRun(prefix: string, file: string, duckdb: number, env: Recor
     line(key("small_e2e_ms"), median(alone));
     line(key("small_ratio_vs_duckdb"), median(alone) / duckdb);
 
+    const flushesBefore = await storeFlushes(m);
     const latencies: number[] = [];
     let rss = process.memoryUsage().rss;
     const sampler = setInterval(() => (rss = Math.max(rss, process.memoryUsage().rss)), 100);
@@ -97,6 +106,7 @@ async function storeRun(prefix: string, file: string, duckdb: number, env: Recor
     line(key("clients50_p50_ms"), percentile(latencies, 50));
     line(key("clients50_p99_ms"), percentile(latencies, 99));
     line(key("clients50_rss_mb"), Math.round(rss / (1024 * 1024)));
+    line(key("clients50_flushes_per_run"), ((await storeFlushes(m)) - flushesBefore) / latencies.length);
 
     const report = await m.ex.services.billing.reconcile();
     const consistent = report.balanced && report.meter.agrees && report.holds.agrees && report.holds.open === 0;

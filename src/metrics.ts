@@ -22,12 +22,16 @@ export interface Metrics {
   /** Units still unfinished at the run's hard end, counted as their defaults: the deadline model is too tight if this grows. */
   analysisUnitsUnfinished: Counter;
   errors: Counter<"code">;
+  /** Durable flushes of the document store (group commits: one serves every run waiting). */
+  storeFlushes: Counter;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createMetrics(): Metrics {
+/** `storeFlushes` reads the store's own count when scraped. */
+export function createMetrics(storeFlushes: () => number = () => 0): Metrics {
   const registry = new Registry();
+  let flushesSeen = 0;
   collectDefaultMetrics({ register: registry });
   return {
     registry,
@@ -95,6 +99,16 @@ export function createMetrics(): Metrics {
       help: "GraphQL errors by code",
       labelNames: ["code"],
       registers: [registry],
+    }),
+    storeFlushes: new Counter({
+      name: "exchange_store_flushes_total",
+      help: "Durable flushes of the document store (fdatasync of SQLite's WAL, or a journaled MongoDB write), each shared by every run waiting",
+      registers: [registry],
+      collect() {
+        const now = storeFlushes();
+        if (now > flushesSeen) this.inc(now - flushesSeen);
+        flushesSeen = now;
+      },
     }),
   };
 }

@@ -105,6 +105,8 @@ export class AuditLog implements AuditRecorder {
   private readonly witnesses: VerifierKey[];
   private readonly appendMutex = new Mutex();
   private readonly signMutex = new Mutex();
+  /** The store's group commit (`DocumentStore.sync`). */
+  private readonly durable: () => Promise<void>;
   /** Next position to try; a hint only (the unique insert decides). */
   private nextSeq: number | null = null;
   private syncQueued = false;
@@ -125,7 +127,9 @@ export class AuditLog implements AuditRecorder {
       cosignatures: Collection<AuditCosignatureDoc>;
     },
     options: AuditLogOptions,
+    durable: () => Promise<void>,
   ) {
+    this.durable = durable;
     this.origin = options.origin;
     this.signingKey = options.signingKey;
     this.verifierKey = verifierKeyString(options.origin, options.signingKey);
@@ -154,6 +158,7 @@ export class AuditLog implements AuditRecorder {
         cosignatures: await open<AuditCosignatureDoc>(C.cosignatures),
       },
       options,
+      () => store.sync(),
     );
     await log.checkSigner(await open<AuditSignerDoc>(C.meta));
     return log;
@@ -341,6 +346,9 @@ export class AuditLog implements AuditRecorder {
         throw new AuditIntegrityError(`the log's tree holds ${head.size} entries but a checkpoint of ${after.size} was signed: entries were removed`);
       }
       const text = formatCheckpointText({ origin: this.origin, size: head.size, root: head.root, extensions: [] });
+      // What a checkpoint covers must outlive a power loss before anyone can see it signed:
+      // otherwise a restarted log could sign a different history at the same size.
+      await this.durable();
       try {
         return await this.checkpoints.insert({
           _id: seqId(head.size),

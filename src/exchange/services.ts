@@ -106,13 +106,14 @@ export async function buildServices(
     sandbox = null;
     await running?.close();
   });
-  const metrics = createMetrics();
+  const metrics = createMetrics(() => store.flushes);
   const { recovery } = config;
   const runPath = new RunPath({
     runs: await RunRecords.open(store),
     budgets: privacyBudget,
     billing,
     audit,
+    durable: () => store.sync(),
     ...(log ? { log } : {}),
     crash: crashHookFrom(config.crashAt),
     leaseMs: recovery.runLeaseMs,

@@ -7,6 +7,8 @@
  *   stage    the noised answer and the usage to charge, in the record → "staged" (not readable)
  *   settle   post the hold with the staged usage (idempotent)
  *   log      the audit outbox: `query.executed` and, for a charge, `trade.settled` (idempotent)
+ *   durable  one group commit of the store: everything above survives a power loss, not only a
+ *            crash (each step's own write is atomic and survives the process dying)
  *   release  store the answer in the answer cache (now readable) → "released"
  *
  * A failure before "staged" compensates: the hold is voided, the claim released, ε stays
@@ -50,6 +52,12 @@ export interface RunPathDeps {
   budgets: PrivacyBudgetService;
   billing: BillingService | null;
   audit: AuditTrail;
+  /**
+   * The store's group commit (`DocumentStore.sync`): called once per run, after the charge and
+   * the log events are written and before the answer is stored, so that no answer can be read
+   * whose charge or log entry a power loss could still take back.
+   */
+  durable: () => Promise<void>;
   log?: Logger;
   crash?: CrashHook;
   /** How long a run may go without renewing its lease before recovery takes it over. */
@@ -183,6 +191,7 @@ export class RunPath {
       await audit.drift.withEvent(trade, async () => undefined);
     }
     point("after-log");
+    await this.deps.durable();
     const stored = await budgets.storeAnswer({
       queryId: record._id,
       buyerId: record.buyerId,

@@ -136,6 +136,15 @@ export interface DocumentStore {
   collection<T extends object>(name: string, indexes?: IndexSpec[]): Promise<Collection<T>>;
   /** Resolves when the store answers a trivial request; rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Makes every write this store has acknowledged so far durable against power loss, not only
+   * against the process dying (which an acknowledged write always survives). Concurrent callers
+   * share one flush (group commit). The run path calls it once per run, before the answer can be
+   * read; the audit log before it signs a checkpoint.
+   */
+  sync(): Promise<void>;
+  /** Durable flushes `sync()` has made so far (one serves every caller waiting at the time). */
+  readonly flushes: number;
   close(): Promise<void>;
 }
 

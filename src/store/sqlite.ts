@@ -14,9 +14,11 @@
  * expression indexes); every value is a bound parameter.
  */
 import { mkdirSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { afterCursorFilter, encodeCursor, withIdTieBreak } from "./cursor.ts";
+import { GroupSync } from "./group-sync.ts";
 import {
   assertCollectionName,
   assertFieldPath,
@@ -59,16 +61,60 @@ export async function openSqliteStore(file: string): Promise<DocumentStore> {
     db.close();
     throw err;
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, file === ":memory:" || file === "" ? null : file);
+}
+
+/**
+ * WAL with synchronous=NORMAL: every commit is atomic and survives the process dying (it is in
+ * the WAL file, in the OS's cache) without an fsync each. Durability against power loss comes
+ * from `sync()`: one fdatasync of the WAL file, shared by every caller waiting at that moment
+ * (the run path asks once per run). SQLite syncs the WAL before each checkpoint and the database
+ * after it, so frames that a checkpoint moved are durable already. The first flush also syncs
+ * the directory, which holds the WAL's name.
+ */
+async function flushWal(file: string, withDirectory: boolean): Promise<void> {
+  try {
+    await syncPath(`${file}-wal`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    await syncPath(file);
+  }
+  if (withDirectory) await syncPath(dirname(file));
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 class SqliteStore implements DocumentStore {
   readonly kind = "sqlite" as const;
   readonly #db: Db;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #durable: GroupSync | null;
+  #directorySynced = false;
 
-  constructor(db: Db) {
+  constructor(db: Db, file: string | null) {
     this.#db = db;
+    this.#durable =
+      file === null
+        ? null
+        : new GroupSync(async () => {
+            await flushWal(file, !this.#directorySynced);
+            this.#directorySynced = true;
+          });
+  }
+
+  async sync(): Promise<void> {
+    if (this.#durable && this.#db.open) await this.#durable.sync();
+  }
+
+  get flushes(): number {
+    return this.#durable?.flushes ?? 0;
   }
 
   async collection<T extends object>(name: string, indexes: IndexSpec[] = []): Promise<Collection<T>> {

@@ -70,6 +70,14 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
   async function match(c: Coll, filter: Filter): Promise<string[]> {
     const found = ids((await c.find(filter)).items).sort();
     expect(await c.count(filter), `count(${JSON.stringify(filter)})`).toBe(found.length);
+    // The same filter pinned to one _id (FerretDB reads those by _id and checks the rest apart):
+    // findOne and a conditional update agree with find, document by document.
+    for (const { _id } of (await c.find({})).items) {
+      const pinned: Filter = Object.hasOwn(filter, "_id") ? { $and: [filter], _id } : { ...filter, _id };
+      const want = found.includes(_id);
+      expect((await c.findOne(pinned)) !== null, `findOne(${JSON.stringify(pinned)})`).toBe(want);
+      expect((await c.updateOne(pinned, { $inc: { _pinnedProbe: 0 } })) !== null, `updateOne(${JSON.stringify(pinned)})`).toBe(want);
+    }
     return found;
   }
 
@@ -80,6 +88,15 @@ describe.each(documentStoreFactories())("DocumentStore contract: $name", (factor
 
     it("ping resolves", async () => {
       await expect(store().ping()).resolves.toBeUndefined();
+    });
+
+    it("sync() resolves after writes, also for many callers at once, and changes no data", async () => {
+      const c = await fresh("sync");
+      await c.insert({ _id: "a", n: 1 });
+      await c.updateOne({ _id: "a" }, { $inc: { n: 1 } });
+      await Promise.all(Array.from({ length: 20 }, () => store().sync()));
+      await store().sync();
+      expect(await snapshot(c)).toEqual([{ _id: "a", n: 2, _v: 2 }]);
     });
 
     it("collection() returns a collection with the given name", async () => {
