@@ -80,12 +80,21 @@ export function shapeFor(profile: ContributionProfile, groupBy: string[], mg: nu
   return best;
 }
 
-/** Mean of the values and of the values clamped to [lo, hi], and the mean |value|, per the profile (unit-weighted). */
-export function clampEffect(m: MeasureProfile, lo: number, hi: number): { mean: number; clampedMean: number; meanAbs: number } {
+/**
+ * Mean of the values and of the values clamped to [lo, hi], the mean |value|, and the mean mass
+ * the clamp cuts above hi and adds below lo, per the profile (unit-weighted).
+ */
+export function clampEffect(
+  m: MeasureProfile,
+  lo: number,
+  hi: number,
+): { mean: number; clampedMean: number; meanAbs: number; cutAbove: number; addedBelow: number } {
   let w = 0;
   let sum = 0;
   let clamped = 0;
   let abs = 0;
+  let cut = 0;
+  let added = 0;
   m.weights.forEach((x, b) => {
     if (x <= 0) return;
     const v = valueOf(b);
@@ -93,8 +102,52 @@ export function clampEffect(m: MeasureProfile, lo: number, hi: number): { mean: 
     sum += x * v;
     abs += x * Math.abs(v);
     clamped += x * Math.min(Math.max(v, lo), hi);
+    cut += x * Math.max(0, v - hi);
+    added += x * Math.max(0, lo - v);
   });
-  return w > 0 ? { mean: sum / w, clampedMean: clamped / w, meanAbs: abs / w } : { mean: 0, clampedMean: 0, meanAbs: 0 };
+  return w > 0
+    ? { mean: sum / w, clampedMean: clamped / w, meanAbs: abs / w, cutAbove: cut / w, addedBelow: added / w }
+    : { mean: 0, clampedMean: 0, meanAbs: 0, cutAbove: 0, addedBelow: 0 };
+}
+
+/**
+ * How far the mean of the rows bounding drops may sit from the mean of the rows it keeps: twice
+ * the standard deviation of the units' own means when the profile has them (the dropped rows are
+ * a few heavy units'), else of the clamped values themselves (wider: no unit averages out).
+ */
+export function valueSpread(m: MeasureProfile, lo: number, hi: number): number {
+  const sd = (weights: number[], clamp: boolean) => {
+    let w = 0;
+    let s1 = 0;
+    let s2 = 0;
+    weights.forEach((x, b) => {
+      if (x <= 0) return;
+      const v = clamp ? Math.min(Math.max(valueOf(b), lo), hi) : valueOf(b);
+      w += x;
+      s1 += x * v;
+      s2 += x * v * v;
+    });
+    return w > 0 ? Math.sqrt(Math.max(0, s2 / w - (s1 / w) ** 2)) : 0;
+  };
+  return 2 * (m.unitMeans ? sd(m.unitMeans, false) : sd(m.weights, true));
+}
+
+/**
+ * Share of a shape's (unit, group) pairs that maxGroupsPerUnit drops: the relative bias of
+ * COUNT_UNITS (a unit in k groups keeps min(k, MG) of them). Cells weigh 1/k each in the profile.
+ */
+export function unitLoss(shape: ShapeProfile, mg: number): number {
+  let pairs = 0;
+  let kept = 0;
+  shape.weights.forEach((row, kb) => {
+    const k = countOf(kb);
+    for (const w of row) {
+      if (w <= 0) continue;
+      pairs += k * w;
+      kept += Math.min(k, mg) * w;
+    }
+  });
+  return pairs > 0 ? Math.max(0, 1 - kept / pairs) : 0;
 }
 
 /** The profile's value quantile q (0–1), unit-weighted; null when the profile holds nothing. */

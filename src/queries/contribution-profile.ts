@@ -59,6 +59,11 @@ export interface MeasureProfile {
   column: string;
   /** weights[b] over VALUE_EDGES bins, noisy, ≥ 0 (each unit's rows weigh 1 together). */
   weights: number[];
+  /**
+   * The units' own means over VALUE_EDGES bins, noisy, ≥ 0 (each unit weighs 1): how far a few
+   * heavy units' rows may pull a group's mean (absent in older profiles).
+   */
+  unitMeans?: number[];
 }
 
 export interface ContributionProfile {
@@ -113,7 +118,8 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
   const rows = unit.values.length;
   const unitIds = unit.values;
   const shapes = profileShapes(input.dims.map((d) => d.column));
-  const share = divideEpsilon(input.epsilon, shapes.length + input.measures.length);
+  // One release per shape, and two per measure (its values, its units' means).
+  const share = divideEpsilon(input.epsilon, shapes.length + 2 * input.measures.length);
   const noisy = (units: number): number => {
     const v = fromUnits(releaseInteger(BigInt(units), BigInt(WEIGHT_UNITS), share, bytes), 1) / WEIGHT_UNITS;
     return v;
@@ -137,9 +143,11 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
   const shapeProfiles: ShapeProfile[] = shapes.map((dims) => {
     const parts = dims.map((c) => input.dims.find((d) => d.column === c)!);
     const groups = parts.reduce((n, p) => n * p.width, 1);
-    // k ≤ groups and n ≤ rows: bins beyond those are empty for sure, and left out.
+    // k ≤ groups and n ≤ the declared largest size: bins beyond those are empty for sure, and left
+    // out. The public bound, never the version's exact row count (the bins released would tell it).
     const K = Math.max(1, COUNT_EDGES.filter((e) => e <= groups).length);
-    const N = Math.max(1, COUNT_EDGES.filter((e) => e <= rows).length);
+    const maxRows = input.publicSize?.maxRows ?? Number.POSITIVE_INFINITY;
+    const N = Math.max(1, Math.min(COUNT_EDGES.length - 1, COUNT_EDGES.filter((e) => e <= maxRows).length));
     const exact = Array.from({ length: K }, () => new Array<number>(N).fill(0));
     const cell = new Map<number, number>();
     for (const list of byUnit.values()) {
@@ -172,15 +180,33 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
   const measureProfiles: MeasureProfile[] = input.measures.map((column) => {
     const values = input.views[column]!;
     const exact = new Array<number>(VALUE_EDGES.length - 1).fill(0);
+    const means = new Array<number>(VALUE_EDGES.length - 1).fill(0);
     for (const list of byUnit.values()) {
       const kept = list.filter((i) => !(values.nulls && (values.nulls[i >>> 3]! & (1 << (i & 7))) !== 0));
       if (kept.length === 0) continue;
       const w = Math.floor(WEIGHT_UNITS / kept.length);
-      for (const i of kept) exact[binOf(VALUE_EDGES, values.values[i]!)]! += w;
+      let sum = 0;
+      for (const i of kept) {
+        exact[binOf(VALUE_EDGES, values.values[i]!)]! += w;
+        sum += values.values[i]!;
+      }
+      means[binOf(VALUE_EDGES, sum / kept.length)]! += WEIGHT_UNITS;
     }
     const clean = cleaner(exact.length);
-    return { column, weights: exact.map((units) => clean(noisy(units))) };
+    return { column, weights: exact.map((units) => clean(noisy(units))), unitMeans: means.map((units) => clean(noisy(units))) };
   });
+
+  // Without an exact size, every shape stands for at least the rows the ungrouped unit sizes
+  // show, their heavy tail continued past the noise floor (see extrapolatedRows).
+  const all = shapeProfiles.find((s) => s.dims.length === 0);
+  const exactSize = input.publicSize !== null && input.publicSize.minRows === input.publicSize.maxRows;
+  if (all && !exactSize) {
+    const estimate = extrapolatedRows(all.weights[0] ?? []);
+    for (const s of shapeProfiles) {
+      const r = Math.max(s.rows, estimate);
+      s.rows = Math.round(input.publicSize ? Math.min(input.publicSize.maxRows, Math.max(input.publicSize.minRows, r)) : r);
+    }
+  }
 
   return {
     epsilon: formatShare(input.epsilon),
@@ -205,6 +231,52 @@ export function publicRows(weights: number[][], publicSize: ProfileInput["public
   });
   if (!publicSize) return Math.round(seen);
   return Math.round(Math.min(publicSize.maxRows, Math.max(publicSize.minRows, seen)));
+}
+
+/**
+ * Rows held by the units of a 1-D unit-size histogram (bins of COUNT_EDGES), its tail continued
+ * past the last visible bin: a heavy tail (Zipf units) falls by a steady factor per doubling of
+ * size, fitted on the visible bins past the mode, and the continuation stops where a bin would
+ * hold less than half a unit (a finite fleet has a largest unit). Post-processing of the noisy
+ * bins only. The hidden heaviest units hold much of a heavy-tailed table's rows, so a profile
+ * without a declared size would otherwise count too few rows and state too little bias.
+ */
+export function extrapolatedRows(bins: readonly number[]): number {
+  let seen = 0;
+  let last = -1;
+  let mode = 0;
+  bins.forEach((w, b) => {
+    if (w <= 0) return;
+    seen += w * countOf(b);
+    last = b;
+    if (w > (bins[mode] ?? 0)) mode = b;
+  });
+  if (last < 0) return 0;
+  // Least-squares slope of log2(w) over the visible bins from the mode (doubling bins from 2 on).
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let b = Math.max(2, mode); b <= last; b++) if ((bins[b] ?? 0) > 0) xs.push(b), ys.push(Math.log2(bins[b]!));
+  let ratio = 0.5;
+  if (xs.length >= 2) {
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let sxy = 0;
+    let sxx = 0;
+    xs.forEach((x, i) => {
+      sxy += (x - mx) * (ys[i]! - my);
+      sxx += (x - mx) ** 2;
+    });
+    ratio = 2 ** (sxx > 0 ? sxy / sxx : -1);
+  }
+  ratio = Math.min(0.9, Math.max(0.2, ratio));
+  let w = bins[last]!;
+  let rows = seen;
+  for (let b = last + 1; b < COUNT_EDGES.length - 1; b++) {
+    w *= ratio;
+    if (w < 0.5) break;
+    rows += w * countOf(b);
+  }
+  return rows;
 }
 
 function formatShare(e: Epsilon): string {

@@ -1,22 +1,40 @@
 /**
  * The whole error of a released aggregate (issue #16): the noise the plan adds AND the bias of
  * bounding, from the DP contribution profile only (never exact private counts), with a 95%
- * interval a buyer can use. Bounding only ever drops rows, so a count or a sum of non-negative
- * values is biased low: the interval reaches further up than down. AVG is a ratio of two noisy
- * totals; its noise is the ratio's (delta method), not the SUM's.
+ * interval a buyer can use, and the released value corrected for the expected bias.
+ *
+ *   noise     discrete Laplace: the 95% two-sided quantile is b·ln 20 (b = sd/√2), not 1.96 sd,
+ *             which would cover only ~93.7% of a Laplace's draws.
+ *   bounding  rows dropped by (maxGroupsPerUnit, maxRowsPerUnit): the profile gives the shape's
+ *             expected kept share s̄; one group's share varies around it (the heaviest units'
+ *             rows concentrate on their home groups), so the interval allows the kept share
+ *             anywhere in [1 − BIAS_SPREAD·loss, 1]. Counts and sums are released divided by s̄
+ *             (post-processing of the release and of the DP profile), so they are no longer
+ *             mostly bias; the interval is for the true value, around the raw noisy total.
+ *   clamping  the profile's value histogram gives the share of a measure's mass the clamp cuts
+ *             above hi (the sum and the mean come out low) and adds below lo (they come out
+ *             high): one-sided, so the intervals are asymmetric. AVG is released shifted by the
+ *             profile's expected clamp shift.
+ *   ratio     AVG = noisy SUM / noisy COUNT: the interval is the box of both statistics' own
+ *             quantiles, divided (not the SUM's standard deviation), then widened for clamping
+ *             and for the rows bounding drops (a unit-weighted mean of kept rows drifts from
+ *             the row-weighted mean by at most the dropped share times the value spread).
  */
 import type { QueryPlan, PlannedStatistic } from "./plan.ts";
 import type { ContributionProfile } from "./contribution-profile.ts";
-import { clampEffect, rowLoss, shapeFor } from "./bounds-model.ts";
+import { clampEffect, rowLoss, shapeFor, unitLoss, valueSpread } from "./bounds-model.ts";
 import { expectedErrors } from "./tune-bounds.ts";
 
-const Z95 = 1.96;
+/** Two-sided 95% quantile of a Laplace variable per standard deviation: ln(20)/√2. */
+export const LAPLACE_Q95 = Math.log(20) / Math.SQRT2;
 
 /**
  * The profile gives a shape's average loss; one group's loss varies around it (the heaviest units'
  * rows concentrate on their home groups), so the interval allows up to BIAS_SPREAD times it.
  */
 const BIAS_SPREAD = 2;
+/** The most of a group's rows the interval allows bounding to have dropped (keeps the upper end finite). */
+const MAX_LOSS = 0.95;
 
 export interface AggregateError {
   aggregateIndex: number;
@@ -24,6 +42,17 @@ export interface AggregateError {
   noiseStdDev: number;
   /** Expected share of the true value lost to bounding (0–1; null when no profile was released). */
   expectedRelBias: number | null;
+  /** Expected share of the shape's rows (units for COUNT_UNITS) bounding drops; null without a profile. */
+  loss: number | null;
+  /** Share of the measure's |mass| the clamp cuts above hi / adds below lo (0 without a profile or a measure). */
+  clampDown: number;
+  clampUp: number;
+  /** The profile's expected shift of a mean by clamping (true mean − clamped mean); 0 when unknown. */
+  clampShift: number;
+  /** The measure's value spread (profile): how far the dropped rows' mean may sit from the kept rows'. */
+  spread: number;
+  /** Whether the measure can be negative (then dropped rows move a sum either way). */
+  signed: boolean;
 }
 
 export interface Interval {
@@ -33,64 +62,117 @@ export interface Interval {
 
 /** Per aggregate of the plan: its noise and its expected relative bias. */
 export function aggregateErrors(plan: QueryPlan, profile: ContributionProfile | null): AggregateError[] {
-  const loss = profile ? shapeLoss(plan, profile) : null;
+  const groupBy = plan.groupDims.map((d) => d.column);
+  const shape = profile ? shapeFor(profile, groupBy, plan.maxGroupsPerUnit, plan.maxRowsPerUnit) : null;
+  const known = profile !== null && shape !== null && shape.rows > 0;
+  const rows = known ? rowLoss(shape!, plan.maxGroupsPerUnit, plan.maxRowsPerUnit) : profile && !shape ? 0 : null;
   return plan.ir.aggregates.map((a, i) => {
     const stats = plan.statistics.filter((s) => s.aggregateIndex === i);
     const sd = stats[0]!.expectedStdDev;
-    let bias = loss;
-    if (profile && loss !== null && (a.kind === "SUM" || a.kind === "AVG")) {
-      const m = plan.measures.find((x) => x.column === a.column)!;
-      const mp = profile.measures.find((x) => x.column === a.column);
-      const clamp = mp ? clampEffect(mp, m.lo, m.hi) : null;
-      const clampBias = clamp && clamp.meanAbs > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / clamp.meanAbs : 0;
-      // AVG: dropped rows leave the ratio about where it was; clamping moves it, by the share of
-      // the mean the clamp cuts off (relative to the mean itself, which a ratio is compared with).
-      const avgShift = clamp && Math.abs(clamp.mean) > 0 ? Math.abs(clamp.mean - clamp.clampedMean) / Math.abs(clamp.mean) : 0;
-      bias = a.kind === "AVG" ? Math.min(1, avgShift) : Math.min(1, loss + clampBias);
+    const base: AggregateError = {
+      aggregateIndex: i,
+      noiseStdDev: sd,
+      expectedRelBias: rows,
+      loss: rows,
+      clampDown: 0,
+      clampUp: 0,
+      clampShift: 0,
+      spread: 0,
+      signed: false,
+    };
+    if (a.kind === "COUNT_UNITS") {
+      const u = known ? unitLoss(shape!, plan.maxGroupsPerUnit) : rows;
+      return { ...base, expectedRelBias: u, loss: u };
     }
-    if (a.kind === "COUNT_UNITS") bias = profile && loss !== null ? 0 : null; // every unit with a row counts once per group it keeps
-    return { aggregateIndex: i, noiseStdDev: sd, expectedRelBias: bias };
+    if (!(a.kind === "SUM" || a.kind === "AVG") || rows === null) return base;
+    const m = plan.measures.find((x) => x.column === a.column)!;
+    const mp = profile!.measures.find((x) => x.column === a.column);
+    const signed = m.lo < 0;
+    if (!mp) return { ...base, signed };
+    const e = clampEffect(mp, m.lo, m.hi);
+    if (!(e.meanAbs > 0)) return { ...base, signed };
+    const clampDown = e.cutAbove / e.meanAbs;
+    const clampUp = e.addedBelow / e.meanAbs;
+    const spread = valueSpread(mp, m.lo, m.hi);
+    if (a.kind === "AVG") {
+      // Dropped rows leave a ratio about where it was; clamping moves it, relative to the mean itself.
+      const shift = e.mean - e.clampedMean;
+      const bias = Math.abs(e.mean) > 0 ? Math.min(1, Math.abs(shift) / Math.abs(e.mean)) : 0;
+      return { ...base, expectedRelBias: bias, clampDown, clampUp, clampShift: shift, spread, signed };
+    }
+    return { ...base, expectedRelBias: Math.min(1, rows + Math.abs(clampDown - clampUp)), clampDown, clampUp, spread, signed };
   });
 }
 
-/** The shape's expected loss; null when the profile holds nothing for it (no rows seen nor declared): it cannot say. */
-function shapeLoss(plan: QueryPlan, profile: ContributionProfile): number | null {
-  const shape = shapeFor(
-    profile,
-    plan.groupDims.map((d) => d.column),
-    plan.maxGroupsPerUnit,
-    plan.maxRowsPerUnit,
-  );
-  if (shape && shape.rows <= 0) return null;
-  return shape ? rowLoss(shape, plan.maxGroupsPerUnit, plan.maxRowsPerUnit) : 0;
+/** The 95% noise half-width of one statistic (discrete Laplace, see the header). */
+export const noiseHalfWidth = (s: Pick<PlannedStatistic, "expectedStdDev">): number => LAPLACE_Q95 * s.expectedStdDev;
+
+/** The kept share the released total is divided by: 1 − the shape's expected loss (1 when unknown). */
+function keptShare(error: AggregateError): number {
+  return 1 - Math.min(MAX_LOSS, error.loss ?? 0);
 }
 
 /**
- * The 95% interval for one released value: ± 1.96 noise standard deviations, widened upwards
- * by the expected loss (true ≈ released / (1 − loss)) for counts and sums; for AVG, the ratio's
- * noise at this group's released count, widened both ways by the clamp bias.
+ * The value released for a group, from its noisy statistics: counts and sums divided by the
+ * expected kept share and by the clamp's expected effect; AVG shifted by the expected clamp
+ * shift. Without a profile, the noisy value as it is.
+ */
+export function correctedValue(kind: string, value: number, error: AggregateError): number {
+  if (error.loss === null) return value;
+  if (kind === "COUNT_ROWS" || kind === "COUNT_UNITS") return value / keptShare(error);
+  if (kind === "SUM") return value / keptShare(error) / Math.max(0.05, 1 - error.clampDown + error.clampUp);
+  if (kind === "AVG") return value + error.clampShift;
+  return value;
+}
+
+/**
+ * The 95% interval for the true value of one group, from its RAW noisy statistics (before the
+ * correction): `value` is the noisy total (the ratio for AVG, with `sum` and `count` given).
  */
 export function valueInterval(
   kind: string,
   value: number,
   error: AggregateError,
-  stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedCount?: number },
+  stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedSum?: number; releasedCount?: number },
 ): Interval {
-  const bias = Math.min(0.95, BIAS_SPREAD * (error.expectedRelBias ?? 0));
-  if (kind === "AVG") {
-    const n = Math.max(1, stats.releasedCount ?? 1);
-    const sdSum = stats.sum?.expectedStdDev ?? 0;
-    const sdCount = stats.count?.expectedStdDev ?? 0;
-    const sd = Math.sqrt(sdSum ** 2 + value ** 2 * sdCount ** 2) / n;
-    // Clamping pulls the mean towards the clamp's middle: a positive mean is biased low.
-    if (value > 0) return { lo: value - Z95 * sd, hi: Math.max(value + Z95 * sd, (value + Z95 * sd) / (1 - bias)) };
-    const spread = Z95 * sd + bias * Math.abs(value);
-    return { lo: value - spread, hi: value + spread };
+  const loss = error.loss === null ? 0 : Math.min(MAX_LOSS, BIAS_SPREAD * error.loss);
+  if (kind === "AVG") return avgInterval(value, error, stats, loss);
+  const q = noiseHalfWidth({ expectedStdDev: error.noiseStdDev });
+  // True total = kept total / kept share (share in [1 − loss, 1]), of values the clamp moved.
+  const down = Math.min(MAX_LOSS, BIAS_SPREAD * error.clampDown);
+  const up = BIAS_SPREAD * error.clampUp;
+  if (error.signed && kind === "SUM") {
+    // Dropped rows of a signed measure move the sum either way: widen both sides by what they may hold.
+    const reach = ((Math.abs(value) + q) * loss) / (1 - loss) + (Math.abs(value) + q) * (down + up);
+    return { lo: value - q - reach, hi: value + q + reach };
   }
-  const sd = error.noiseStdDev;
-  const lo = value - Z95 * sd;
-  const hi = (value + Z95 * sd) / (1 - bias);
-  return { lo, hi: Math.max(hi, value + Z95 * sd) };
+  const lo = (value - q) / (1 + up);
+  const hi = (value + q) / ((1 - loss) * (1 - down));
+  return { lo: Math.min(lo, value - q), hi: Math.max(hi, value + q) };
+}
+
+function avgInterval(
+  value: number,
+  error: AggregateError,
+  stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedSum?: number; releasedCount?: number },
+  loss: number,
+): Interval {
+  const c = stats.releasedCount ?? 1;
+  const s = stats.releasedSum ?? value * c;
+  const qs = stats.sum ? noiseHalfWidth(stats.sum) : 0;
+  const qc = stats.count ? noiseHalfWidth(stats.count) : 0;
+  // The box of both statistics' 95% ranges, divided: each holds with 97.5%+ when both do.
+  if (c - qc < 1) return { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
+  const ratios = [(s - qs) / (c - qc), (s - qs) / (c + qc), (s + qs) / (c - qc), (s + qs) / (c + qc)];
+  let lo = Math.min(...ratios);
+  let hi = Math.max(...ratios);
+  // Clamping: values above hi were cut (the true mean is higher), below lo raised (lower).
+  const scale = Math.max(Math.abs(value), error.clampShift === 0 ? 0 : Math.abs(error.clampShift));
+  hi += BIAS_SPREAD * error.clampDown * Math.max(scale, error.spread);
+  lo -= BIAS_SPREAD * error.clampUp * Math.max(scale, error.spread);
+  // Dropped rows: the kept rows' mean drifts from all rows' by at most the dropped share × the spread.
+  const drift = (loss / (1 - loss)) * error.spread;
+  return { lo: lo - drift, hi: hi + drift };
 }
 
 /**
@@ -105,7 +187,7 @@ export interface QuotedError {
   column: string | null;
   /** Noise standard deviation of the released value; for AVG the ratio's, at the mean group size (null without a profile). */
   noiseStdDev: number | null;
-  /** Expected share of the true value lost to bounding (null without a profile). */
+  /** Expected share of the true value lost to bounding before the released value's correction (null without a profile). */
   expectedRelBias: number | null;
   /** Expected mean |noise| over the true value, at the mean group size (null without a profile). */
   expectedRelNoise: number | null;
@@ -135,24 +217,27 @@ export function quotedErrors(plan: QueryPlan): QuotedError[] {
     : plan.ir.aggregates.map(() => null);
   return plan.ir.aggregates.map((a, i) => {
     const f = figures[i] ?? null;
-    const bias = base[i]!.expectedRelBias;
+    const e = base[i]!;
+    const bias = e.expectedRelBias;
     const column = "column" in a ? a.column : null;
     if (!f || bias === null || a.kind === "HISTOGRAM")
       return {
         aggregateIndex: i,
         kind: a.kind,
         column,
-        noiseStdDev: a.kind === "AVG" ? null : base[i]!.noiseStdDev,
+        noiseStdDev: a.kind === "AVG" ? null : e.noiseStdDev,
         expectedRelBias: bias,
         expectedRelNoise: null,
         relErrorInterval: null,
       };
     // f.noise is mean |noise| / true value; the relative standard deviation is √2 times it (Laplace).
     const relSd = f.noise * Math.SQRT2;
-    const b = Math.min(0.95, BIAS_SPREAD * bias);
-    // Bounding drops rows and clamps values: counts, sums of non-negative values and clamped positive means come out low.
-    const relErrorInterval = { lo: -b - Z95 * relSd, hi: Z95 * relSd };
-    const noiseStdDev = a.kind === "AVG" ? relSd * Math.abs(avgMean(profile!, column)) : base[i]!.noiseStdDev;
+    const q = LAPLACE_Q95 * relSd;
+    // The released value is corrected by the expected bias; one group's own bias lies within the
+    // spread the intervals allow (BIAS_SPREAD times the expected, either side of it).
+    const b = a.kind === "AVG" ? bias : Math.min(MAX_LOSS, bias);
+    const relErrorInterval = { lo: -BIAS_SPREAD * b + b - q, hi: b + q };
+    const noiseStdDev = a.kind === "AVG" ? relSd * Math.abs(avgMean(profile!, column)) : e.noiseStdDev;
     return { aggregateIndex: i, kind: a.kind, column, noiseStdDev, expectedRelBias: bias, expectedRelNoise: f.noise, relErrorInterval };
   });
 }
@@ -160,5 +245,5 @@ export function quotedErrors(plan: QueryPlan): QuotedError[] {
 /** The profile's mean of a measure (the scale an AVG's relative noise is stated against). */
 function avgMean(profile: ContributionProfile, column: string | null): number {
   const mp = profile.measures.find((m) => m.column === column);
-  return mp ? clampEffect(mp, -Infinity, Infinity).mean : 0;
+  return mp ? clampEffect(mp, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY).mean : 0;
 }

@@ -13,7 +13,7 @@
 import { fromUnits, releaseInteger, toUnits, type ByteSource, cryptoBytes } from "../privacy/mechanism/index.ts";
 import type { QueryPlan, GroupDim, KeyThreshold } from "./plan.ts";
 import type { Literal } from "./ir.ts";
-import { aggregateErrors, valueInterval, type Interval } from "./error-model.ts";
+import { aggregateErrors, correctedValue, valueInterval, type Interval } from "./error-model.ts";
 
 export interface ReleasedGroup {
   /**
@@ -72,11 +72,17 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
   if (derived && !threshold) throw new Error("release: a plan with data-derived keys has no release threshold");
 
   const errors = aggregateErrors(plan, plan.profile ?? null);
-  const withInterval = (v: ReleasedGroup["values"][number], releasedCount?: number): ReleasedGroup["values"][number] => {
+  // Raw noisy values (before the bias correction), for the suppression judge.
+  const raw = new Map<number, number | null>();
+  // The released value is corrected for the expected bias of bounding and the interval is built
+  // from the raw noisy statistics (error-model.ts): both post-processing of DP outputs.
+  const withInterval = (v: ReleasedGroup["values"][number], released?: { sum: number; count: number }): ReleasedGroup["values"][number] => {
+    raw.set(v.aggregateIndex, v.value);
     if (v.value === null) return { ...v, interval: null };
+    const error = errors[v.aggregateIndex]!;
     const stats = plan.statistics.filter((s) => s.aggregateIndex === v.aggregateIndex);
-    const extra = v.kind === "AVG" ? { sum: stats[0]!, count: stats[1]!, releasedCount: releasedCount ?? 1 } : {};
-    return { ...v, interval: valueInterval(v.kind, v.value, errors[v.aggregateIndex]!, extra) };
+    const extra = v.kind === "AVG" ? { sum: stats[0]!, count: stats[1]!, releasedSum: released?.sum, releasedCount: released?.count ?? 1 } : {};
+    return { ...v, value: correctedValue(v.kind, v.value, error), interval: valueInterval(v.kind, v.value, error, extra) };
   };
 
   const groups: ReleasedGroup[] = [];
@@ -117,7 +123,7 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
           const sum = noisy(totals[o + slot]!, sumStat!.granularity, sumStat!);
           const count = noisy(totals[o + slot + 1]!, 1, countStat!);
           // Post-processing of two noisy numbers: no further privacy cost.
-          return withInterval({ aggregateIndex: i, kind: a.kind, column, value: count >= 1 ? sum / count : null, bins: null }, count);
+          return withInterval({ aggregateIndex: i, kind: a.kind, column, value: count >= 1 ? sum / count : null, bins: null }, { sum, count });
         }
         case "HISTOGRAM": {
           const s = stats[0]!;
@@ -131,7 +137,7 @@ export function releaseAnswer(plan: QueryPlan, totals: number[], bytes: ByteSour
     if (suppression) {
       const judge = plan.statistics[suppression.statisticIndex]!;
       // The query's own noisy COUNT_UNITS when it has one (post-processing), else a fresh count.
-      const reused = judge.stat === "units" ? values.find((v) => v.aggregateIndex === judge.aggregateIndex)?.value : undefined;
+      const reused = judge.stat === "units" ? raw.get(judge.aggregateIndex) : undefined;
       const noisyUnits = reused ?? noisy(totals[o]!, 1, judge);
       if (noisyUnits < suppression.minGroupSize) {
         groups.push({ key, suppressed: true, values: values.map((v) => ({ ...v, value: null, bins: null, interval: null })) });
