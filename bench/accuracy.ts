@@ -22,6 +22,7 @@ import { SIZE_BUCKETS } from "../src/privacy/policy/index.ts";
 import { computeProfile, profileDims, type ContributionProfile } from "../src/queries/contribution-profile.ts";
 import { suggestBounds, type SuggestedBounds } from "../src/queries/suggest-bounds.ts";
 import { parseEpsilon } from "../src/privacy/mechanism/epsilon.ts";
+import type { ByteSource } from "../src/privacy/mechanism/csprng.ts";
 import { aggregateErrors, valueInterval } from "../src/queries/error-model.ts";
 
 export const FLIGHT_TYPES = { month: "int", distance_km: "float", dep_delay_min: "int" } as const;
@@ -192,6 +193,8 @@ export function suggestedPolicy(
   t: MemoryTable,
   profileEpsilon = "1",
   publicSize: { minRows: number; maxRows: number } | null = { minRows: t.rows, maxRows: t.rows },
+  /** The profile's noise bytes (node:crypto unless a test needs one reproducible draw). */
+  bytes?: ByteSource,
 ): { policy: PolicyRules & { contributionProfile: ContributionProfile }; profile: ContributionProfile; suggestion: SuggestedBounds } {
   const draft = flightsPolicy();
   const profile = computeProfile({
@@ -202,6 +205,7 @@ export function suggestedPolicy(
     epsilon: parseEpsilon(profileEpsilon),
     // What the owner declared public (publicFacts.size): the exact size by default.
     publicSize,
+    ...(bytes ? { bytes } : {}),
   });
   const suggestion = suggestBounds(profile, { epsilonPerQuery: draft.epsilonPerQuery, measures: draft.measures });
   const policy = {

@@ -134,7 +134,7 @@ export function valueInterval(
   value: number,
   error: AggregateError,
   stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedSum?: number; releasedCount?: number },
-): Interval {
+): Interval | null {
   const loss = error.loss === null ? 0 : Math.min(MAX_LOSS, BIAS_SPREAD * error.loss);
   if (kind === "AVG") return avgInterval(value, error, stats, loss);
   const q = noiseHalfWidth({ expectedStdDev: error.noiseStdDev });
@@ -156,13 +156,15 @@ function avgInterval(
   error: AggregateError,
   stats: { sum?: PlannedStatistic; count?: PlannedStatistic; releasedSum?: number; releasedCount?: number },
   loss: number,
-): Interval {
+): Interval | null {
   const c = stats.releasedCount ?? 1;
   const s = stats.releasedSum ?? value * c;
   const qs = stats.sum ? noiseHalfWidth(stats.sum) : 0;
   const qc = stats.count ? noiseHalfWidth(stats.count) : 0;
-  // The box of both statistics' 95% ranges, divided: each holds with 97.5%+ when both do.
-  if (c - qc < 1) return { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
+  // The box of both statistics' 95% ranges, divided: each holds with 97.5%+ when both do. When
+  // the count's range reaches below one row the ratio is unbounded: no interval is claimed (an
+  // infinite bound is no claim either, and JSON cannot carry it).
+  if (c - qc < 1) return null;
   const ratios = [(s - qs) / (c - qc), (s - qs) / (c + qc), (s + qs) / (c - qc), (s + qs) / (c + qc)];
   let lo = Math.min(...ratios);
   let hi = Math.max(...ratios);

@@ -6,11 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { flightsPolicy, flightsTable, suggestedPolicy } from "../../../bench/accuracy.ts";
 import { quotedErrors } from "../../../src/queries/index.ts";
+import { aggregateErrors, valueInterval } from "../../../src/queries/error-model.ts";
 import { planQuery } from "../../../src/queries/plan.ts";
+import { seededBytes } from "../../support/seeded-bytes.ts";
 import type { AggregateIR, QueryIR } from "../../../src/queries/ir.ts";
 
 const t = flightsTable(120_000, 11);
-const { policy } = suggestedPolicy(t, "1");
+// One reproducible profile draw: the tests below assert properties of a single draw.
+const { policy } = suggestedPolicy(t, "1", undefined, seededBytes("quoted-errors"));
 const planOf = (p: typeof policy | ReturnType<typeof flightsPolicy>, groupBy: string[], aggregates: AggregateIR[]) => {
   const ir: QueryIR = { datasetId: "ds_flights", datasetVersion: 1, filters: [], groupBy, aggregates, epsilon: "1" };
   return planQuery({ ir, policy: p, schema: t.schema, rowCount: t.rows });
@@ -41,5 +44,19 @@ describe("a quote's expected error", () => {
     expect(e!.expectedRelBias).toBeNull();
     expect(e!.relErrorInterval).toBeNull();
     expect(e!.noiseStdDev).toBeGreaterThan(0);
+  });
+});
+
+describe("a released AVG's interval", () => {
+  it("claims nothing when its noisy count may be below one row (no infinite bound, which JSON cannot carry)", () => {
+    const plan = planOf(policy, ["origin"], [{ kind: "AVG", column: "dep_delay_min" }]);
+    const [error] = aggregateErrors(plan, plan.profile ?? null);
+    const sum = plan.statistics.find((s) => s.aggregateIndex === 0 && s.stat === "sum")!;
+    const count = plan.statistics.find((s) => s.aggregateIndex === 0 && s.stat === "count")!;
+    const tiny = valueInterval("AVG", 12, error!, { sum, count, releasedSum: 12, releasedCount: 1 });
+    expect(tiny).toBeNull();
+    const large = valueInterval("AVG", 12, error!, { sum, count, releasedSum: 12 * 1e6, releasedCount: 1e6 });
+    expect(large).not.toBeNull();
+    expect(Number.isFinite(large!.lo) && Number.isFinite(large!.hi) && large!.lo <= 12 && 12 <= large!.hi).toBe(true);
   });
 });
