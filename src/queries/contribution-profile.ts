@@ -125,10 +125,17 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
     return v;
   };
   const scale = 1 / epsilonToNumber(share);
-  const cleaner = (bins: number) => {
-    const floor = scale * Math.log(20 * bins);
-    return (v: number) => (v < floor ? 0 : v);
-  };
+  // One floor for every bin the profile releases: a bin of noise alone clears it with chance
+  // 1/(40·all bins), so the whole profile shows a phantom bin about once in 40 (a floor per
+  // histogram let one in ten 30-row profiles suggest bounds from noise).
+  const allBins =
+    shapes.reduce((n, dims) => {
+      const { K, N } = shapeBins(dims, input);
+      return n + K * N;
+    }, 0) +
+    2 * input.measures.length * (VALUE_EDGES.length - 1);
+  const floor = scale * Math.log(20 * allBins);
+  const clean = (v: number) => (v < floor ? 0 : v);
 
   // Rows of each unit, grouped once (units keyed by their stored value).
   const byUnit = new Map<number, number[]>();
@@ -142,12 +149,7 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
 
   const shapeProfiles: ShapeProfile[] = shapes.map((dims) => {
     const parts = dims.map((c) => input.dims.find((d) => d.column === c)!);
-    const groups = parts.reduce((n, p) => n * p.width, 1);
-    // k ≤ groups and n ≤ the declared largest size: bins beyond those are empty for sure, and left
-    // out. The public bound, never the version's exact row count (the bins released would tell it).
-    const K = Math.max(1, COUNT_EDGES.filter((e) => e <= groups).length);
-    const maxRows = input.publicSize?.maxRows ?? Number.POSITIVE_INFINITY;
-    const N = Math.max(1, Math.min(COUNT_EDGES.length - 1, COUNT_EDGES.filter((e) => e <= maxRows).length));
+    const { groups, K, N } = shapeBins(dims, input);
     const exact = Array.from({ length: K }, () => new Array<number>(N).fill(0));
     const cell = new Map<number, number>();
     for (const list of byUnit.values()) {
@@ -171,8 +173,6 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
       const kb = binOf(COUNT_EDGES, k);
       for (const n of cell.values()) exact[kb]![binOf(COUNT_EDGES, n)]! += w;
     }
-    const clean = cleaner(K * N);
-    const floor = scale * Math.log(20 * K * N);
     const weights = exact.map((row) => row.map((units) => clean(noisy(units))));
     return { dims, groups, rows: publicRows(weights, input.publicSize), weights, floor };
   });
@@ -192,7 +192,6 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
       }
       means[binOf(VALUE_EDGES, sum / kept.length)]! += WEIGHT_UNITS;
     }
-    const clean = cleaner(exact.length);
     return { column, weights: exact.map((units) => clean(noisy(units))), unitMeans: means.map((units) => clean(noisy(units))) };
   });
 
@@ -214,6 +213,18 @@ export function computeProfile(input: ProfileInput): ContributionProfile {
     shapes: shapeProfiles,
     measures: measureProfiles,
   };
+}
+
+/**
+ * A shape's bins: k ≤ groups and n ≤ the declared largest size, so bins beyond those are empty for
+ * sure and left out. The public bound, never the version's exact row count (the bins would tell it).
+ */
+function shapeBins(dims: string[], input: ProfileInput): { groups: number; K: number; N: number } {
+  const groups = dims.reduce((n, c) => n * input.dims.find((d) => d.column === c)!.width, 1);
+  const K = Math.max(1, COUNT_EDGES.filter((e) => e <= groups).length);
+  const maxRows = input.publicSize?.maxRows ?? Number.POSITIVE_INFINITY;
+  const N = Math.max(1, Math.min(COUNT_EDGES.length - 1, COUNT_EDGES.filter((e) => e <= maxRows).length));
+  return { groups, K, N };
 }
 
 /**

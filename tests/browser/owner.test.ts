@@ -189,11 +189,19 @@ function ownerFlow(lang: "en" | "zh-CN") {
       const result = section.getByTestId("suggestion-result");
       await result.waitFor();
       // The ε spent is shown with what is left of the dataset's budget. Thirty rows and no public
-      // size: every histogram bin is under its noise floor, and the note says so.
+      // size: every bin is usually under its noise floor and the note says the profile holds too
+      // little. Noise is unbounded, so a bin sometimes clears its floor by chance (each profile
+      // histogram, about 1 in 40): then typical queries show, with the no-exact-size caveat.
+      // Either way the note and the table must agree.
       const spent = result.getByTestId("suggest-spent");
       await expect(spent.textContent()).resolves.toContain(`${L.suggestSpent.split("{spent}")[0]}0.1`);
-      await expect(result.getByTestId("suggest-note").textContent()).resolves.toMatch(/too little/);
-      await expect(result.getByTestId("typical-query").count()).resolves.toBe(0);
+      const note = (await result.getByTestId("suggest-note").textContent()) ?? "";
+      const typicalShown = await result.getByTestId("typical-query").count();
+      if (/too little/.test(note)) expect(typicalShown).toBe(0);
+      else {
+        expect(note).toMatch(/no exact size is declared/);
+        expect(typicalShown).toBeGreaterThan(0);
+      }
       // With the exact size declared public the profile has something to go on.
       await page.getByRole("checkbox", { name: L.publishRowCount }).check();
       await page.getByRole("button", { name: L.savePolicy }).click();
