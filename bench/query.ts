@@ -166,6 +166,23 @@ export async function runQuery(m: Market, key: string, epsilon = nextEpsilon()):
   return performance.now() - started;
 }
 
+/** The bench query's plan over the market's version, as the service plans it. */
+export async function benchPlan(m: Market) {
+  const version = (await m.ex.services.datasets.getVersion(m.datasetVersionId.split("@")[0]!, 1))!;
+  const plan = planQuery({
+    ir: { datasetId: version.datasetId, datasetVersion: 1, ...QUERY, epsilon: "0.5" },
+    policy: {
+      ...POLICY,
+      minGroupSize: 10,
+      maxGroupsPerUnit: 1,
+      dimensions: POLICY.dimensions.map((d) => ({ keys: null, edges: null, dateEdges: null, ...d })),
+    },
+    schema: version.schema,
+    rowCount: version.rowCount,
+  });
+  return { version, plan };
+}
+
 async function largeRun(file: string): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "bench-query-"));
   // QUERY_RELEASE_* from the environment try other release models (e.g. 0 to see compute alone).
@@ -177,18 +194,7 @@ async function largeRun(file: string): Promise<void> {
     const e2e: number[] = [];
     for (let i = 0; i < REPEATS; i++) e2e.push(await runQuery(m, m.buyerKeys[0]!));
     // (b) the bare kernel in-process over the same data, clustered as the service clusters it.
-    const version = (await m.ex.services.datasets.getVersion(m.datasetVersionId.split("@")[0]!, 1))!;
-    const plan = planQuery({
-      ir: { datasetId: version.datasetId, datasetVersion: 1, ...QUERY, epsilon: "0.5" },
-      policy: {
-        ...POLICY,
-        minGroupSize: 10,
-        maxGroupsPerUnit: 1,
-        dimensions: POLICY.dimensions.map((d) => ({ keys: null, edges: null, dateEdges: null, ...d })),
-      },
-      schema: version.schema,
-      rowCount: version.rowCount,
-    });
+    const { version, plan } = await benchPlan(m);
     const partitions = partitionsFor(version.rowCount, 2); // as the service splits it (at most one part per core here)
     const names = kernelColumns(plan);
     const loader = new ColumnLoader(m.ex.services.datasets, 2 * 1024 * 1024 * 1024);
