@@ -11,7 +11,9 @@
  *   kernel_ms   the same compiled kernel, in-process, over the same columns clustered by vehicle
  *               (the service's layout: one row range per partition), its parts one after another
  *               on one core.
- *   sandbox_ms  that kernel through the sandbox alone (one isolate per partition, in parallel).
+ *   sandbox_ms  that kernel through the sandbox alone (one isolate per partition, in parallel),
+ *               jobs back to back; sandbox_spaced_ms the same with 150 ms between jobs (as the
+ *               release wait leaves the worker between queries, when it verifies the parts' copies).
  *   duckdb_ms   DuckDB (all cores) over the same CSV loaded into a table.
  *   ratio_vs_duckdb = e2e_ms / duckdb_ms; kernel_ratio_vs_duckdb = kernel_ms / duckdb_ms.
  * Small queries (10 000 rows, one and 50 clients, both stores) are bench/small.ts.
@@ -211,6 +213,7 @@ async function largeRun(file: string): Promise<void> {
     // The same kernel through the sandbox alone: its own pool, columns transferred once.
     const sandbox = new Sandbox({ size: 1 });
     const sandboxed: number[] = [];
+    const spaced: number[] = [];
     try {
       const job = await prepareQueryKernel(loader, plan, version, partitions);
       await sandbox.runKernelParallel(job);
@@ -218,6 +221,14 @@ async function largeRun(file: string): Promise<void> {
         const t = performance.now();
         await sandbox.runKernelParallel(job);
         sandboxed.push(performance.now() - t);
+      }
+      // Each job after a pause, as the run path's release wait leaves the worker between queries
+      // (it verifies the parts' copies then).
+      for (let i = 0; i < REPEATS; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const t = performance.now();
+        await sandbox.runKernelParallel(job);
+        spaced.push(performance.now() - t);
       }
     } finally {
       await sandbox.close();
@@ -266,6 +277,7 @@ async function largeRun(file: string): Promise<void> {
     line("e2e_ms", median(e2e));
     line("kernel_ms", median(kernel));
     line("sandbox_ms", median(sandboxed));
+    line("sandbox_spaced_ms", median(spaced));
     line("plain_groupby_ms", median(plain));
     line("duckdb_ms", median(duckdb));
     line("ratio_vs_duckdb", median(e2e) / median(duckdb));

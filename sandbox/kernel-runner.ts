@@ -69,6 +69,7 @@ export async function runKernelJob(req: KernelRequest, buffers: SharedArrayBuffe
     watches[slot] = watch;
     const cpuBefore = cpuNs(isolate);
     try {
+      // the context's views are kept while its part's copies stay the same (hardening.ts)
       const same = sameBuffers(context.buffers, copies);
       const args = [
         context.factory?.derefInto(),

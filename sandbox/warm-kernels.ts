@@ -26,7 +26,7 @@ import { onCatastrophicError } from "./catastrophe.ts";
 import { disposeQuietly } from "./isolate-failure.ts";
 
 /** Contexts (kernel sources) kept per isolate. */
-const MAX_CONTEXTS = 16;
+const MAX_CONTEXTS = 8;
 /** Jobs an isolate serves before it is replaced. */
 const MAX_JOBS = 2_000;
 /** The prelude's own time limit (it does no job work). */
