@@ -5,7 +5,9 @@
  *                               path's compute step pays: IPC, isolate, compile, run), median
  *   small_kernel_job_p99_ms     its 99th percentile
  *   small_kernel_jobs_qps       kernel jobs per second with 8 callers at once (2 workers)
- *   profile_e2e_median_ms       N (200) distinct small queries one after another over HTTP,
+ *   profile_e2e_median_ms       N (200) distinct small queries one after another over HTTP
+ *   profile_e2e_p99_ms / _max_ms (with QUERY_RELEASE_BASE_MS=0 QUERY_RELEASE_MS_PER_1000_ROWS=0:
+ *                               the compute a 10k slot must cover),
  * for `node --cpu-prof bench/profile-small.ts` (PROFILE_QUERIES=0 skips the HTTP part).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,12 +17,15 @@ import { Sandbox } from "../sandbox/index.ts";
 import { ColumnLoader } from "../src/runs/columns.ts";
 import { prepareQueryKernel, runClusteredInProcess } from "../src/runs/kernel-job.ts";
 import { bindParams, compileClusteredKernel, kernelColumns, kernelShape } from "../src/queries/index.ts";
-import { benchPlan, csvFile, line, market, median, percentile, runQuery } from "./query.ts";
+import { benchPlan, csvFile, line, market, median, percentile, releaseCounts, runQuery } from "./query.ts";
 
 const N = Number(process.env.PROFILE_QUERIES ?? 200);
 const JOBS = Number(process.env.PROFILE_JOBS ?? 400);
 const dataDir = await mkdtemp(join(tmpdir(), "bench-profile-"));
-const m = await market(dataDir, await csvFile(10_000), 10_000, 1, { DATA_DIR: dataDir });
+// QUERY_RELEASE_* from the environment (e.g. 0: the e2e figures then show compute alone, which is
+// what the release slot must cover).
+const release = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("QUERY_RELEASE_"))) as Record<string, string>;
+const m = await market(dataDir, await csvFile(10_000), 10_000, 1, { DATA_DIR: dataDir, ...release });
 try {
   const { version, plan } = await benchPlan(m);
   const loader = new ColumnLoader(m.ex.services.datasets);
@@ -71,6 +76,10 @@ try {
     for (let i = 0; i < N; i++) times.push(await runQuery(m, m.buyerKeys[0]!));
     line("profile_queries", N);
     line("profile_e2e_median_ms", median(times));
+    line("profile_e2e_p99_ms", percentile(times, 99));
+    line("profile_e2e_max_ms", Math.max(...times));
+    // How the runs met their release slot, from the service's metrics.
+    for (const [k, v] of Object.entries(await releaseCounts(m))) line(`profile_release_${k}`, v);
   }
 } finally {
   await m.ex.close();
