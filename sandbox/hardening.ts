@@ -58,36 +58,82 @@ const HARDEN = String.raw`
 `;
 
 /**
- * Kernel prelude. Runner: (factory, start, end, params, cap, kinds, ...buffers) → string | number.
- * `kinds` is a JSON string: per buffer its typed array name and length; then per column j the
- * index of its values buffer and of its null bitmap (or null). Buffers are SharedArrayBuffers
- * shared with the worker (zero-copy); views are built here with the captured constructors.
+ * Kernel prelude. Runner: (factory, start, end, params, cap, layoutJson, ...buffers) → string |
+ * number. `layoutJson` is a JSON string: per buffer its typed array name and length; then per
+ * column j the index of its values buffer and of its null bitmap (or null); or null: the same
+ * buffers as the runner's previous call (the views it built then are used again). Buffers are
+ * the part's own SharedArrayBuffers (part-copies.ts); views are built here with the captured
+ * constructors. The kernel is made by `factory()` on the runner's first call and kept for the
+ * context's later calls (a warm context, warm-kernels.ts, serves one source only).
+ *
+ * Besides HARDEN, it removes what an isolate shares between its contexts and a kernel could reach
+ * (the symbol registry, Math.random's isolate-wide seed), and with `lockdown` (warm contexts,
+ * which serve many jobs) it freezes the global object and every object reachable from it — every
+ * intrinsic, prototype, getter and setter — so no job can leave anything in the context for a
+ * later job: what a kernel call creates is unreachable once it returns.
  */
-export const KERNEL_PRELUDE = `(function () {${HARDEN}
+export function kernelPrelude(lockdown: boolean): string {
+  return `(function () {${HARDEN}
   const ctors = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array };
   // No way back from a column view to its SharedArrayBuffer (nor to the SharedArrayBuffer
   // constructor through it): kernels index views and never need the buffer.
   const typedArrayProto = getPrototypeOf(Int8Array.prototype);
   defineProperty(typedArrayProto, "buffer", { get: undefined, enumerable: false, configurable: false });
   if (Object.getOwnPropertyDescriptor(typedArrayProto, "buffer").get !== undefined) throw new Error("hardening failed");
+  delete Symbol.for;
+  delete Symbol.keyFor;
+  if ("for" in Symbol || "keyFor" in Symbol) throw new Error("hardening failed");
+  // assigned, not redefined: changing a property's attributes turns Math into a dictionary, and
+  // V8 then stops inlining Math.imul/min/max in kernels (measured: a 5M-row part 32 → 65 ms);
+  // lockdown freezes it below
+  Math.random = function () { throw new TypeError("not available in the sandbox"); };
+  if (${lockdown ? "true" : "false"}) {
+    const getOwn = Object.getOwnPropertyDescriptors, ownKeys = Reflect.ownKeys, isFrozen = Object.isFrozen;
+    const seen = new Set();
+    const todo = [g];
+    while (todo.length > 0) {
+      const o = todo.pop();
+      if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
+      seen.add(o);
+      freeze(o);
+      todo.push(getPrototypeOf(o));
+      const descriptors = getOwn(o);
+      for (const k of ownKeys(descriptors)) {
+        const d = descriptors[k];
+        todo.push(d.value, d.get, d.set);
+      }
+    }
+    if (!isFrozen(g) || !isFrozen(Array.prototype) || !isFrozen(Object.prototype)) throw new Error("hardening failed");
+  }
+  let kernel;
+  let cols, nulls;
   return function runKernel(factory, start, end, params, cap, layoutJson, ...buffers) {
     try {
-      const layout = parse(layoutJson);
-      const views = [];
-      for (let i = 0; i < layout.buffers.length; i++) {
-        const b = layout.buffers[i];
-        views.push(new ctors[b.type](buffers[i], 0, b.length));
+      if (layoutJson !== null) {
+        const layout = parse(layoutJson);
+        const views = [];
+        for (let i = 0; i < layout.buffers.length; i++) {
+          const b = layout.buffers[i];
+          views.push(new ctors[b.type](buffers[i], 0, b.length));
+        }
+        cols = freeze(layout.values.map((i) => views[i]));
+        nulls = freeze(layout.nulls.map((i) => (i === null ? null : views[i])));
       }
-      const cols = freeze(layout.values.map((i) => views[i]));
-      const nulls = freeze(layout.nulls.map((i) => (i === null ? null : views[i])));
-      const kernel = factory();
-      if (typeof kernel !== "function") return ${RUN_NO_FUNCTION};
+      if (kernel === undefined) {
+        const made = factory();
+        if (typeof made !== "function") return ${RUN_NO_FUNCTION};
+        kernel = made;
+      }
       return finish(kernel(cols, nulls, start, end, params), cap);
     } catch {
       return ${RUN_THREW};
     }
   };
 })()`;
+}
+
+/** The prelude of a context used for one job (kernel-runner.ts's fresh isolates). */
+export const KERNEL_PRELUDE = kernelPrelude(false);
 
 /**
  * Per-unit prelude: besides HARDEN, it removes every way a unit can touch state that belongs to

@@ -39,6 +39,12 @@ export interface KernelCall extends KernelLimits {
   /** Names this exact column set (e.g. dataset version + chunks + columns) so workers cache it. */
   columnsKey?: string | null;
   parts: readonly KernelPart[];
+  /**
+   * The source is generated (never buyer code) and keeps no state between calls: workers keep
+   * its compiled kernel warm in a locked-down context across jobs (warm-kernels.ts). Default
+   * false: a fresh isolate per part.
+   */
+  reuse?: boolean;
 }
 
 export interface Metering {
@@ -121,6 +127,7 @@ export async function runKernelCall(pool: SandboxPool, call: KernelCall): Promis
           timeoutMs,
           memoryLimitMb,
           maxResultChars,
+          reuse: call.reuse === true,
         };
       },
     })) as KernelResponse;

@@ -41,6 +41,8 @@ export interface KernelRequest {
   timeoutMs: number;
   memoryLimitMb: number;
   maxResultChars: number;
+  /** The source is generated and stateless: the worker may keep it warm across jobs (warm-kernels.ts). */
+  reuse: boolean;
 }
 
 export interface UnitsRequest {

@@ -18,6 +18,8 @@ export interface KernelJob extends KernelLimits {
   rowStart: number;
   rowEnd: number;
   params?: unknown;
+  /** Generated, stateless source: keep it warm in the workers across jobs (see KernelCall.reuse). */
+  reuse?: boolean;
 }
 
 export interface ParallelKernelJob extends Omit<KernelJob, "rowStart" | "rowEnd" | "params"> {

@@ -7,6 +7,7 @@ import type { ColumnsMessage, FailureResponse, WorkerRequest, WorkerResponse } f
 import { ColumnCache } from "./column-cache.ts";
 import { readTransferFile, removeTransferFile } from "./column-transfer.ts";
 import { runKernelJob } from "./kernel-runner.ts";
+import { verifyParts } from "./part-copies.ts";
 import { runUnitsJob } from "./per-unit-runner.ts";
 
 const cacheBytes = Number(process.env.SANDBOX_CACHE_BYTES ?? 1024 * 1024 * 1024);
@@ -49,7 +50,7 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
     if (req.kind === "kernel") {
       const buffers = await loadColumns(req.columns);
       if (buffers === null) return fail("COLUMNS_MISSING");
-      const outcome = await runKernelJob(req, buffers);
+      const outcome = await runKernelJob(req, buffers, req.columns.key !== null);
       return { ...outcome, id: req.id, cachedKeys: cache.keys() };
     }
     const outcome = await runUnitsJob(req);
@@ -60,6 +61,8 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
 }
 
 let busy = false;
+/** Work between jobs (verifying the kernel parts' copies), which the next job waits for. */
+let between: Promise<void> = Promise.resolve();
 process.on("message", (message: WorkerRequest) => {
   // the host sends one job at a time; a second one means the host is confused: refuse it
   if (busy) {
@@ -67,10 +70,22 @@ process.on("message", (message: WorkerRequest) => {
     return;
   }
   busy = true;
-  void handle(message).then((response) => {
-    busy = false;
-    send(response);
-  });
+  void between
+    .then(() => handle(message))
+    .then((response) => {
+      busy = false;
+      send(response);
+      // Once the answer is on its way (the host holds it until its release moment): the parts'
+      // copies are checked against the cached bytes before the next job may use them.
+      if (message.kind === "kernel") {
+        between = new Promise((resolve) =>
+          setImmediate(() => {
+            verifyParts();
+            resolve();
+          }),
+        );
+      }
+    });
 });
 // the host went away: so do we
 process.on("disconnect", () => process.exit(0));

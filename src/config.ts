@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { parseWitnessKeys } from "./audit/witness.ts";
 import { billingConfigFrom, billingEnv, type BillingConfig } from "./billing/config.ts";
+import { DEFAULT_QUERY_RELEASE } from "./runs/release-slot.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -48,8 +49,18 @@ const schema = z.object({
   ANALYSIS_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(2_000),
   ANALYSIS_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(50),
   ANALYSIS_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(100_000),
-  QUERY_RELEASE_BASE_MS: z.coerce.number({ message: "must be milliseconds" }).int("must be an integer").min(0).max(600_000).default(15),
-  QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce.number({ message: "must be milliseconds" }).min(0).max(600_000).default(0.015),
+  // defaults measured and explained in runs/release-slot.ts
+  QUERY_RELEASE_BASE_MS: z.coerce
+    .number({ message: "must be milliseconds" })
+    .int("must be an integer")
+    .min(0)
+    .max(600_000)
+    .default(DEFAULT_QUERY_RELEASE.baseMs),
+  QUERY_RELEASE_MS_PER_1000_ROWS: z.coerce
+    .number({ message: "must be milliseconds" })
+    .min(0)
+    .max(600_000)
+    .default(DEFAULT_QUERY_RELEASE.perThousandRowsMs),
   QUERY_RELEASE_ASSUMED_ROWS: z.coerce.number({ message: "must be a number of rows" }).int("must be an integer").min(0).max(1e12).default(1_000_000),
   PROFILE_EPSILON: z.coerce.number({ message: "must be an ε such as 0.1" }).gt(0, "must be greater than 0").max(1, "must be at most 1").default(0.1),
   PROFILE_AT_PUBLISH: bool.default(true),

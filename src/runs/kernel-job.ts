@@ -60,6 +60,8 @@ export interface QueryKernelJob {
   parts: KernelPart[];
   /** Rows the parts scan together (the version's rows whose unit is not null). */
   rows: number;
+  /** The compiler's kernels keep no state between calls: the sandbox keeps them warm (sandbox/warm-kernels.ts). */
+  reuse: true;
 }
 
 /**
@@ -83,5 +85,6 @@ export async function prepareQueryKernel(
     columnsKey: clustered.key,
     parts: clusteredParts(clustered, bound),
     rows: clustered.rows,
+    reuse: true,
   };
 }

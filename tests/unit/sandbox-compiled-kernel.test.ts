@@ -105,5 +105,45 @@ describe("compiled kernels in the sandbox", () => {
     const { partials, metering } = await sandbox.runKernelParallel({ source: program.source, columns: shared, columnsKey: clustered.key, parts });
     expect(mergeTotals(partials as Array<{ totals: number[] }>)).toEqual(expected);
     expect(metering.rows).toBe(clustered.rows); // every row scanned once, by the part that owns its unit
+    // Warm (the run path's way): the same kernel again and again in the workers' warm contexts.
+    for (let i = 0; i < 3; i++) {
+      const warm = await sandbox.runKernelParallel({ source: program.source, columns: shared, columnsKey: clustered.key, parts, reuse: true });
+      expect(mergeTotals(warm.partials as Array<{ totals: number[] }>)).toEqual(expected);
+    }
+    // …and with a row seed per run, each run's totals are the in-process ones for that seed.
+    for (const rowSeed of [7, 123_456, -99]) {
+      const seeded = { ...bound, rowSeed };
+      const warm = await sandbox.runKernelParallel({
+        source: program.source,
+        columns: shared,
+        columnsKey: clustered.key,
+        parts: clusteredParts(clustered, seeded),
+        reuse: true,
+      });
+      expect(mergeTotals(warm.partials as Array<{ totals: number[] }>)).toEqual(runClusteredInProcess(program, clustered, seeded).totals);
+    }
+  });
+
+  it("declare only functions at their top level, so a warm context keeps no value from one run to the next", () => {
+    const { views } = mixedTable(2_000, 50, 5, { unitNulls: true });
+    const plan = planQuery({
+      ir: {
+        datasetId: "ds_test",
+        datasetVersion: 1,
+        filters: [{ column: "cat", op: "in", values: ["a"] }],
+        groupBy: ["cat"],
+        aggregates: [{ kind: "COUNT_UNITS" }, { kind: "SUM", column: "m1" }, { kind: "HISTOGRAM", column: "m1", bins: 3 }],
+        epsilon: "0.5",
+      },
+      policy: { ...MIXED_POLICY, maxGroupsPerUnit: 2 },
+      schema: MIXED_SCHEMA,
+      rowCount: 2_000,
+    });
+    const names = kernelColumns(plan);
+    const program = compileClusteredKernel(plan, kernelShape(names, clusterColumns(views, plan.unitColumn.name, names, 2).views));
+    // Every statement that starts at column 0 opens a function declaration (or is the strict directive).
+    const topLevel = program.source.split("\n").filter((line) => line.length > 0 && !/^[\s}]/.test(line));
+    expect(topLevel.length).toBeGreaterThan(5);
+    for (const line of topLevel) expect(line).toMatch(/^(function [A-Za-z0-9_]+\(|'use strict';$)/);
   });
 });

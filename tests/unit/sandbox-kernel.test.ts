@@ -56,13 +56,37 @@ describe("runKernel", () => {
       return { frozen: Object.isFrozen(cols) && Object.isFrozen(nulls), types: cols.map((c) => c.constructor.name),
         nulls: nulls.map((n) => n === null ? null : n.length), shared: Object.prototype.toString.call(cols[1].buffer) };
     }`;
-    const { result } = await sandbox.runKernel({ source, columns, rowStart: 0, rowEnd: 0 });
+    const { result } = await sandbox.runKernel({ source, columns, rowStart: 0, rowEnd: 50_000 });
     expect(result).toEqual({
       frozen: true,
       types: ["Int32Array", "Float64Array"],
       nulls: [null, Math.ceil(50_000 / 8)],
       shared: "[object Undefined]",
     });
+  });
+
+  it("hands a part its own rows only, rebased to row 0, null bits included", async () => {
+    // rows 1 003 … 40 002 (an odd start, so the null bits are shifted); the kernel sees 39 000 rows from 0
+    const source = `function kernel(cols, nulls, start, end) {
+      let nullRows = 0, sum = 0;
+      for (let i = start; i < end; i++) {
+        if ((nulls[1][i >>> 3] & (1 << (i & 7))) !== 0) nullRows++;
+        else sum += cols[1][i];
+      }
+      return { start, end, length: cols[0].length, bitmap: nulls[1].length, nullRows, sum };
+    }`;
+    let nullRows = 0;
+    let sum = 0;
+    for (let i = 1003; i < 40_003; i++) {
+      if ((data.nulls![i >>> 3]! & (1 << (i & 7))) !== 0) nullRows++;
+      else sum += data.values[i]!;
+    }
+    for (const reuse of [false, true]) {
+      const { result } = await sandbox.runKernel({ source, columns, columnsKey: "ds_r/v1/all", rowStart: 1003, rowEnd: 40_003, reuse });
+      const r = result as { sum: number };
+      expect({ ...r, sum: 0 }).toEqual({ start: 0, end: 39_000, length: 39_000, bitmap: Math.ceil(39_000 / 8), nullRows, sum: 0 });
+      expect(r.sum).toBeCloseTo(sum, 6);
+    }
   });
 });
 
