@@ -92,11 +92,15 @@ function readerSql(o: NativeOptions, file: string, first: boolean): string {
 
 function selectSql(o: NativeOptions, file: string, first: boolean): string {
   const source = o.source;
-  const cells = o.columns.map((c, i) => {
-    const ref = source.kind === "parquet" ? `"${source.names[i]!.replaceAll('"', '""')}"` : `c${i}`;
-    return source.kind === "parquet" ? parquetCell(ref, c.type, c.storage, i) : textCell(ref, c.type, c.storage, c.lenient, i);
-  });
-  return `SELECT ${cells.map((e, i) => `${e} AS v${i}`).join(", ")} FROM ${readerSql(o, file, first)}`;
+  const from = readerSql(o, file, first);
+  if (source.kind === "parquet") {
+    const cells = o.columns.map((c, i) => parquetCell(`"${source.names[i]!.replaceAll('"', '""')}"`, c.type, c.storage, i));
+    return `SELECT ${cells.map((e, i) => `${e} AS v${i}`).join(", ")} FROM ${from}`;
+  }
+  // Casts once per row in the inner projection, the checks over them in the outer (sql-cells.ts).
+  const cells = o.columns.map((c, i) => textCell(`c${i}`, c.type, c.storage, c.lenient, i));
+  const inner = [...o.columns.map((_, i) => `c${i}`), ...cells.flatMap((c) => c.casts.map(([alias, e]) => `${e} AS ${alias}`))];
+  return `SELECT ${cells.map((c, i) => `${c.expr} AS v${i}`).join(", ")} FROM (SELECT ${inner.join(", ")} FROM ${from})`;
 }
 
 /** Why DuckDB stopped, without any value from the file (its messages may quote a line). */
