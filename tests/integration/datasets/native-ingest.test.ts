@@ -83,7 +83,7 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
     body: Buffer,
     native: boolean,
     declared: Record<string, ColumnType> = {},
-    format: "csv" | "parquet" = "csv",
+    format: "csv" | "parquet" | "ndjson" = "csv",
     segmentBytes?: number,
   ): Promise<Outcome> {
     const id = `t${++n}`;
@@ -163,6 +163,30 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
     // A late cell the sampled type does not take: declined mid-upload, stored by the JS path.
     const widen = Array.from({ length: 3000 }, (_, i) => `${i === 2900 ? "N/A" : i},x${i % 5}`);
     expect(await expectSame(Buffer.from(`n,m\n${widen.join("\n")}\n`), undefined, "csv", 2048)).toMatch(/^declined/);
+  });
+
+  it("infers the same schema from a CSV (either path) and from NDJSON: whole numbers with missing values stay int", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      n: i % 3 === 0 ? null : i,
+      s: `区${i % 9}`,
+      f: i % 2 ? i + 0.5 : null,
+      b: i % 4 === 0 ? null : i % 5 === 0,
+    }));
+    const csv = Buffer.from(`n,s,f,b\n${rows.map((r) => `${r.n ?? ""},${r.s},${r.f ?? ""},${r.b ?? ""}`).join("\n")}\n`);
+    const ndjson = Buffer.from(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const schemas = [];
+    for (const [body, native, format] of [
+      [csv, false, "csv"],
+      [csv, true, "csv"],
+      [ndjson, false, "ndjson"],
+    ] as const) {
+      const r = await ingest(body, native, {}, format);
+      expect(r.ok).toBe(true);
+      if (r.ok) schemas.push({ schema: r.result.schema, storage: r.result.columns.map((c) => c.storage) });
+    }
+    expect(schemas[0]!.schema.columns.map((c) => c.type)).toEqual(["int", "string", "float", "boolean"]);
+    expect(schemas[1]).toEqual(schemas[0]);
+    expect(schemas[2]).toEqual(schemas[0]);
   });
 
   it("stores Parquet natively, byte for byte as the JS path does", async () => {
