@@ -148,8 +148,8 @@ async function scan(o: NativeOptions): Promise<NativeDone> {
     let chunk = 0;
     const flush = async (): Promise<void> => {
       for (let c = 0; c < cols.length; c++) {
-        const { values, nulls } = cols[c]!.takeChunk(chunk, rowInChunk);
-        writer.put(valuesKey(blobPrefix, c, chunk), values);
+        const { values, nulls, reuse } = cols[c]!.takeChunk(chunk, rowInChunk);
+        writer.put(valuesKey(blobPrefix, c, chunk), values, reuse);
         if (nulls) writer.put(nullsKey(blobPrefix, c, chunk), nulls);
       }
       chunk++;
