@@ -7,7 +7,8 @@
  * real exchange (SQLite + files in a temp DATA_DIR; MongoDB + GridFS when BENCH_MONGODB_URI is
  * set) through the streaming HTTP route PUT /datasets/:id/versions while polling the job's
  * progress over GraphQL, then loads the same files with DuckDB (the reference: read_csv /
- * read_parquet into an in-memory table). BENCH_FORMATS=csv,parquet,ndjson picks the uploads.
+ * read_parquet into an in-memory table). BENCH_FORMATS=csv,parquet,ndjson picks the uploads;
+ * BENCH_CSV=path uploads that CSV instead of the taxi table (the memory figure on narrow rows).
  * Prints key=value lines:
  *
  *   csv_bytes, rows                 the file
@@ -48,7 +49,8 @@ const NDJSON_ROWS = Math.min(ROWS, Number(process.env.BENCH_NDJSON_ROWS ?? 1_000
 const FORMATS = (process.env.BENCH_FORMATS ?? "csv,parquet,ndjson").split(",");
 const SEED = 42;
 const DIR = process.env.BENCH_DIR ?? tmpdir();
-const FILE = join(DIR, `bench-taxi-${ROWS}-seed${SEED}.csv`);
+/** BENCH_CSV: upload this CSV instead of the taxi table (e.g. narrow rows, for the memory figure). */
+const FILE = process.env.BENCH_CSV ?? join(DIR, `bench-taxi-${ROWS}-seed${SEED}.csv`);
 const PARQUET = join(DIR, `bench-taxi-${ROWS}-seed${SEED}.parquet`);
 const NDJSON = join(DIR, `bench-taxi-${NDJSON_ROWS}-seed${SEED}.ndjson`);
 const sqlPath = (p: string): string => `'${p.replaceAll("'", "''")}'`;
@@ -77,7 +79,8 @@ async function ensureFile(): Promise<number> {
 
 /** The same table as Parquet and NDJSON, written by DuckDB from the CSV (in a child, for the same reason). */
 async function ensureDerived(): Promise<void> {
-  if ((await stat(PARQUET).catch(() => null)) && (await stat(NDJSON).catch(() => null))) return;
+  const missing = async (format: string, file: string) => FORMATS.includes(format) && !(await stat(file).catch(() => null));
+  if (!(await missing("parquet", PARQUET)) && !(await missing("ndjson", NDJSON))) return;
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--derive"], { stdio: "inherit", env: process.env });
   if (child.status !== 0) throw new Error("deriving Parquet/NDJSON failed");
 }
@@ -86,12 +89,12 @@ async function derive(): Promise<void> {
   const { DuckDBInstance } = await import("@duckdb/node-api");
   const db = await DuckDBInstance.create(":memory:");
   const c = await db.connect();
-  if (!(await stat(PARQUET).catch(() => null))) {
+  if (FORMATS.includes("parquet") && !(await stat(PARQUET).catch(() => null))) {
     log(`writing ${PARQUET} …`);
     await c.run(`COPY (SELECT * FROM read_csv(${sqlPath(FILE)})) TO ${sqlPath(PARQUET + ".tmp")} (FORMAT parquet)`);
     await rename(PARQUET + ".tmp", PARQUET);
   }
-  if (!(await stat(NDJSON).catch(() => null))) {
+  if (FORMATS.includes("ndjson") && !(await stat(NDJSON).catch(() => null))) {
     log(`writing ${NDJSON} …`);
     await c.run(`COPY (SELECT * FROM read_csv(${sqlPath(FILE)}) LIMIT ${NDJSON_ROWS}) TO ${sqlPath(NDJSON + ".tmp")} (FORMAT json)`);
     await rename(NDJSON + ".tmp", NDJSON);
@@ -268,8 +271,8 @@ export async function runIngestBench(): Promise<void> {
   await ensureDerived();
   const files: Record<string, { file: string; size: number; reader: string }> = {
     csv: { file: FILE, size, reader: "read_csv" },
-    parquet: { file: PARQUET, size: (await stat(PARQUET)).size, reader: "read_parquet" },
-    ndjson: { file: NDJSON, size: (await stat(NDJSON)).size, reader: "read_json" },
+    parquet: { file: PARQUET, size: (await stat(PARQUET).catch(() => ({ size: 0 }))).size, reader: "read_parquet" },
+    ndjson: { file: NDJSON, size: (await stat(NDJSON).catch(() => ({ size: 0 }))).size, reader: "read_json" },
   };
   line("load_avg_1m", loadavg()[0]!);
   // Side by side, in this order: the ingest of a file, then DuckDB on the same file, so that load

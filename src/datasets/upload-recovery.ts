@@ -116,7 +116,8 @@ export class UploadRecovery {
     }
     let removed = 0;
     for (const name of names) {
-      const jobId = /^(upl_[a-z0-9]+)\.upload$/.exec(name)?.[1];
+      // A spool and its segments (spool.ts): `upl_….upload`, `upl_….upload.1`, …
+      const jobId = /^(upl_[a-z0-9]+)\.upload(?:\.\d+)?$/.exec(name)?.[1];
       const job = jobId ? await this.#jobs.get(jobId) : null;
       if (job && job.state === "running" && job.updatedAt >= cutoff) continue;
       const file = join(this.#spoolDir, name);

@@ -23,8 +23,11 @@ export class ChunkWriter {
     this.#blobs = blobs;
   }
 
-  /** Starts writing one blob. `data` must not be modified afterwards. */
-  put(key: string, data: Uint8Array): void {
+  /**
+   * Starts writing one blob. `data` must not be modified afterwards, until `written` is called
+   * (once the store has it; never after a failure): its buffer may then be reused.
+   */
+  put(key: string, data: Uint8Array, written?: () => void): void {
     if (this.#failure !== null) throw this.#failure;
     const size = data.byteLength;
     this.#inFlightBytes += size;
@@ -34,6 +37,7 @@ export class ChunkWriter {
         () => {
           this.blobsWritten++;
           this.bytesWritten += size;
+          written?.();
         },
         (err: unknown) => {
           this.#failure ??= err;

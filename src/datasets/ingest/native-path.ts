@@ -43,7 +43,11 @@ export interface NativeColumn {
 }
 
 export interface NativeOptions {
-  spoolPath: string;
+  /**
+   * The file's segments (spool.ts), each path once it is complete, from the first on every call:
+   * a CSV's are cut at record ends (only the first has the header), a Parquet file is one.
+   */
+  segments: () => AsyncIterable<string>;
   source: NativeSource;
   columns: NativeColumn[];
   writer: ChunkWriter;
@@ -72,27 +76,31 @@ async function duck<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-function readerSql(o: NativeOptions): string {
-  const path = literal(o.spoolPath);
+function readerSql(o: NativeOptions, file: string, first: boolean): string {
+  const path = literal(file);
   if (o.source.kind === "parquet") return `read_parquet(${path})`;
   // Positional names: DuckDB's identifiers ignore case, the file's names need not.
   const columns = `{${o.columns.map((_, i) => `'c${i}': 'VARCHAR'`).join(", ")}}`;
   // Every option explicit: no sniffing, RFC 4180 quoting as csv-source.ts reads it, a quoted
   // empty field null as an empty one, ragged rows and over-long records refused.
   return (
-    `read_csv(${path}, header = true, auto_detect = false, delim = ${literal(o.source.delimiter)}, quote = '"', escape = '"', ` +
+    `read_csv(${path}, header = ${first}, auto_detect = false, delim = ${literal(o.source.delimiter)}, quote = '"', escape = '"', ` +
     `columns = ${columns}, strict_mode = true, null_padding = false, allow_quoted_nulls = true, ignore_errors = false, ` +
     `max_line_size = ${o.source.maxLineBytes}, encoding = 'utf-8')`
   );
 }
 
-function selectSql(o: NativeOptions): string {
+function selectSql(o: NativeOptions, file: string, first: boolean): string {
   const source = o.source;
-  const cells = o.columns.map((c, i) => {
-    const ref = source.kind === "parquet" ? `"${source.names[i]!.replaceAll('"', '""')}"` : `c${i}`;
-    return source.kind === "parquet" ? parquetCell(ref, c.type, c.storage, i) : textCell(ref, c.type, c.storage, c.lenient, i);
-  });
-  return `SELECT ${cells.map((e, i) => `${e} AS v${i}`).join(", ")} FROM ${readerSql(o)}`;
+  const from = readerSql(o, file, first);
+  if (source.kind === "parquet") {
+    const cells = o.columns.map((c, i) => parquetCell(`"${source.names[i]!.replaceAll('"', '""')}"`, c.type, c.storage, i));
+    return `SELECT ${cells.map((e, i) => `${e} AS v${i}`).join(", ")} FROM ${from}`;
+  }
+  // Casts once per row in the inner projection, the checks over them in the outer (sql-cells.ts).
+  const cells = o.columns.map((c, i) => textCell(`c${i}`, c.type, c.storage, c.lenient, i));
+  const inner = [...o.columns.map((_, i) => `c${i}`), ...cells.flatMap((c) => c.casts.map(([alias, e]) => `${e} AS ${alias}`))];
+  return `SELECT ${cells.map((c, i) => `${c.expr} AS v${i}`).join(", ")} FROM (SELECT ${inner.join(", ")} FROM ${from})`;
 }
 
 /** Why DuckDB stopped, without any value from the file (its messages may quote a line). */
@@ -135,14 +143,13 @@ async function scan(o: NativeOptions): Promise<NativeDone> {
     await duck(conn.run(`SET streaming_buffer_size = '${STREAM_BUFFER}'`));
     const { writer, blobPrefix, chunkRows } = o;
     const cols = o.columns.map((c) => new VectorColumn(c.name, c.type, c.storage, chunkRows, o.maxDistinct));
-    const result = await duck(conn.stream(selectSql(o)));
     let rows = 0;
     let rowInChunk = 0;
     let chunk = 0;
     const flush = async (): Promise<void> => {
       for (let c = 0; c < cols.length; c++) {
-        const { values, nulls } = cols[c]!.takeChunk(chunk, rowInChunk);
-        writer.put(valuesKey(blobPrefix, c, chunk), values);
+        const { values, nulls, reuse } = cols[c]!.takeChunk(chunk, rowInChunk);
+        writer.put(valuesKey(blobPrefix, c, chunk), values, reuse);
         if (nulls) writer.put(nullsKey(blobPrefix, c, chunk), nulls);
       }
       chunk++;
@@ -150,19 +157,25 @@ async function scan(o: NativeOptions): Promise<NativeDone> {
       o.onRows(rows);
       await writer.room();
     };
-    for (;;) {
-      const data = await duck(result.fetchChunk());
-      if (!data || data.rowCount === 0) break;
-      const size = data.rowCount;
-      const vectors = cols.map((_, c) => bindings.data_chunk_get_vector(data.chunk, c));
-      let from = 0;
-      while (from < size) {
-        const n = Math.min(size - from, chunkRows - rowInChunk);
-        for (let c = 0; c < cols.length; c++) cols[c]!.put(vectors[c]!, size, from, n, rowInChunk);
-        from += n;
-        rowInChunk += n;
-        rows += n;
-        if (rowInChunk === chunkRows) await flush();
+    // One streaming query per segment, in order: the rows of the file in its order.
+    let first = true;
+    for await (const file of o.segments()) {
+      const result = await duck(conn.stream(selectSql(o, file, first)));
+      first = false;
+      for (;;) {
+        const data = await duck(result.fetchChunk());
+        if (!data || data.rowCount === 0) break;
+        const size = data.rowCount;
+        const vectors = cols.map((_, c) => bindings.data_chunk_get_vector(data.chunk, c));
+        let from = 0;
+        while (from < size) {
+          const n = Math.min(size - from, chunkRows - rowInChunk);
+          for (let c = 0; c < cols.length; c++) cols[c]!.put(vectors[c]!, size, from, n, rowInChunk);
+          from += n;
+          rowInChunk += n;
+          rows += n;
+          if (rowInChunk === chunkRows) await flush();
+        }
       }
     }
     if (rows === 0) throw new NativeDeclined("no rows");

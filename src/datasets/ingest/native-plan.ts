@@ -18,6 +18,7 @@ import type { BlobStore } from "../../store/port.ts";
 
 /** Bytes of the file's head read for the sample (the sample is at most one chunk of rows). */
 const HEAD_BYTES = 16 * 1024 * 1024;
+const PLAN_SLICE_BYTES = 256 * 1024;
 
 /** Never written to: the sampling converter stops before it would write a chunk. */
 const NO_BLOBS = {} as BlobStore;
@@ -41,22 +42,26 @@ export async function csvPlan(
   const conv = new Converter({ writer: new ChunkWriter(NO_BLOBS), blobPrefix: "", chunkRows, declared });
   const core = csvCore(delimiter);
   let header = true;
+  const full = (): boolean => !header && conv.rows >= conv.sampleRows - 1;
   try {
-    const err = core.parse(
-      head,
-      false,
-      (record) => {
-        const line = core.info.lines;
-        if (header) {
-          header = false;
-          conv.setColumns(record, line);
-        } else if (conv.rows < conv.sampleRows - 1) {
-          conv.textRow(record, line);
-        }
-      },
-      () => {},
-    );
-    if (err) throw err;
+    // In slices, stopping once the sample is full: parsing the rest of the head costs ~3x more.
+    for (let at = 0; at < head.length && !full(); at += PLAN_SLICE_BYTES) {
+      const err = core.parse(
+        head.subarray(at, at + PLAN_SLICE_BYTES),
+        false,
+        (record) => {
+          const line = core.info.lines;
+          if (header) {
+            header = false;
+            conv.setColumns(record, line);
+          } else if (!full()) {
+            conv.textRow(record, line);
+          }
+        },
+        () => {},
+      );
+      if (err) throw err;
+    }
   } catch {
     throw new NativeDeclined("the JS path refuses the header or a sampled row");
   }

@@ -40,40 +40,81 @@ function intIn(v: string, storage: ChunkStorage, column: number): string {
 }
 
 /**
+ * One cell's SQL in two levels: `casts` are computed once per row in an inner projection (each
+ * `[alias, expression]`), `expr` reads them in the outer one. DuckDB evaluates a cast written
+ * twice in a CASE twice; computed once, typing costs about half (measured on the taxi table:
+ * timestamps 1.09 → 0.43 s, ints 0.43 → 0.22 s, floats 0.54 → 0.34 s, booleans 0.29 → 0.10 s
+ * per 5M cells).
+ */
+export interface CellSql {
+  casts: Array<[alias: string, expression: string]>;
+  expr: string;
+}
+
+/**
  * CSV text `s` (VARCHAR, NULL for an empty cell) as values.ts reads it under `type`, in the
  * column's storage: ints, floats, dates as epoch days, timestamps as epoch ms, booleans as 0/1,
- * strings unchanged. `lenient` (declared columns) also takes booleans as 1/0.
+ * strings unchanged. `lenient` (declared columns) also takes booleans as 1/0. The common form
+ * of each type is taken by the first branch; the rest decide the others, exactly as before.
  */
-export function textCell(s: string, type: ColumnType, storage: ChunkStorage, lenient: boolean, column: number): string {
+export function textCell(s: string, type: ColumnType, storage: ChunkStorage, lenient: boolean, column: number): CellSql {
   const bad = misfit(column);
+  const x = `x${column}`;
   switch (type) {
     case "int": {
       // parseIntText: -?(0|[1-9][0-9]*), |v| ≤ 2^53-1; the round trip refuses '+', leading zeros, blanks.
       const i = `TRY_CAST(${s} AS BIGINT)`;
-      return `CASE WHEN ${s} IS NULL THEN NULL WHEN CAST(${i} AS VARCHAR) = ${s} AND abs(${i}) <= ${MAX_SAFE} THEN ${intIn(i, storage, column)} ELSE ${bad} END`;
+      const exact = `CASE WHEN CAST(${i} AS VARCHAR) = ${s} AND abs(${i}) <= ${MAX_SAFE} THEN ${intIn(i, storage, column)} ELSE ${bad} END`;
+      if (storage === "float64") {
+        return {
+          casts: [[x, i]],
+          expr: `CASE WHEN ${s} IS NULL THEN NULL WHEN CAST(${x} AS VARCHAR) = ${s} AND abs(${x}) <= ${MAX_SAFE} THEN CAST(${x} AS DOUBLE) ELSE ${bad} END`,
+        };
+      }
+      // An int32 printed back as the text is the value; anything else is decided as a BIGINT.
+      return {
+        casts: [[x, `TRY_CAST(${s} AS INTEGER)`]],
+        expr: `CASE WHEN ${s} IS NULL THEN NULL WHEN CAST(${x} AS VARCHAR) = ${s} THEN ${x} ELSE ${exact} END`,
+      };
     }
     case "float": {
       // Digits alone must be a safe integer (a long ID is text); Number() and DuckDB both round correctly.
-      const d = `TRY_CAST(${s} AS DOUBLE)`;
-      return `CASE WHEN ${s} IS NULL THEN NULL WHEN regexp_full_match(${s}, ${FLOAT_RE}) AND isfinite(${d}) AND (abs(${d}) <= ${MAX_SAFE} OR NOT regexp_full_match(${s}, ${DIGITS_RE})) THEN ${d} ELSE ${bad} END`;
+      return {
+        casts: [[x, `TRY_CAST(${s} AS DOUBLE)`]],
+        expr: `CASE WHEN ${s} IS NULL THEN NULL WHEN regexp_full_match(${s}, ${FLOAT_RE}) AND isfinite(${x}) AND (abs(${x}) <= ${MAX_SAFE} OR NOT regexp_full_match(${s}, ${DIGITS_RE})) THEN ${x} ELSE ${bad} END`,
+      };
     }
     case "boolean": {
-      const ones = lenient ? ` WHEN ${s} = '1' THEN CAST(1 AS UTINYINT) WHEN ${s} = '0' THEN CAST(0 AS UTINYINT)` : "";
-      return `CASE WHEN ${s} IS NULL THEN NULL WHEN lower(${s}) = 'true' THEN CAST(1 AS UTINYINT) WHEN lower(${s}) = 'false' THEN CAST(0 AS UTINYINT)${ones} ELSE ${bad} END`;
+      const one = "CAST(1 AS UTINYINT)";
+      const zero = "CAST(0 AS UTINYINT)";
+      const ones = lenient ? ` WHEN ${s} = '1' THEN ${one} WHEN ${s} = '0' THEN ${zero}` : "";
+      return {
+        casts: [],
+        expr: `CASE WHEN ${s} IS NULL THEN NULL WHEN ${s} = 'false' THEN ${zero} WHEN ${s} = 'true' THEN ${one} WHEN lower(${s}) = 'true' THEN ${one} WHEN lower(${s}) = 'false' THEN ${zero}${ones} ELSE ${bad} END`,
+      };
     }
     case "date": {
-      const d = `TRY_CAST(${s} AS DATE)`;
-      return `CASE WHEN ${s} IS NULL THEN NULL WHEN length(${s}) = 10 AND CAST(${d} AS VARCHAR) = ${s} THEN CAST(${d} - DATE '1970-01-01' AS INTEGER) ELSE ${bad} END`;
+      return {
+        casts: [[x, `TRY_CAST(${s} AS DATE)`]],
+        expr: `CASE WHEN ${s} IS NULL THEN NULL WHEN length(${s}) = 10 AND CAST(${x} AS VARCHAR) = ${s} THEN CAST(${x} - DATE '1970-01-01' AS INTEGER) ELSE ${bad} END`,
+      };
     }
     case "timestamp": {
       // A timestamp column also takes plain dates (midnight UTC). Text without a zone is UTC,
       // as DuckDB's TIMESTAMP is. floor(), not epoch_ms's truncation, as values.ts rounds.
+      // DuckDB prints no 'T', so the first branch is the second's common case.
       const d = `TRY_CAST(${s} AS DATE)`;
-      const t = `TRY_CAST(${s} AS TIMESTAMP)`;
-      return `CASE WHEN ${s} IS NULL THEN NULL WHEN length(${s}) = 10 AND CAST(${d} AS VARCHAR) = ${s} THEN CAST(${d} - DATE '1970-01-01' AS DOUBLE) * 86400000 WHEN length(${s}) >= 19 AND CAST(${t} AS VARCHAR) = replace(${s}, 'T', ' ') THEN floor(epoch_us(${t}) / 1000) ELSE ${bad} END`;
+      const ms = `floor(epoch_us(${x}) / 1000)`;
+      return {
+        casts: [[x, `TRY_CAST(${s} AS TIMESTAMP)`]],
+        expr:
+          `CASE WHEN ${s} IS NULL THEN NULL WHEN length(${s}) >= 19 AND CAST(${x} AS VARCHAR) = ${s} THEN ${ms} ` +
+          `WHEN length(${s}) >= 19 AND CAST(${x} AS VARCHAR) = replace(${s}, 'T', ' ') THEN ${ms} ` +
+          `WHEN length(${s}) = 10 AND CAST(${d} AS VARCHAR) = ${s} THEN CAST(${d} - DATE '1970-01-01' AS DOUBLE) * 86400000 ELSE ${bad} END`,
+      };
     }
     case "string":
-      return s;
+      return { casts: [], expr: s };
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * The uploaded bytes, read once: counted against the size limit, hashed (SHA-256, for the
- * audit log), copied to a spool file (so a second pass or a Parquet reader can read them
- * again) and handed on in ~256 KiB buffers. The first bytes can be peeked for format sniffing.
+ * audit log), copied to the spool (spool.ts: so a second pass or a reader of whole files can
+ * read them again) as they are handed on, in ~256 KiB buffers. The first bytes can be peeked
+ * for format sniffing.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream, type WriteStream } from "node:fs";
-import { once } from "node:events";
 import { UploadRejected } from "../errors.ts";
+import type { Spool } from "./spool.ts";
 
 /** Bytes handed on at a time: enough to amortise per-call costs, small enough (~20-50 ms of
  * parsing) that other requests are not kept waiting while a large upload converts. */
@@ -16,8 +16,7 @@ export class UploadReader {
   readonly #it: AsyncIterator<Uint8Array>;
   readonly #maxBytes: number;
   readonly #hash = createHash("sha256");
-  readonly #spool: WriteStream;
-  #spoolError: unknown = null;
+  readonly #spool: Spool;
   /** Read from the source but not yet handed on (the peeked head). */
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -25,11 +24,10 @@ export class UploadReader {
   /** Bytes received so far. */
   bytesRead = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>, options: { maxBytes: number; spoolPath: string }) {
+  constructor(source: AsyncIterable<Uint8Array>, options: { maxBytes: number; spool: Spool }) {
     this.#it = source[Symbol.asyncIterator]();
     this.#maxBytes = options.maxBytes;
-    this.#spool = createWriteStream(options.spoolPath, { flags: "wx", mode: 0o600 });
-    this.#spool.on("error", (err) => (this.#spoolError ??= err));
+    this.#spool = options.spool;
   }
 
   get ended(): boolean {
@@ -54,9 +52,11 @@ export class UploadReader {
     let batchBytes = this.#pendingBytes;
     this.#pending = [];
     this.#pendingBytes = 0;
+    for (const buf of batch) await this.#spool.write(buf);
     while (!this.#ended) {
       const buf = await this.#pull();
       if (buf) {
+        await this.#spool.write(buf);
         batch.push(buf);
         batchBytes += buf.length;
       }
@@ -71,16 +71,25 @@ export class UploadReader {
 
   /**
    * Reads the rest of the upload into the spool, showing each buffer (the peeked head first) to
-   * `onBuffer` but keeping none: for readers that need the whole file on disk.
+   * `onBuffer` but keeping none: for readers of files on disk. When `onBuffer` returns an
+   * offset ≥ 0, the spool's segment is cut there (spool.ts).
    */
-  async drain(onBuffer: (buf: Buffer) => void): Promise<void> {
-    for (const buf of this.#pending) onBuffer(buf);
+  async drain(onBuffer: (buf: Buffer) => number): Promise<void> {
+    const pending = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
+    for (const buf of pending) await this.#spoolOut(buf, onBuffer(buf));
     while (!this.#ended) {
       const buf = await this.#pull();
-      if (buf) onBuffer(buf);
+      if (buf) await this.#spoolOut(buf, onBuffer(buf));
     }
+  }
+
+  async #spoolOut(buf: Buffer, cut: number): Promise<void> {
+    if (cut < 0 || cut > buf.length) return this.#spool.write(buf);
+    await this.#spool.write(buf.subarray(0, cut));
+    await this.#spool.cut();
+    if (cut < buf.length) await this.#spool.write(buf.subarray(cut));
   }
 
   /** Hex SHA-256 of every byte received (complete once the upload has ended). */
@@ -89,7 +98,7 @@ export class UploadReader {
   }
 
   /**
-   * Flushes and closes the spool file; call once the upload has ended (or on failure, when it
+   * Flushes and closes the spool; call once the upload has ended (or on failure, when it
    * also lets go of the source: an HTTP body is left for the route to answer and drain).
    */
   async close(): Promise<void> {
@@ -97,11 +106,7 @@ export class UploadReader {
       this.#ended = true;
       await this.#it.return?.()?.catch(() => undefined);
     }
-    if (this.#spool.closed) return;
-    const done = once(this.#spool, "close").catch(() => undefined);
-    this.#spool.end();
-    await done;
-    if (this.#spoolError) throw this.#spoolError;
+    await this.#spool.end();
   }
 
   async #pull(): Promise<Buffer | null> {
@@ -126,8 +131,6 @@ export class UploadReader {
       throw new UploadRejected("too_large", `the upload is larger than the limit of ${this.#maxBytes} bytes (UPLOAD_MAX_BYTES)`);
     }
     this.#hash.update(buf);
-    if (this.#spoolError) throw this.#spoolError;
-    if (!this.#spool.write(buf)) await once(this.#spool, "drain");
     return buf;
   }
 }

@@ -12,12 +12,20 @@ import { StringCodes } from "./string-codes.ts";
 
 type Values = Int32Array | Float64Array | Uint8Array;
 
+/**
+ * Chunk arrays kept for reuse per column once written. Every chunk array is external memory to
+ * V8, and allocating one per chunk made major GCs run every ~100 ms during an upload (their
+ * cost grows with the server's heap); a few spares cover the writes in flight.
+ */
+const SPARES = 4;
+
 export class VectorColumn {
   readonly name: string;
   readonly type: ColumnType;
   readonly storage: ChunkStorage;
   readonly #chunkRows: number;
   #values: Values;
+  readonly #spares: Values[] = [];
   #nulls: Uint8Array;
   #chunkNulls = 0;
   readonly codes: StringCodes | null;
@@ -39,6 +47,8 @@ export class VectorColumn {
   }
 
   #allocate(): Values {
+    const spare = this.#spares.pop();
+    if (spare) return spare; // every row of a chunk is written before it is taken
     const n = this.#chunkRows;
     return this.storage === "float64" ? new Float64Array(n) : this.storage === "uint8" ? new Uint8Array(n) : new Int32Array(n);
   }
@@ -104,8 +114,11 @@ export class VectorColumn {
     return 1;
   }
 
-  /** The finished chunk (its first `rows` rows): values bytes, and the bitmap if a row is null. */
-  takeChunk(chunk: number, rows: number): { values: Uint8Array; nulls: Uint8Array | null } {
+  /**
+   * The finished chunk (its first `rows` rows): values bytes, and the bitmap if a row is null;
+   * `reuse` hands the values' array back once they are written.
+   */
+  takeChunk(chunk: number, rows: number): { values: Uint8Array; nulls: Uint8Array | null; reuse: () => void } {
     const v = this.#values;
     const values = new Uint8Array(v.buffer, v.byteOffset, rows * v.BYTES_PER_ELEMENT);
     const nulls = this.#chunkNulls > 0 ? this.#nulls.subarray(0, bitmapBytes(rows)) : null;
@@ -115,7 +128,10 @@ export class VectorColumn {
       this.nullChunks.push(chunk);
     }
     this.#chunkNulls = 0;
-    return { values, nulls };
+    const reuse = (): void => {
+      if (this.#spares.length < SPARES) this.#spares.push(v);
+    };
+    return { values, nulls, reuse };
   }
 
   stats(): ColumnStats {

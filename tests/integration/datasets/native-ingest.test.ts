@@ -83,7 +83,8 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
     body: Buffer,
     native: boolean,
     declared: Record<string, ColumnType> = {},
-    format: "csv" | "parquet" = "csv",
+    format: "csv" | "parquet" | "ndjson" = "csv",
+    segmentBytes?: number,
   ): Promise<Outcome> {
     const id = `t${++n}`;
     const prefix = `datasets/native-test/${id}/`;
@@ -100,6 +101,7 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
           chunkRows: CHUNK_ROWS,
           progress,
           nativeMinBytes: native ? 0 : null,
+          ...(segmentBytes ? { segmentBytes } : {}),
         },
       );
       const blobs = new Map<string, Buffer>();
@@ -116,9 +118,14 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
   }
 
   /** Both paths agree; returns which path the native run used. */
-  async function expectSame(body: Buffer, declared?: Record<string, ColumnType>, format: "csv" | "parquet" = "csv"): Promise<string> {
+  async function expectSame(
+    body: Buffer,
+    declared?: Record<string, ColumnType>,
+    format: "csv" | "parquet" = "csv",
+    segmentBytes?: number,
+  ): Promise<string> {
     const js = await ingest(body, false, declared, format);
-    const native = await ingest(body, true, declared, format);
+    const native = await ingest(body, true, declared, format, segmentBytes);
     if (!js.ok) {
       expect(native.ok, native.ok ? `native stored what JS refuses (${js.error.rule})` : "").toBe(false);
       if (!native.ok) expect(native.error.toInfo()).toEqual(js.error.toInfo());
@@ -127,7 +134,8 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
     expect(native.ok, native.ok ? "" : `native refused (${native.error.rule}) what JS stores`).toBe(true);
     if (!native.ok) return "";
     expect(js.result.path).toBe("js");
-    const strip = (r: IngestResult) => ({ ...r, path: null, declined: null, secondPass: null });
+    if (segmentBytes) expect(native.result.segments).toBeGreaterThan(1);
+    const strip = (r: IngestResult) => ({ ...r, path: null, declined: null, secondPass: null, segments: null });
     expect(strip(native.result)).toEqual(strip(js.result));
     expect([...native.blobs.keys()]).toEqual([...js.blobs.keys()]);
     for (const [key, bytes] of js.blobs) expect(native.blobs.get(key)!.equals(bytes), key).toBe(true);
@@ -141,6 +149,44 @@ describe.each(availableAdapters())("native ingest equals the JS path on %s", (ad
   it("stores the seeded taxi and outpatient tables natively, byte for byte as the JS path does", async () => {
     expect(await expectSame(seeded(taxiTrips({ rows: 5000, seed: 7 })))).toBe("native");
     expect(await expectSame(seeded(outpatientVisits({ rows: 5000, seed: 7 })))).toBe("native");
+  });
+
+  it("reads a CSV in segments while it arrives (cut at record ends), storing what the JS path stores", async () => {
+    // Tiny segments: every network piece (7919 bytes) ends one, so cuts fall next to quoted
+    // line breaks, doubled quotes, Chinese text and the last rows.
+    expect(await expectSame(seeded(taxiTrips({ rows: 3000, seed: 11 })), undefined, "csv", 4096)).toBe("native");
+    const quoted = Array.from({ length: 2000 }, (_, i) => `${i},"第${i}行\n""引号"", 逗号",${i % 3 === 0 ? "" : i * 1.5},"${"\n".repeat(i % 4)}"`);
+    expect(await expectSame(Buffer.from(`id,note,x,tail\n${quoted.join("\n")}\n`), undefined, "csv", 2048)).toBe("native");
+    // An int outgrowing int32 in a late segment: every segment is read again with float64.
+    const late = Array.from({ length: 3000 }, (_, i) => `${i === 2900 ? 13812345678 : i},x${i % 5}`);
+    expect(await expectSame(Buffer.from(`n,m\n${late.join("\n")}\n`), undefined, "csv", 2048)).toBe("native");
+    // A late cell the sampled type does not take: declined mid-upload, stored by the JS path.
+    const widen = Array.from({ length: 3000 }, (_, i) => `${i === 2900 ? "N/A" : i},x${i % 5}`);
+    expect(await expectSame(Buffer.from(`n,m\n${widen.join("\n")}\n`), undefined, "csv", 2048)).toMatch(/^declined/);
+  });
+
+  it("infers the same schema from a CSV (either path) and from NDJSON: whole numbers with missing values stay int", async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      n: i % 3 === 0 ? null : i,
+      s: `区${i % 9}`,
+      f: i % 2 ? i + 0.5 : null,
+      b: i % 4 === 0 ? null : i % 5 === 0,
+    }));
+    const csv = Buffer.from(`n,s,f,b\n${rows.map((r) => `${r.n ?? ""},${r.s},${r.f ?? ""},${r.b ?? ""}`).join("\n")}\n`);
+    const ndjson = Buffer.from(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const schemas = [];
+    for (const [body, native, format] of [
+      [csv, false, "csv"],
+      [csv, true, "csv"],
+      [ndjson, false, "ndjson"],
+    ] as const) {
+      const r = await ingest(body, native, {}, format);
+      expect(r.ok).toBe(true);
+      if (r.ok) schemas.push({ schema: r.result.schema, storage: r.result.columns.map((c) => c.storage) });
+    }
+    expect(schemas[0]!.schema.columns.map((c) => c.type)).toEqual(["int", "string", "float", "boolean"]);
+    expect(schemas[1]).toEqual(schemas[0]);
+    expect(schemas[2]).toEqual(schemas[0]);
   });
 
   it("stores Parquet natively, byte for byte as the JS path does", async () => {
